@@ -1,0 +1,9 @@
+#pragma once
+// Each subcommand of the `oaconv` binary registers itself on the CLI11 app.
+#include <CLI/CLI.hpp>
+
+namespace oaconv::apps {
+
+void add_info_command(CLI::App& app);
+
+}  // namespace oaconv::apps

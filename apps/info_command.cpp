@@ -1,0 +1,71 @@
+// `oaconv info`: versions, threads, BLAS and FFTW, and a one-shape comparison of the
+// algorithms (forward and forward+backward, float32, median of repeats, aten in the same run).
+#include "commands.h"
+#include "layer_timing.h"
+#include "threads.h"
+
+#include <oaconv/algorithm.h>
+#include <oaconv/build_info.h>
+
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace oaconv::apps {
+namespace {
+
+struct InfoArgs {
+  int threads = 0;
+  std::string shape = "8,16,16,64,64,5";
+  std::string algorithms = "aten,direct";
+  int repeats = 5;
+  bool no_timing = false;
+};
+
+std::vector<Algorithm> parse_algorithms(const std::string& list) {
+  std::vector<Algorithm> out;
+  std::stringstream ss(list);
+  std::string name;
+  while (std::getline(ss, name, ',')) out.push_back(algorithm_from_string(name));
+  TORCH_CHECK(!out.empty(), "--algorithms: expected a comma-separated list, got '", list, "'");
+  return out;
+}
+
+void run_info(const InfoArgs& args) {
+  set_threads(args.threads);
+  std::cout << build_info();
+  if (args.no_timing) return;
+  const LayerShape shape = LayerShape::parse(args.shape);
+  const auto algorithms = parse_algorithms(args.algorithms);
+  std::printf("\nlayer %s, float32, padding k/2, median of %d after a warm-up\n",
+              shape.to_string().c_str(), args.repeats);
+  std::printf("%-8s %12s %10s %12s %14s %10s\n", "algo", "forward ms", "GFLOP/s", "vs aten",
+              "fwd+bwd ms", "vs aten");
+  const LayerTiming aten = time_layer(Algorithm::kAten, shape, args.repeats);
+  for (Algorithm a : algorithms) {
+    const LayerTiming t = a == Algorithm::kAten ? aten : time_layer(a, shape, args.repeats);
+    std::printf("%-8s %12.3f %10.1f %11.2fx %14.3f %9.2fx\n", to_string(a).c_str(),
+                t.forward_s * 1e3, shape.forward_flops() / t.forward_s * 1e-9,
+                aten.forward_s / t.forward_s, t.forward_backward_s * 1e3,
+                aten.forward_backward_s / t.forward_backward_s);
+  }
+  std::printf("(vs aten > 1 means faster than aten)\n");
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* cmd = app.add_subcommand("info", "Print versions, threads, BLAS, FFTW and a one-shape algorithm comparison");
+  cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shape", args->shape, "Layer N,C,O,H,W,k[,groups] to time")->capture_default_str();
+  cmd->add_option("--algorithms", args->algorithms, "Comma-separated algorithms to time")->capture_default_str();
+  cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
+  cmd->callback([args] { run_info(*args); });
+}
+
+}  // namespace oaconv::apps

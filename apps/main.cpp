@@ -1,0 +1,24 @@
+// `oaconv`: one binary, one subcommand per job.
+#include "commands.h"
+
+#include <c10/util/Exception.h>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto)"};
+  app.require_subcommand(1);
+  oaconv::apps::add_info_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const c10::Error& e) {
+    std::cerr << "error: " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,8 @@
+#pragma once
+// Apps and benches set the thread count explicitly: Debian's LibTorch starts with one.
+namespace oaconv::apps {
+
+// 0 = all cores. Sets LibTorch's intra-op threads (FFTW follows torch's count).
+void set_threads(int threads);
+
+}  // namespace oaconv::apps

@@ -1,0 +1,9 @@
+#pragma once
+// Umbrella header: everything a user of oaconv's layers needs.
+#include <oaconv/algorithm.h>
+#include <oaconv/build_info.h>
+#include <oaconv/cache.h>
+#include <oaconv/conv2d.h>
+#include <oaconv/functional.h>
+#include <oaconv/options.h>
+#include <oaconv/version.h>

@@ -1,0 +1,98 @@
+#include "correlate_padded.h"
+
+#include "simd_vec.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace oaconv::direct {
+namespace {
+
+// Output channels computed together: each input vector loaded is used kOutBlock times, and
+// kOutBlock accumulator vectors stay in registers across the whole (c, a, b) reduction.
+constexpr int kOutBlock = 4;
+
+template <typename T, bool kUnitStride>
+void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const CorrelateShape& s) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int kLanes = S::kLanes;
+  const int64_t cg = s.in_channels / s.groups;
+  const int64_t og = s.out_channels / s.groups;
+  const int64_t blocks_per_group = (og + kOutBlock - 1) / kOutBlock;
+  const int64_t taps = cg * s.kernel_h * s.kernel_w;
+  const int64_t tasks = s.batch * s.groups * blocks_per_group;
+
+  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+    // Weights of one output block, interleaved per tap: wb[tap * kOutBlock + k].
+    std::vector<T> wb(taps * kOutBlock);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n = task / (s.groups * blocks_per_group);
+      const int64_t g = (task / blocks_per_group) % s.groups;
+      const int64_t o0 = g * og + (task % blocks_per_group) * kOutBlock;
+      const int64_t nb = std::min<int64_t>(kOutBlock, g * og + og - o0);
+      for (int64_t t = 0; t < taps; ++t)
+        for (int k = 0; k < kOutBlock; ++k) wb[t * kOutBlock + k] = k < nb ? w[(o0 + k) * taps + t] : T(0);
+      const T* x_group = xp + (n * s.in_channels + g * cg) * s.padded_h * s.padded_w;
+
+      for (int64_t i = 0; i < s.out_h; ++i) {
+        for (int64_t j0 = 0; j0 < s.out_w; j0 += kLanes) {
+          Vec acc[kOutBlock];
+          for (int k = 0; k < kOutBlock; ++k) acc[k] = S::broadcast(bias && k < nb ? bias[o0 + k] : T(0));
+          const T* wt = wb.data();
+          for (int64_t c = 0; c < cg; ++c) {
+            for (int64_t a = 0; a < s.kernel_h; ++a) {
+              const T* xr = x_group + (c * s.padded_h + i * s.stride_h + a * s.dilation_h) * s.padded_w +
+                            j0 * s.stride_w;
+              for (int64_t b = 0; b < s.kernel_w; ++b, wt += kOutBlock) {
+                const T* xb = xr + b * s.dilation_w;
+                const Vec xv = kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w);
+                for (int k = 0; k < kOutBlock; ++k) acc[k] += S::broadcast(wt[k]) * xv;
+              }
+            }
+          }
+          const int64_t width = std::min<int64_t>(kLanes, s.out_w - j0);
+          for (int k = 0; k < nb; ++k) {
+            T* yr = y + ((n * s.out_channels + o0 + k) * s.out_h + i) * s.out_w + j0;
+            for (int64_t v = 0; v < width; ++v) yr[v] = acc[k][v];
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
+                              int64_t dilation_w, at::ScalarType dtype) {
+  const int64_t lanes = 64 / static_cast<int64_t>(c10::elementSize(dtype));
+  const int64_t rounded = (out_w + lanes - 1) / lanes * lanes;
+  return (rounded - 1) * stride_w + (kernel_w - 1) * dilation_w + 1;
+}
+
+void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
+                          const CorrelateShape& shape, at::Tensor& y) {
+  TORCH_INTERNAL_ASSERT(xp.is_contiguous() && w.is_contiguous() && y.is_contiguous());
+  TORCH_INTERNAL_ASSERT(xp.size(2) == shape.padded_h && xp.size(3) == shape.padded_w);
+  TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
+                                                                shape.dilation_w, xp.scalar_type()));
+  TORCH_INTERNAL_ASSERT(y.size(2) == shape.out_h && y.size(3) == shape.out_w);
+  const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "oaconv::direct::correlate_padded", [&] {
+    const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
+    if (shape.stride_w == 1) {
+      correlate_kernel<scalar_t, true>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
+                                       y.data_ptr<scalar_t>(), shape);
+    } else {
+      correlate_kernel<scalar_t, false>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
+                                        y.data_ptr<scalar_t>(), shape);
+    }
+  });
+}
+
+}  // namespace oaconv::direct

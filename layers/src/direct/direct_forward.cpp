@@ -1,0 +1,29 @@
+// Forward pass of the direct algorithm: pad the input once, then one register-blocked
+// correlation over (batch, output-channel block, output row, SIMD vector of columns).
+#include "correlate_padded.h"
+#include "direct_passes.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+namespace oaconv::direct {
+
+at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g) {
+  const int64_t need_w = required_padded_width(g.out_w, g.kernel_w, g.stride_w, g.dilation_w,
+                                               x.scalar_type());
+  const int64_t right = std::max(g.pad_right, need_w - g.in_w - g.pad_left);
+  return at::constant_pad_nd(x, {g.pad_left, right, g.pad_top, g.pad_bottom}, 0).contiguous();
+}
+
+void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                 const ConvGeometry& g, at::Tensor& y) {
+  const at::Tensor xp = pad_input(x, g);
+  const CorrelateShape shape{g.batch,     g.in_channels, g.out_channels, g.groups,
+                             xp.size(2),  xp.size(3),    g.kernel_h,     g.kernel_w,
+                             g.stride_h,  g.stride_w,    g.dilation_h,   g.dilation_w,
+                             g.out_h,     g.out_w};
+  correlate_padded_out(xp, w.contiguous(), bias, shape, y);
+}
+
+}  // namespace oaconv::direct

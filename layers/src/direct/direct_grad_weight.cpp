@@ -1,0 +1,80 @@
+// Grad-weight pass of the direct algorithm.
+//
+// gw[o, c, a, b] = sum_n sum_i sum_j gy[n, o, i, j] * xp[n, g*Cg + c, i*sh + a*dh, j*sw + b*dw]
+//
+// One task per (o, c) pair reduces over the batch and the whole output plane, so tasks never
+// write the same element. Per output row, a SIMD vector of grad-output columns is loaded once
+// and multiplied into all kh*kw tap accumulators.
+#include "correlate_padded.h"
+#include "direct_passes.h"
+#include "simd_vec.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <vector>
+
+namespace oaconv::direct {
+namespace {
+
+template <typename T, bool kUnitStride>
+void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, int64_t hp,
+                        int64_t wp, int64_t gy_w) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int kLanes = S::kLanes;
+  const int64_t cg = g.in_per_group();
+  const int64_t og = g.out_per_group();
+  const int64_t taps = g.kernel_h * g.kernel_w;
+
+  at::parallel_for(0, g.out_channels * cg, 1, [&](int64_t begin, int64_t end) {
+    std::vector<Vec> acc(taps);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t o = task / cg;
+      const int64_t c = g.in_per_group() * (o / og) + task % cg;  // input channel (global)
+      for (auto& v : acc) v = S::broadcast(T(0));
+      for (int64_t n = 0; n < g.batch; ++n) {
+        const T* gy_plane = gy + (n * g.out_channels + o) * g.out_h * gy_w;
+        const T* x_plane = xp + (n * g.in_channels + c) * hp * wp;
+        for (int64_t i = 0; i < g.out_h; ++i) {
+          for (int64_t j0 = 0; j0 < g.out_w; j0 += kLanes) {
+            const Vec gv = S::load(gy_plane + i * gy_w + j0);  // zero beyond out_w
+            Vec* acc_tap = acc.data();
+            for (int64_t a = 0; a < g.kernel_h; ++a) {
+              const T* xr = x_plane + (i * g.stride_h + a * g.dilation_h) * wp + j0 * g.stride_w;
+              for (int64_t b = 0; b < g.kernel_w; ++b, ++acc_tap) {
+                const T* xb = xr + b * g.dilation_w;
+                *acc_tap += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride_w));
+              }
+            }
+          }
+        }
+      }
+      T* out = gw + task * taps;
+      for (int64_t t = 0; t < taps; ++t) out[t] = S::sum(acc[t]);
+    }
+  });
+}
+
+}  // namespace
+
+void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeometry& g,
+                     at::Tensor& gw) {
+  const at::Tensor xp = pad_input(x, g);
+  // Grad-output with its rows padded to whole SIMD vectors, the extra columns zero.
+  const int64_t lanes = 64 / static_cast<int64_t>(gy.element_size());
+  const int64_t gy_w = (g.out_w + lanes - 1) / lanes * lanes;
+  const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out_w}, 0).contiguous();
+  TORCH_INTERNAL_ASSERT(gw.is_contiguous());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
+    if (g.stride_w == 1) {
+      grad_weight_kernel<scalar_t, true>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
+                                         gw.data_ptr<scalar_t>(), g, xp.size(2), xp.size(3), gy_w);
+    } else {
+      grad_weight_kernel<scalar_t, false>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
+                                          gw.data_ptr<scalar_t>(), g, xp.size(2), xp.size(3), gy_w);
+    }
+  });
+}
+
+}  // namespace oaconv::direct

@@ -1,0 +1,26 @@
+#pragma once
+// The direct (spatial) algorithm's passes. Each writes every element of its output tensor, so
+// tests can poison the output with NaN first and see anything left unwritten.
+#include "../conv_geometry.h"
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::direct {
+
+// y (N, O, Ho, Wo) = bias + x ⋆ w. x (N, C, H, W) and w contiguous.
+void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                 const ConvGeometry& g, at::Tensor& y);
+
+// gx (N, C, H, W) = d loss / d x, given gy = d loss / d y (N, O, Ho, Wo) contiguous.
+void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometry& g,
+                    at::Tensor& gx);
+
+// gw (O, C / groups, kh, kw) = d loss / d w.
+void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeometry& g,
+                     at::Tensor& gw);
+
+// Zero-pads x by the geometry's padding, plus enough extra columns on the right for whole
+// SIMD vectors of output columns (see required_padded_width).
+at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g);
+
+}  // namespace oaconv::direct

@@ -1,0 +1,42 @@
+// oaconv::conv2d: validate, resolve the algorithm, run it.
+#include <oaconv/functional.h>
+
+#include "algorithm_choice.h"
+#include "aten_conv.h"
+#include "conv_geometry.h"
+#include "direct/direct_conv.h"
+
+#include <ATen/ATen.h>
+
+namespace oaconv {
+namespace {
+
+at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                       const Conv2dFuncOptions& options) {
+  const ConvGeometry g = make_conv_geometry(input, weight, bias, options);
+  const Algorithm algorithm =
+      resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
+  switch (algorithm) {
+    case Algorithm::kAten: return aten::conv2d(input, weight, bias, g);
+    case Algorithm::kDirect: return direct::conv2d(input, weight, bias, g);
+    case Algorithm::kFft:
+    case Algorithm::kOverlapAdd:
+      TORCH_CHECK(false, "oaconv::conv2d: algorithm '", to_string(algorithm),
+                  "' is not available in this build");
+    case Algorithm::kAuto: break;
+  }
+  TORCH_INTERNAL_ASSERT(false, "oaconv::conv2d: kAuto was not resolved");
+}
+
+}  // namespace
+
+at::Tensor conv2d(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                  const Conv2dFuncOptions& options) {
+  TORCH_CHECK(input.defined(), "oaconv::conv2d: the input is an undefined tensor");
+  if (input.dim() == 3) {  // unbatched (C, H, W), as torch::conv2d accepts
+    return run_batched(input.unsqueeze(0), weight, bias, options).squeeze(0);
+  }
+  return run_batched(input, weight, bias, options);
+}
+
+}  // namespace oaconv

@@ -1,0 +1,68 @@
+// Algorithm names and the pure resolution function (fallbacks, auto).
+#include "test_support.h"
+
+#include "algorithm_choice.h"
+
+#include <oaconv/algorithm.h>
+#include <oaconv/functional.h>
+
+namespace oaconv::testing {
+namespace {
+
+TEST(AlgorithmNames, RoundTripEveryAlgorithm) {
+  for (Algorithm a : all_algorithms()) EXPECT_EQ(algorithm_from_string(to_string(a)), a);
+  EXPECT_EQ(to_string(Algorithm::kOverlapAdd), "oaa");
+  EXPECT_EQ(algorithm_from_string("OAA"), Algorithm::kOverlapAdd);
+  EXPECT_EQ(all_algorithms().size(), 5u);
+}
+
+TEST(AlgorithmNames, UnknownNameListsTheValidOnes) {
+  try {
+    algorithm_from_string("winograd");
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    EXPECT_NE(msg.find("winograd"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("aten, direct, fft, oaa, auto"), std::string::npos) << msg;
+  }
+}
+
+ConvGeometry geometry_of(int64_t channels, int64_t size, int64_t kernel) {
+  const at::Tensor x = at::empty({2, channels, size, size});
+  const at::Tensor w = at::empty({channels, channels, kernel, kernel});
+  return make_conv_geometry(x, w, at::Tensor(), Conv2dFuncOptions().padding(kernel / 2));
+}
+
+TEST(ResolveAlgorithm, ExplicitChoiceIsKeptOnCpuFloat) {
+  const ConvGeometry g = geometry_of(4, 16, 3);
+  for (Algorithm a : {Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}) {
+    EXPECT_EQ(resolve_algorithm(a, g, at::kFloat, at::kCPU), a);
+    EXPECT_EQ(resolve_algorithm(a, g, at::kDouble, at::kCPU), a);
+  }
+}
+
+TEST(ResolveAlgorithm, HalfPrecisionAndCudaFallBackToAten) {
+  const ConvGeometry g = geometry_of(4, 16, 3);
+  EXPECT_EQ(resolve_algorithm(Algorithm::kDirect, g, at::kBFloat16, at::kCPU), Algorithm::kAten);
+  EXPECT_EQ(resolve_algorithm(Algorithm::kDirect, g, at::kHalf, at::kCPU), Algorithm::kAten);
+  EXPECT_EQ(resolve_algorithm(Algorithm::kDirect, g, at::kFloat, at::Device(at::kCUDA, 0)), Algorithm::kAten);
+}
+
+TEST(ResolveAlgorithm, AutoNeverStaysAuto) {
+  for (int64_t k : {1, 3, 7, 15}) {
+    const ConvGeometry g = geometry_of(4, 32, k);
+    EXPECT_NE(resolve_algorithm(Algorithm::kAuto, g, at::kFloat, at::kCPU), Algorithm::kAuto);
+    EXPECT_EQ(resolve_algorithm(Algorithm::kAuto, g, at::kFloat, at::kCPU), choose_algorithm(g));
+  }
+}
+
+TEST(ResolveAlgorithm, BFloat16RunsThroughAten) {
+  const at::Tensor x = at::randn({1, 2, 8, 8}).to(at::kBFloat16);
+  const at::Tensor w = at::randn({3, 2, 3, 3}).to(at::kBFloat16);
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().algorithm(Algorithm::kDirect));
+  EXPECT_EQ(y.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(y.to(at::kFloat).allclose(at::conv2d(x, w).to(at::kFloat)));
+}
+
+}  // namespace
+}  // namespace oaconv::testing

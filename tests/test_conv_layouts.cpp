@@ -1,0 +1,85 @@
+// Inputs torch::conv2d accepts beyond the plain case: empty batch, unbatched 3-D input,
+// non-contiguous and channels-last tensors, gradients only for some inputs.
+#include "conv_cases.h"
+#include "test_support.h"
+
+#include <oaconv/functional.h>
+
+#include <torch/autograd.h>
+
+namespace oaconv::testing {
+namespace {
+
+class ConvLayouts : public SeededParamTest<Algorithm> {
+ protected:
+  Algorithm algorithm() const { return GetParam(); }
+};
+
+TEST_P(ConvLayouts, EmptyBatchGivesEmptyOutputAndZeroWeightGrad) {
+  const at::Tensor x = at::randn({0, 3, 9, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({4, 3, 3, 3}, at::kDouble).requires_grad_(true);
+  const at::Tensor b = at::randn({4}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = oaconv::conv2d(x, w, b, Conv2dFuncOptions().padding(1).algorithm(algorithm()));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{0, 4, 9, 8}));
+  y.sum().backward();
+  EXPECT_EQ(x.grad().sizes(), x.sizes());
+  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(b.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST_P(ConvLayouts, UnbatchedInput) {
+  const at::Tensor x = at::randn({3, 11, 10}, at::kDouble);
+  const at::Tensor w = at::randn({5, 3, 3, 2}, at::kDouble);
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding({1, 0}).algorithm(algorithm()));
+  const at::Tensor ref = at::conv2d(x, w, {}, {1, 1}, {1, 0});
+  ASSERT_EQ(y.sizes(), ref.sizes());
+  EXPECT_LE(relative_error(y, ref), 1e-10);
+}
+
+TEST_P(ConvLayouts, NonContiguousAndChannelsLastInputs) {
+  const at::Tensor base = at::randn({2, 12, 4, 13}, at::kDouble);
+  const at::Tensor x_nc = base.transpose(1, 3);                              // (2, 13, 4, 12)
+  ASSERT_FALSE(x_nc.is_contiguous());
+  const at::Tensor w = at::randn({3, 13, 3, 3}, at::kDouble).transpose(2, 3);  // non-contiguous weight
+  const at::Tensor x_cl = x_nc.contiguous(at::MemoryFormat::ChannelsLast);
+  for (const at::Tensor& x0 : {x_nc, x_cl}) {
+    const at::Tensor x = x0.detach().requires_grad_(true);
+    const at::Tensor wv = w.detach().requires_grad_(true);
+    const at::Tensor y = oaconv::conv2d(x, wv, {}, Conv2dFuncOptions().padding(1).algorithm(algorithm()));
+    const at::Tensor gy = at::randn(y.sizes(), y.options());
+    const auto got = torch::autograd::grad({y}, {x, wv}, {gy});
+
+    const at::Tensor xr = x0.contiguous().detach().requires_grad_(true);
+    const at::Tensor wr = w.contiguous().detach().requires_grad_(true);
+    const at::Tensor yr = at::conv2d(xr, wr, {}, {1, 1}, {1, 1});
+    const auto want = torch::autograd::grad({yr}, {xr, wr}, {gy});
+    EXPECT_LE(relative_error(y, yr), 1e-10);
+    EXPECT_LE(relative_error(got[0], want[0]), 1e-10);
+    EXPECT_LE(relative_error(got[1], want[1]), 1e-10);
+  }
+}
+
+TEST_P(ConvLayouts, GradientOnlyForTheInputsThatNeedIt) {
+  const at::Tensor x = at::randn({2, 3, 8, 9}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({4, 3, 3, 3}, at::kDouble);  // frozen weight
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().algorithm(algorithm()));
+  y.sum().backward();
+  ASSERT_TRUE(x.grad().defined());
+  EXPECT_FALSE(w.grad().defined());
+  const at::Tensor xr = x.detach().clone().requires_grad_(true);
+  at::conv2d(xr, w).sum().backward();
+  EXPECT_LE(relative_error(x.grad(), xr.grad()), 1e-10);
+
+  const at::Tensor w2 = w.clone().requires_grad_(true);  // frozen input, trained weight
+  oaconv::conv2d(x.detach(), w2, {}, Conv2dFuncOptions().algorithm(algorithm())).sum().backward();
+  const at::Tensor w2r = w.clone().requires_grad_(true);
+  at::conv2d(x.detach(), w2r).sum().backward();
+  EXPECT_LE(relative_error(w2.grad(), w2r.grad()), 1e-10);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, ConvLayouts,
+                         ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kAuto),
+                         [](const ::testing::TestParamInfo<Algorithm>& info) { return to_string(info.param); });
+
+}  // namespace
+}  // namespace oaconv::testing

@@ -1,0 +1,42 @@
+#pragma once
+// Shared test helpers: a fixture that seeds LibTorch's generator from the test's own name (so
+// every test gets fresh but reproducible random data), the algorithms under test and their
+// error limits.
+#include <oaconv/algorithm.h>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+namespace oaconv::testing {
+
+class SeededTest : public ::testing::Test {
+ protected:
+  void SetUp() override { seed_from_test_name(); }
+  static void seed_from_test_name() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    at::manual_seed(std::hash<std::string>{}(name) & 0x7fffffff);
+  }
+};
+
+template <typename Param>
+class SeededParamTest : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    at::manual_seed(std::hash<std::string>{}(name) & 0x7fffffff);
+  }
+};
+
+// Norm-wise relative error limit of `algorithm` in `dtype` against torch::conv2d.
+inline double error_limit(Algorithm algorithm, at::ScalarType dtype) {
+  const bool spectral = algorithm == Algorithm::kFft || algorithm == Algorithm::kOverlapAdd;
+  if (dtype == at::kDouble) return 1e-10;
+  return spectral ? 5e-5 : 1e-5;
+}
+
+}  // namespace oaconv::testing
