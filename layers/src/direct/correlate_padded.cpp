@@ -51,7 +51,7 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
               for (int64_t b = 0; b < s.kernel_w; ++b, wt += kOutBlock) {
                 const T* xb = xr + b * s.dilation_w;
                 const Vec xv = kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w);
-                for (int k = 0; k < kOutBlock; ++k) acc[k] += S::broadcast(wt[k]) * xv;
+                for (int k = 0; k < kOutBlock; ++k) acc[k] += xv * wt[k];
               }
             }
           }

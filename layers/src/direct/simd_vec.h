@@ -20,11 +20,8 @@ struct Simd {
     for (int i = 0; i < kLanes; ++i) v[i] = p[i * stride];
     return v;
   }
-  static Vec broadcast(T x) {
-    Vec v;
-    for (int i = 0; i < kLanes; ++i) v[i] = x;
-    return v;
-  }
+  // Vector-scalar arithmetic broadcasts the scalar (one vbroadcastss), unlike a lane loop.
+  static Vec broadcast(T x) { return Vec{} + x; }
   static T sum(const Vec& v) {
     T s = 0;
     for (int i = 0; i < kLanes; ++i) s += v[i];
