@@ -76,8 +76,8 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ConvCorrectness,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
-                                            ::testing::Values(Algorithm::kAten, Algorithm::kDirect,
-                                                              Algorithm::kAuto),
+                                            ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft,
+                                                              Algorithm::kOverlapAdd, Algorithm::kAuto),
                                             ::testing::Values(at::kFloat, at::kDouble)),
                          param_name);
 

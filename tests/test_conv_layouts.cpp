@@ -78,7 +78,8 @@ TEST_P(ConvLayouts, GradientOnlyForTheInputsThatNeedIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ConvLayouts,
-                         ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kAuto),
+                         ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft,
+                                           Algorithm::kOverlapAdd, Algorithm::kAuto),
                          [](const ::testing::TestParamInfo<Algorithm>& info) { return to_string(info.param); });
 
 }  // namespace

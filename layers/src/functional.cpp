@@ -5,6 +5,7 @@
 #include "aten_conv.h"
 #include "conv_geometry.h"
 #include "direct/direct_conv.h"
+#include "fft/spectral_conv.h"
 
 #include <ATen/ATen.h>
 
@@ -20,9 +21,7 @@ at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const 
     case Algorithm::kAten: return aten::conv2d(input, weight, bias, g);
     case Algorithm::kDirect: return direct::conv2d(input, weight, bias, g);
     case Algorithm::kFft:
-    case Algorithm::kOverlapAdd:
-      TORCH_CHECK(false, "oaconv::conv2d: algorithm '", to_string(algorithm),
-                  "' is not available in this build");
+    case Algorithm::kOverlapAdd: return fft::conv2d(input, weight, bias, g, algorithm);
     case Algorithm::kAuto: break;
   }
   TORCH_INTERNAL_ASSERT(false, "oaconv::conv2d: kAuto was not resolved");

@@ -6,4 +6,5 @@
 #include <oaconv/conv2d.h>
 #include <oaconv/functional.h>
 #include <oaconv/options.h>
+#include <oaconv/profiling.h>
 #include <oaconv/version.h>

@@ -1,6 +1,6 @@
 #include "correlate_padded.h"
 
-#include "simd_vec.h"
+#include "../simd_vec.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>

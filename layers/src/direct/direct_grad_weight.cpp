@@ -7,7 +7,7 @@
 // and multiplied into all kh*kw tap accumulators.
 #include "correlate_padded.h"
 #include "direct_passes.h"
-#include "simd_vec.h"
+#include "../simd_vec.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

@@ -3,7 +3,7 @@
 // across x86 and ARM, compiled to whatever the target's widest profitable registers are.
 #include <cstring>
 
-namespace oaconv::direct {
+namespace oaconv {
 
 template <typename T>
 struct Simd {
@@ -29,4 +29,4 @@ struct Simd {
   }
 };
 
-}  // namespace oaconv::direct
+}  // namespace oaconv

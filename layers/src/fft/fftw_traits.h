@@ -1,0 +1,50 @@
+#pragma once
+// One template over FFTW's float (fftwf_*) and double (fftw_*) APIs, as fftw3.h itself stamps
+// them out with one macro: every spectral algorithm exists in both precisions.
+#include <fftw3.h>
+
+namespace oaconv::fft {
+
+template <typename T>
+struct FftwTraits;
+
+#define OACONV_FFTW_TRAITS(T, X)                                                                   \
+  template <>                                                                                      \
+  struct FftwTraits<T> {                                                                           \
+    using Plan = X(plan);                                                                          \
+    using IoDim = fftw_iodim64;                                                                    \
+    static Plan plan_r2c(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,      \
+                         T* in, T* out_re, T* out_im, unsigned flags) {                            \
+      return X(plan_guru64_split_dft_r2c)(rank, dims, howmany_rank, howmany, in, out_re, out_im,   \
+                                          flags);                                                  \
+    }                                                                                              \
+    static Plan plan_c2r(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,      \
+                         T* in_re, T* in_im, T* out, unsigned flags) {                             \
+      return X(plan_guru64_split_dft_c2r)(rank, dims, howmany_rank, howmany, in_re, in_im, out,    \
+                                          flags);                                                  \
+    }                                                                                              \
+    static void execute_r2c(const Plan p, T* in, T* out_re, T* out_im) {                           \
+      X(execute_split_dft_r2c)(p, in, out_re, out_im);                                             \
+    }                                                                                              \
+    static void execute_c2r(const Plan p, T* in_re, T* in_im, T* out) {                           \
+      X(execute_split_dft_c2r)(p, in_re, in_im, out);                                              \
+    }                                                                                              \
+    static void destroy(Plan p) { X(destroy_plan)(p); }                                            \
+    static void* malloc(size_t n) { return X(malloc)(n); }                                         \
+    static void free(void* p) { X(free)(p); }                                                      \
+    static int init_threads() { return X(init_threads)(); }                                        \
+    static void plan_with_nthreads(int n) { X(plan_with_nthreads)(n); }                            \
+    static char* export_wisdom() { return X(export_wisdom_to_string)(); }                          \
+    static int import_wisdom(const char* s) { return X(import_wisdom_from_string)(s); }            \
+    static void forget_wisdom() { X(forget_wisdom)(); }                                            \
+  };
+
+#define OACONV_FFTW_FLOAT(name) fftwf_##name
+#define OACONV_FFTW_DOUBLE(name) fftw_##name
+OACONV_FFTW_TRAITS(float, OACONV_FFTW_FLOAT)
+OACONV_FFTW_TRAITS(double, OACONV_FFTW_DOUBLE)
+#undef OACONV_FFTW_FLOAT
+#undef OACONV_FFTW_DOUBLE
+#undef OACONV_FFTW_TRAITS
+
+}  // namespace oaconv::fft

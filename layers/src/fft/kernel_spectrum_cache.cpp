@@ -1,0 +1,103 @@
+#include "kernel_spectrum_cache.h"
+
+#include "profiling_internal.h"
+
+#include <ATen/ATen.h>
+
+namespace oaconv::fft {
+
+at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight) {
+  PhaseTimer timer(&PhaseTimes::kernel_transform);
+  const ConvGeometry& g = p.g;
+  const int64_t planes = g.out_channels * g.in_per_group();
+  const auto options = weight.options().memory_format(at::MemoryFormat::Contiguous);
+  at::Tensor real = new_real_planes(p, planes, options);
+  // Dilation: tap (a, b) lands at (a*dh, b*dw); zeros in between.
+  const double scale = 1.0 / static_cast<double>(p.real_plane);
+  real.view({planes, p.tiling.rows.fft, p.tiling.cols.fft})
+      .slice(1, 0, p.kernel_h, g.dilation_h)
+      .slice(2, 0, p.kernel_w, g.dilation_w)
+      .copy_(weight.detach().reshape({planes, g.kernel_h, g.kernel_w}) * scale);
+  at::Tensor spectrum = new_spectrum(p, planes, options);
+  forward_fft(p, real, spectrum);
+  return spectrum;
+}
+
+KernelSpectrumCache& KernelSpectrumCache::instance() {
+  static KernelSpectrumCache* cache = new KernelSpectrumCache();  // never destroyed (static teardown)
+  return *cache;
+}
+
+at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& weight) {
+  const Key key{weight.unsafeGetTensorImpl(), p.tiling.rows.fft, p.tiling.cols.fft, p.g.dilation_h,
+                p.g.dilation_w, p.dtype};
+  const uint32_t version = weight._version();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+      const auto alive = it->second.owner.lock();
+      if (alive.get() == weight.unsafeGetTensorImpl() && it->second.version == version &&
+          it->second.spectrum.size(1) == p.g.out_channels * p.g.in_per_group()) {
+        ++stats_.hits;
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        return it->second.spectrum;
+      }
+      // Stale (weight updated in place) or a dead tensor's recycled address: drop it.
+      stats_.bytes -= it->second.spectrum.nbytes();
+      lru_.erase(it->second.lru);
+      entries_.erase(it);
+    }
+    ++stats_.misses;
+  }
+  // Computed outside the lock: other layers keep hitting meanwhile.
+  at::Tensor spectrum = compute_kernel_spectrum(p, weight);
+  const int64_t bytes = static_cast<int64_t>(spectrum.nbytes());
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (bytes > budget_ || entries_.count(key)) return spectrum;  // too big to keep, or raced
+  evict_to(budget_ - bytes);
+  lru_.push_front(key);
+  entries_.emplace(key, Entry{c10::weak_intrusive_ptr<c10::TensorImpl>(
+                                  c10::intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>::reclaim_copy(
+                                      weight.unsafeGetTensorImpl())),
+                              version, spectrum, lru_.begin()});
+  stats_.bytes += bytes;
+  return spectrum;
+}
+
+void KernelSpectrumCache::evict_to(int64_t bytes) {
+  while (stats_.bytes > bytes && !lru_.empty()) {
+    auto it = entries_.find(lru_.back());
+    stats_.bytes -= it->second.spectrum.nbytes();
+    entries_.erase(it);
+    lru_.pop_back();
+  }
+}
+
+KernelCacheStats KernelSpectrumCache::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  KernelCacheStats s = stats_;
+  s.entries = static_cast<int64_t>(entries_.size());
+  return s;
+}
+
+void KernelSpectrumCache::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+  lru_.clear();
+  stats_ = KernelCacheStats{};
+}
+
+void KernelSpectrumCache::set_budget(int64_t bytes) {
+  TORCH_CHECK(bytes >= 0, "oaconv::set_kernel_cache_budget: the budget must be non-negative, but got ", bytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  budget_ = bytes;
+  evict_to(budget_);
+}
+
+int64_t KernelSpectrumCache::budget() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return budget_;
+}
+
+}  // namespace oaconv::fft

@@ -1,0 +1,68 @@
+#pragma once
+// Kernel spectra W = FFT(w) and the process-wide cache of them.
+//
+// A cached spectrum is keyed by the weight tensor's identity (its TensorImpl, checked alive
+// through a weak reference so a new tensor at a recycled address never matches) and the FFT
+// geometry and dtype; it remembers the weight's version counter, which every in-place update
+// (optimizer.step(), add_, copy_) bumps. A lookup with a newer version is a miss and replaces
+// the entry: a stale spectrum is never returned. Entries are bounded by a byte budget, least
+// recently used evicted first.
+#include "spectral_problem.h"
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/intrusive_ptr.h>
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+namespace oaconv::fft {
+
+// W[o * Cg + c] = FFT of w[o, c] dilated and zero-padded to P_h x P_w, scaled by 1/(P_h P_w)
+// (so forward and grad-input results come out of the inverse FFT already normalised).
+// Split layout [2, O * Cg, stride].
+at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight);
+
+struct KernelCacheStats {
+  int64_t hits = 0, misses = 0, bytes = 0, entries = 0;
+};
+
+class KernelSpectrumCache {
+ public:
+  static KernelSpectrumCache& instance();
+  // The spectrum of `weight` for this problem, computed on a miss.
+  at::Tensor get(const SpectralProblem& p, const at::Tensor& weight);
+  KernelCacheStats stats() const;
+  void clear();
+  void set_budget(int64_t bytes);
+  int64_t budget() const;
+
+ private:
+  struct Key {
+    const void* impl;
+    int64_t rows, cols, dilation_h, dilation_w;
+    c10::ScalarType dtype;
+    bool operator<(const Key& o) const {
+      return std::tie(impl, rows, cols, dilation_h, dilation_w, dtype) <
+             std::tie(o.impl, o.rows, o.cols, o.dilation_h, o.dilation_w, o.dtype);
+    }
+  };
+  struct Entry {
+    c10::weak_intrusive_ptr<c10::TensorImpl> owner;
+    uint32_t version;
+    at::Tensor spectrum;
+    std::list<Key>::iterator lru;
+  };
+  KernelSpectrumCache() = default;
+  void evict_to(int64_t bytes);  // with mutex_ held
+
+  mutable std::mutex mutex_;
+  std::map<Key, Entry> entries_;
+  std::list<Key> lru_;  // front = most recently used
+  int64_t budget_ = int64_t(256) << 20;
+  KernelCacheStats stats_;
+};
+
+}  // namespace oaconv::fft

@@ -1,0 +1,33 @@
+#pragma once
+// The passes of the spectral algorithms (`oaa`, and `fft`, its one-tile case), for one chunk
+// of the batch. Row index nt = n * T + t runs over (batch item, tile); see tiling.h and
+// tile_io.h for where tiles sit, and spectral_gemm.h for the products:
+//
+//   forward:      Y[nt, o]  = sum_c X[nt, c] conj(W[o, c])      -> inverse FFT -> overlap-add
+//   grad input:   GX[nt, c] = sum_o G[nt, o] W[o, c]            -> inverse FFT -> tile write
+//   grad weight:  GW[o, c]  = sum_nt conj(G[nt, o]) X[nt, c]    -> inverse FFT -> crop k x k
+//
+// X: input tiles' spectra, W: kernel spectra (scaled by 1/(P_h P_w)), G: grad-output windows'
+// spectra. Each product reduces only within a group.
+#include "spectral_problem.h"
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::fft {
+
+// X for x (n, C, H, W): gather tiles, forward FFT. Split [2, n*T*C, stride].
+at::Tensor transform_input(const SpectralProblem& p, const at::Tensor& x);
+// G for gy (n, O, Ho, Wo): gather windows (zero-inserted for stride), forward FFT.
+at::Tensor transform_grad_output(const SpectralProblem& p, const at::Tensor& gy);
+
+// y (n, O, Ho, Wo) = bias + x ⋆ w, from X and W.
+void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const at::Tensor& kernel_spectrum,
+                   const at::Tensor& bias, at::Tensor& y);
+// gx (n, C, H, W) from G and W.
+void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& kernel_spectrum,
+                      at::Tensor& gx);
+// gw (O, Cg, kh, kw) = (or +=, when accumulate) this chunk's weight gradient, from G and X.
+void grad_weight_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& x_spectrum,
+                       bool accumulate, at::Tensor& gw);
+
+}  // namespace oaconv::fft

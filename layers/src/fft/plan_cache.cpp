@@ -1,0 +1,212 @@
+#include "plan_cache.h"
+
+#include "fftw_traits.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace oaconv::fft {
+namespace {
+
+// FFTW's planner is not thread-safe (only execute is): every plan creation and destruction,
+// and the planner's thread-count setting, happen under this mutex.
+std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+template <typename T>
+void* make_plan(const PlanKey& k) {
+  using F = FftwTraits<T>;
+  static const bool threads_ready = [] {
+    return F::init_threads() != 0;
+  }();
+  TORCH_INTERNAL_ASSERT(threads_ready, "oaconv: fftw init_threads failed");
+  F::plan_with_nthreads(k.threads);
+
+  const int64_t half = k.cols / 2 + 1;
+  // Transform dims: rows (real stride Pw, spectrum stride Pw/2+1), columns (unit strides).
+  const typename F::IoDim dims[2] = {{k.rows, k.cols, half}, {k.cols, 1, 1}};
+  typename F::IoDim batch[1];
+  const int64_t real_elems = k.howmany * k.real_stride;
+  const int64_t spec_elems = k.howmany * k.spectrum_stride;
+  // New-array execute requires the same distance between the real and imaginary arrays as at
+  // planning: plan on one block laid out exactly like our spectra [2][howmany][stride].
+  T* real = static_cast<T*>(F::malloc(sizeof(T) * std::max<int64_t>(real_elems, 1)));
+  T* re = static_cast<T*>(F::malloc(sizeof(T) * std::max<int64_t>(2 * spec_elems, 1)));
+  TORCH_CHECK(real && re, "oaconv: out of memory allocating FFTW planning buffers (",
+              real_elems + 2 * spec_elems, " elements)");
+  T* im = re + spec_elems;
+  std::memset(real, 0, sizeof(T) * real_elems);
+  std::memset(re, 0, sizeof(T) * 2 * spec_elems);
+  typename F::Plan plan;
+  if (k.direction == Direction::kRealToComplex) {
+    batch[0] = {k.howmany, k.real_stride, k.spectrum_stride};
+    plan = F::plan_r2c(2, dims, 1, batch, real, re, im, k.flags);
+  } else {
+    // c2r: the input is the spectrum, so the row dim reads with stride Pw/2+1, writes Pw.
+    const typename F::IoDim inv_dims[2] = {{k.rows, half, k.cols}, {k.cols, 1, 1}};
+    batch[0] = {k.howmany, k.spectrum_stride, k.real_stride};
+    plan = F::plan_c2r(2, inv_dims, 1, batch, re, im, real, k.flags);
+  }
+  F::free(real);
+  F::free(re);
+  TORCH_CHECK(plan != nullptr, "oaconv: FFTW could not plan a ", k.rows, "x", k.cols, " transform of ",
+              k.howmany, " planes");
+  return reinterpret_cast<void*>(plan);
+}
+
+}  // namespace
+
+unsigned planner_flags() {
+  static const unsigned flags = [] {
+    const char* env = std::getenv("OACONV_FFTW_EFFORT");
+    const std::string effort = env ? env : "measure";
+    if (effort == "estimate") return unsigned(FFTW_ESTIMATE);
+    if (effort == "patient") return unsigned(FFTW_PATIENT);
+    TORCH_CHECK(effort == "measure", "OACONV_FFTW_EFFORT: expected estimate, measure or patient, but got '",
+                effort, "'");
+    return unsigned(FFTW_MEASURE);
+  }();
+  return flags;
+}
+
+FftPlan::FftPlan(const PlanKey& key) : key_(key) {
+  plan_ = key.dtype == c10::kFloat ? make_plan<float>(key) : make_plan<double>(key);
+}
+
+FftPlan::~FftPlan() { release(); }
+
+FftPlan::FftPlan(FftPlan&& other) noexcept : key_(other.key_), plan_(other.plan_) { other.plan_ = nullptr; }
+
+FftPlan& FftPlan::operator=(FftPlan&& other) noexcept {
+  if (this != &other) {
+    release();
+    key_ = other.key_;
+    plan_ = other.plan_;
+    other.plan_ = nullptr;
+  }
+  return *this;
+}
+
+void FftPlan::release() {
+  if (!plan_) return;
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  if (key_.dtype == c10::kFloat) {
+    FftwTraits<float>::destroy(reinterpret_cast<fftwf_plan>(plan_));
+  } else {
+    FftwTraits<double>::destroy(reinterpret_cast<fftw_plan>(plan_));
+  }
+  plan_ = nullptr;
+}
+
+void FftPlan::execute_r2c(void* real, void* re, void* im) const {
+  TORCH_INTERNAL_ASSERT(key_.direction == Direction::kRealToComplex);
+  if (key_.dtype == c10::kFloat) {
+    FftwTraits<float>::execute_r2c(reinterpret_cast<fftwf_plan>(plan_), static_cast<float*>(real),
+                                   static_cast<float*>(re), static_cast<float*>(im));
+  } else {
+    FftwTraits<double>::execute_r2c(reinterpret_cast<fftw_plan>(plan_), static_cast<double*>(real),
+                                    static_cast<double*>(re), static_cast<double*>(im));
+  }
+}
+
+void FftPlan::execute_c2r(void* re, void* im, void* real) const {
+  TORCH_INTERNAL_ASSERT(key_.direction == Direction::kComplexToReal);
+  if (key_.dtype == c10::kFloat) {
+    FftwTraits<float>::execute_c2r(reinterpret_cast<fftwf_plan>(plan_), static_cast<float*>(re),
+                                   static_cast<float*>(im), static_cast<float*>(real));
+  } else {
+    FftwTraits<double>::execute_c2r(reinterpret_cast<fftw_plan>(plan_), static_cast<double*>(re),
+                                    static_cast<double*>(im), static_cast<double*>(real));
+  }
+}
+
+PlanCache::PlanCache() = default;
+
+PlanCache& PlanCache::instance() {
+  static PlanCache* cache = new PlanCache();  // never destroyed: plans may outlive static teardown
+  return *cache;
+}
+
+std::shared_ptr<const FftPlan> PlanCache::get(const PlanKey& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) {
+    ++stats_.hits;
+    lru_.splice(lru_.begin(), lru_, it->second.second);
+    return it->second.first;
+  }
+  ++stats_.misses;
+  std::shared_ptr<const FftPlan> plan;
+  {
+    std::lock_guard<std::mutex> planning(planner_mutex());
+    plan = std::make_shared<const FftPlan>(key);
+  }
+  lru_.push_front(key);
+  plans_.emplace(key, std::make_pair(plan, lru_.begin()));
+  while (static_cast<int64_t>(plans_.size()) > capacity_) {
+    plans_.erase(lru_.back());  // a plan still in use lives on in its shared_ptr
+    lru_.pop_back();
+  }
+  return plan;
+}
+
+PlanCacheStats PlanCache::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  PlanCacheStats s = stats_;
+  s.size = static_cast<int64_t>(plans_.size());
+  return s;
+}
+
+void PlanCache::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  plans_.clear();
+  lru_.clear();
+  stats_ = PlanCacheStats{};
+}
+
+void PlanCache::set_capacity(int64_t plans) {
+  TORCH_CHECK(plans > 0, "oaconv::fft::PlanCache: capacity must be positive, but got ", plans);
+  std::lock_guard<std::mutex> lock(mutex_);
+  capacity_ = plans;
+  while (static_cast<int64_t>(plans_.size()) > capacity_) {
+    plans_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+int64_t PlanCache::capacity() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return capacity_;
+}
+
+std::string export_wisdom() {
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  std::string out;
+  for (char* s : {FftwTraits<float>::export_wisdom(), FftwTraits<double>::export_wisdom()}) {
+    if (s) {
+      out += s;
+      out += '\n';
+      std::free(s);
+    }
+  }
+  return out;
+}
+
+bool import_wisdom(const std::string& wisdom) {
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  // The export holds the float wisdom, then the double wisdom; each importer takes its own.
+  const auto split = wisdom.find("(fftw-3.3");
+  const auto second = split == std::string::npos ? std::string::npos : wisdom.find("(fftw-3.3", split + 1);
+  if (second == std::string::npos) return false;
+  const std::string first_part = wisdom.substr(0, second);
+  const std::string second_part = wisdom.substr(second);
+  return FftwTraits<float>::import_wisdom(first_part.c_str()) != 0 &&
+         FftwTraits<double>::import_wisdom(second_part.c_str()) != 0;
+}
+
+}  // namespace oaconv::fft

@@ -1,0 +1,104 @@
+#include "tiling.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+namespace oaconv::fft {
+namespace {
+
+// Measured on this project's machine kind (ANCHORS.md and bench/): batched real 2-D FFTW at
+// ~18 GFLOP/s per thread in the 2.5 N log2 N convention, the spectral product at ~40 GFLOP/s
+// per thread, and a per-tile overhead for gathering and scattering (memory-bound).
+constexpr double kFftFlopsPerSecond = 18e9;
+constexpr double kProductFlopsPerSecond = 40e9;
+constexpr double kBytesPerSecond = 8e9;
+
+std::vector<int64_t> fast_sizes_between(int64_t lo, int64_t hi) {
+  std::vector<int64_t> sizes;
+  for (int64_t n = next_fast_size(lo); n <= hi; n = next_fast_size(n + 1)) sizes.push_back(n);
+  return sizes;
+}
+
+// With T = ceil(H / B) tiles needed at FFT size P, spread H evenly over them; the smaller
+// tile may then fit a smaller fast size.
+AxisTiling balanced_axis(int64_t length, int64_t kernel, int64_t fft) {
+  const AxisTiling widest = axis_tiling_for_fft_size(length, kernel, fft);
+  const int64_t even_tile = (length + widest.tiles - 1) / widest.tiles;
+  return axis_tiling_for_fft_size(length, kernel, next_fast_size(even_tile + kernel - 1));
+}
+
+}  // namespace
+
+int64_t next_fast_size(int64_t n) {
+  TORCH_INTERNAL_ASSERT(n >= 1);
+  for (int64_t m = n;; ++m) {
+    int64_t r = m;
+    for (int64_t p : {2, 3, 5, 7}) {
+      while (r % p == 0) r /= p;
+    }
+    if (r == 1) return m;
+  }
+}
+
+std::string Tiling::to_string() const {
+  std::ostringstream s;
+  s << rows.tiles << "x" << cols.tiles << " tiles of " << rows.tile << "x" << cols.tile << " at FFT "
+    << rows.fft << "x" << cols.fft;
+  return s.str();
+}
+
+AxisTiling axis_tiling_for_fft_size(int64_t length, int64_t kernel, int64_t fft) {
+  TORCH_INTERNAL_ASSERT(fft >= kernel);
+  AxisTiling a;
+  a.length = length;
+  a.kernel = kernel;
+  a.fft = fft;
+  a.tile = std::min(length, fft - kernel + 1);
+  a.tiles = (length + a.tile - 1) / a.tile;
+  return a;
+}
+
+double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads) {
+  const double n = g.batch, c = g.in_channels, o = g.out_channels, cg = g.in_per_group();
+  const double points = static_cast<double>(t.rows.fft) * t.cols.fft;
+  const double fft_flops = 2.5 * points * std::log2(std::max(points, 2.0));
+  const double transforms = t.tiles() * 2.0 * (n * c + n * o) + o * cg;
+  const double product_flops = 3.0 * t.tiles() * 8.0 * n * c * (o / g.groups) * t.frequencies();
+  // Real tile buffers and split spectra written and read once per transform.
+  const double bytes = transforms * points * 4.0 * 3.0;
+  const double rate = std::max(1, threads);
+  return transforms * fft_flops / (kFftFlopsPerSecond * rate) +
+         product_flops / (kProductFlopsPerSecond * rate) + bytes / (kBytesPerSecond * rate);
+}
+
+Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
+  const int64_t kh = g.kernel_extent_h(), kw = g.kernel_extent_w();
+  const int64_t full_h = next_fast_size(g.in_h + kh - 1);
+  const int64_t full_w = next_fast_size(g.in_w + kw - 1);
+  Tiling best{axis_tiling_for_fft_size(g.in_h, kh, full_h), axis_tiling_for_fft_size(g.in_w, kw, full_w)};
+  if (algorithm == Algorithm::kFft) return best;
+  TORCH_INTERNAL_ASSERT(algorithm == Algorithm::kOverlapAdd);
+  // Candidate FFT sizes per axis: from just above the kernel up to the full-image size; tiles
+  // smaller than the kernel waste most of each transform on the overlap.
+  double best_cost = std::numeric_limits<double>::infinity();
+  const auto rows = fast_sizes_between(std::min(2 * kh, full_h), full_h);
+  const auto cols = fast_sizes_between(std::min(2 * kw, full_w), full_w);
+  for (int64_t ph : rows) {
+    for (int64_t pw : cols) {
+      const Tiling t{balanced_axis(g.in_h, kh, ph), balanced_axis(g.in_w, kw, pw)};
+      const double cost = modelled_step_seconds(g, t, threads);
+      if (cost < best_cost) {
+        best_cost = cost;
+        best = t;
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace oaconv::fft

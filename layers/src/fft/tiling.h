@@ -1,0 +1,51 @@
+#pragma once
+// How an image is cut for the spectral algorithms, per axis.
+//
+// Working in "full" coordinates (stride 1, kernel dilated to K = d*(k-1)+1 taps), the unpadded
+// input of length H is cut into T disjoint tiles of B samples. Each tile is placed at offset K-1
+// of an FFT buffer of size P >= B + K - 1, so the circular correlation with the kernel (placed
+// at offset 0) equals the linear one: no wrap-around ever reaches a sample that matters.
+//   fft: one tile holding the whole image (B = H, P = fast size >= H + K - 1).
+//   oaa: B chosen by the cost model below.
+#include "../conv_geometry.h"
+
+#include <oaconv/algorithm.h>
+
+#include <cstdint>
+#include <string>
+
+namespace oaconv::fft {
+
+// Smallest n' >= n whose only prime factors are 2, 3, 5, 7 (FFTW's fastest sizes).
+int64_t next_fast_size(int64_t n);
+
+struct AxisTiling {
+  int64_t length = 0;  // input samples H along this axis (unpadded)
+  int64_t kernel = 0;  // dilated kernel taps K
+  int64_t tile = 0;    // B: input samples per tile
+  int64_t fft = 0;     // P: transform size, >= B + K - 1
+  int64_t tiles = 0;   // T = ceil(H / B)
+};
+
+struct Tiling {
+  AxisTiling rows, cols;
+  int64_t tiles() const { return rows.tiles * cols.tiles; }
+  // Complex frequencies of one real 2-D transform: P_h * (P_w / 2 + 1).
+  int64_t frequencies() const { return rows.fft * (cols.fft / 2 + 1); }
+  std::string to_string() const;
+};
+
+// Tiling for one axis with a given FFT size P (B = P - K + 1, as large as P allows).
+AxisTiling axis_tiling_for_fft_size(int64_t length, int64_t kernel, int64_t fft);
+
+// Modelled seconds of one training step (forward + both gradients) with this tiling: each
+// tile needs 2(N*C + N*O) + O*C/G transforms of P_h x P_w, and 3 spectral products of
+// 8 * N * C * O / G flops per frequency; rates are this machine kind's (see ANCHORS.md).
+double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads);
+
+// The tiling `algorithm` (kFft or kOverlapAdd) uses for this convolution. For kOverlapAdd the
+// FFT size per axis is the fast size minimising the modelled cost (like scipy's oaconvolve
+// block choice, but counting channels and the spectral product, which dominate in a CNN).
+Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads);
+
+}  // namespace oaconv::fft
