@@ -23,6 +23,7 @@ struct InfoArgs {
   std::string algorithms = "aten,direct";
   int repeats = 5;
   bool no_timing = false;
+  bool phases = false;
 };
 
 std::vector<Algorithm> parse_algorithms(const std::string& list) {
@@ -53,6 +54,17 @@ void run_info(const InfoArgs& args) {
                 aten.forward_backward_s / t.forward_backward_s);
   }
   std::printf("(vs aten > 1 means faster than aten)\n");
+  if (args.phases) {
+    std::printf("\nper forward+backward, ms: cold | input fft | kernel fft | product | inverse fft | overlap-add | peak workspace MiB\n");
+    for (Algorithm a : algorithms) {
+      if (a != Algorithm::kFft && a != Algorithm::kOverlapAdd) continue;
+      const LayerTiming t = time_layer(a, shape, args.repeats);
+      const PhaseTimes& p = t.phases;
+      std::printf("%-8s %8.2f | %9.2f | %10.2f | %7.2f | %11.2f | %11.2f | %6.1f\n", to_string(a).c_str(),
+                  t.cold_s * 1e3, p.input_transform * 1e3, p.kernel_transform * 1e3, p.spectral_product * 1e3,
+                  p.inverse_transform * 1e3, p.overlap_add * 1e3, p.peak_workspace_bytes / 1048576.0);
+    }
+  }
 }
 
 }  // namespace
@@ -65,6 +77,7 @@ void add_info_command(CLI::App& app) {
   cmd->add_option("--algorithms", args->algorithms, "Comma-separated algorithms to time")->capture_default_str();
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
+  cmd->add_flag("--phases", args->phases, "Also print the per-phase times of fft and oaa");
   cmd->callback([args] { run_info(*args); });
 }
 

@@ -77,16 +77,26 @@ LayerTiming time_layer(Algorithm algorithm, const LayerShape& s, int repeats, in
     const at::Tensor y = conv2d(x, w, b, options);
     y.backward(at::ones_like(y));
   };
-  for (int i = 0; i < warmup; ++i) {
-    forward();
-    forward_backward();
-  }
+  LayerTiming timing;
+  timing.cold_s = seconds(forward_backward);
+  for (int i = 1; i < warmup; ++i) forward_backward();
   std::vector<double> f, fb;
-  for (int i = 0; i < repeats; ++i) {
-    f.push_back(seconds(forward));
-    fb.push_back(seconds(forward_backward));
-  }
-  return {median(f), median(fb)};
+  for (int i = 0; i < repeats; ++i) f.push_back(seconds(forward));
+  const bool was_timing = phase_timing_enabled();
+  set_phase_timing(true);
+  reset_phase_times();
+  for (int i = 0; i < repeats; ++i) fb.push_back(seconds(forward_backward));
+  timing.phases = phase_times();
+  set_phase_timing(was_timing);
+  timing.forward_s = median(f);
+  timing.forward_backward_s = median(fb);
+  auto per_step = [&](double& v) { v /= std::max(1, repeats); };
+  per_step(timing.phases.input_transform);
+  per_step(timing.phases.kernel_transform);
+  per_step(timing.phases.spectral_product);
+  per_step(timing.phases.inverse_transform);
+  per_step(timing.phases.overlap_add);
+  return timing;
 }
 
 }  // namespace oaconv::apps

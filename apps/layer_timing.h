@@ -1,6 +1,7 @@
 #pragma once
 // Timing one convolution layer with one algorithm: warm-up, then the median of repeats.
 #include <oaconv/algorithm.h>
+#include <oaconv/profiling.h>
 
 #include <cstdint>
 #include <string>
@@ -19,6 +20,8 @@ struct LayerShape {
 struct LayerTiming {
   double forward_s = 0;           // median forward time
   double forward_backward_s = 0;  // median forward + backward (all gradients) time
+  double cold_s = 0;              // first forward + backward (planning, kernel transform)
+  PhaseTimes phases;              // per timed forward + backward (fft/oaa only), averaged
 };
 
 // Float32, padding k/2, stride 1. Runs `warmup` untimed iterations first.

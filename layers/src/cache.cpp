@@ -3,6 +3,7 @@
 
 #include "fft/kernel_spectrum_cache.h"
 #include "fft/plan_cache.h"
+#include "fft/workspace_pool.h"
 
 namespace oaconv {
 
@@ -21,6 +22,7 @@ CacheStats cache_stats() {
 void clear_caches() {
   fft::PlanCache::instance().clear();
   fft::KernelSpectrumCache::instance().clear();
+  fft::clear_workspace_pool();
 }
 
 void set_kernel_cache_budget(int64_t bytes) { fft::KernelSpectrumCache::instance().set_budget(bytes); }

@@ -8,35 +8,36 @@ namespace oaconv::fft {
 template <typename T>
 struct FftwTraits;
 
-#define OACONV_FFTW_TRAITS(T, X)                                                                   \
-  template <>                                                                                      \
-  struct FftwTraits<T> {                                                                           \
-    using Plan = X(plan);                                                                          \
-    using IoDim = fftw_iodim64;                                                                    \
-    static Plan plan_r2c(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,      \
-                         T* in, T* out_re, T* out_im, unsigned flags) {                            \
-      return X(plan_guru64_split_dft_r2c)(rank, dims, howmany_rank, howmany, in, out_re, out_im,   \
-                                          flags);                                                  \
-    }                                                                                              \
-    static Plan plan_c2r(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,      \
-                         T* in_re, T* in_im, T* out, unsigned flags) {                             \
-      return X(plan_guru64_split_dft_c2r)(rank, dims, howmany_rank, howmany, in_re, in_im, out,    \
-                                          flags);                                                  \
-    }                                                                                              \
-    static void execute_r2c(const Plan p, T* in, T* out_re, T* out_im) {                           \
-      X(execute_split_dft_r2c)(p, in, out_re, out_im);                                             \
-    }                                                                                              \
-    static void execute_c2r(const Plan p, T* in_re, T* in_im, T* out) {                           \
-      X(execute_split_dft_c2r)(p, in_re, in_im, out);                                              \
-    }                                                                                              \
-    static void destroy(Plan p) { X(destroy_plan)(p); }                                            \
-    static void* malloc(size_t n) { return X(malloc)(n); }                                         \
-    static void free(void* p) { X(free)(p); }                                                      \
-    static int init_threads() { return X(init_threads)(); }                                        \
-    static void plan_with_nthreads(int n) { X(plan_with_nthreads)(n); }                            \
-    static char* export_wisdom() { return X(export_wisdom_to_string)(); }                          \
-    static int import_wisdom(const char* s) { return X(import_wisdom_from_string)(s); }            \
-    static void forget_wisdom() { X(forget_wisdom)(); }                                            \
+#define OACONV_FFTW_TRAITS(T, X)                                                                 \
+  template <>                                                                                    \
+  struct FftwTraits<T> {                                                                         \
+    using Plan = X(plan);                                                                        \
+    using Complex = X(complex);                                                                  \
+    using IoDim = fftw_iodim64;                                                                  \
+    static Plan plan_r2c(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,    \
+                         T* in, T* out, unsigned flags) {                                        \
+      return X(plan_guru64_dft_r2c)(rank, dims, howmany_rank, howmany, in,                       \
+                                    reinterpret_cast<Complex*>(out), flags);                     \
+    }                                                                                            \
+    static Plan plan_c2r(int rank, const IoDim* dims, int howmany_rank, const IoDim* howmany,    \
+                         T* in, T* out, unsigned flags) {                                        \
+      return X(plan_guru64_dft_c2r)(rank, dims, howmany_rank, howmany,                           \
+                                    reinterpret_cast<Complex*>(in), out, flags);                 \
+    }                                                                                            \
+    static void execute_r2c(const Plan p, T* in, T* out) {                                       \
+      X(execute_dft_r2c)(p, in, reinterpret_cast<Complex*>(out));                                \
+    }                                                                                            \
+    static void execute_c2r(const Plan p, T* in, T* out) {                                       \
+      X(execute_dft_c2r)(p, reinterpret_cast<Complex*>(in), out);                                \
+    }                                                                                            \
+    static void destroy(Plan p) { X(destroy_plan)(p); }                                          \
+    static void* malloc(size_t n) { return X(malloc)(n); }                                       \
+    static void free(void* p) { X(free)(p); }                                                    \
+    static int init_threads() { return X(init_threads)(); }                                      \
+    static void plan_with_nthreads(int n) { X(plan_with_nthreads)(n); }                          \
+    static char* export_wisdom() { return X(export_wisdom_to_string)(); }                        \
+    static int import_wisdom(const char* s) { return X(import_wisdom_from_string)(s); }          \
+    static void forget_wisdom() { X(forget_wisdom)(); }                                          \
   };
 
 #define OACONV_FFTW_FLOAT(name) fftwf_##name

@@ -38,7 +38,7 @@ at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& 
     if (it != entries_.end()) {
       const auto alive = it->second.owner.lock();
       if (alive.get() == weight.unsafeGetTensorImpl() && it->second.version == version &&
-          it->second.spectrum.size(1) == p.g.out_channels * p.g.in_per_group()) {
+          it->second.spectrum.size(0) == p.g.out_channels * p.g.in_per_group()) {
         ++stats_.hits;
         lru_.splice(lru_.begin(), lru_, it->second.lru);
         return it->second.spectrum;

@@ -22,7 +22,7 @@ namespace oaconv::fft {
 
 // W[o * Cg + c] = FFT of w[o, c] dilated and zero-padded to P_h x P_w, scaled by 1/(P_h P_w)
 // (so forward and grad-input results come out of the inverse FFT already normalised).
-// Split layout [2, O * Cg, stride].
+// Layout [O * Cg, stride, 2].
 at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight);
 
 struct KernelCacheStats {

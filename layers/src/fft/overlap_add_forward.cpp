@@ -22,10 +22,10 @@ void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "oaconv::fft::forward_product", [&] {
       for (int64_t group = 0; group < g.groups; ++group) {
         // A = X[nt, c], B[c, o] = W[o, c] (conjugated), C = Y[nt, o].
-        spectral_gemm<scalar_t>(rows, og, cg, p.spectrum_stride,
-                                split_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
-                                split_matrix<scalar_t>(kernel_spectrum, group * og * cg, 1, cg), true,
-                                split_matrix<scalar_t>(y_spectrum, group * og, g.out_channels, 1));
+        spectral_gemm<scalar_t>(rows, og, cg, 2 * p.spectrum_stride,
+                                spectrum_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
+                                spectrum_matrix<scalar_t>(kernel_spectrum, group * og * cg, 1, cg), true,
+                                spectrum_matrix<scalar_t>(y_spectrum, group * og, g.out_channels, 1));
       }
     });
   }

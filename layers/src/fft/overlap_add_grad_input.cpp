@@ -21,10 +21,10 @@ void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, c
     AT_DISPATCH_FLOATING_TYPES(gx.scalar_type(), "oaconv::fft::grad_input_product", [&] {
       for (int64_t group = 0; group < g.groups; ++group) {
         // A = G[nt, o], B[o, c] = W[o, c], C = GX[nt, c].
-        spectral_gemm<scalar_t>(rows, cg, og, p.spectrum_stride,
-                                split_matrix<scalar_t>(gy_spectrum, group * og, g.out_channels, 1), false,
-                                split_matrix<scalar_t>(kernel_spectrum, group * og * cg, cg, 1), false,
-                                split_matrix<scalar_t>(gx_spectrum, group * cg, g.in_channels, 1));
+        spectral_gemm<scalar_t>(rows, cg, og, 2 * p.spectrum_stride,
+                                spectrum_matrix<scalar_t>(gy_spectrum, group * og, g.out_channels, 1), false,
+                                spectrum_matrix<scalar_t>(kernel_spectrum, group * og * cg, cg, 1), false,
+                                spectrum_matrix<scalar_t>(gx_spectrum, group * cg, g.in_channels, 1));
       }
     });
   }

@@ -15,7 +15,7 @@ namespace oaconv::fft {
 void grad_weight_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& x_spectrum,
                        bool accumulate, at::Tensor& gw) {
   const ConvGeometry& g = p.g;
-  const int64_t rows = gy_spectrum.size(1) / g.out_channels;  // n * T
+  const int64_t rows = gy_spectrum.size(0) / g.out_channels;  // n * T
   const int64_t cg = g.in_per_group(), og = g.out_per_group();
   at::Tensor gw_spectrum = new_spectrum(p, g.out_channels * cg, gw.options());
   {
@@ -23,10 +23,10 @@ void grad_weight_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, 
     AT_DISPATCH_FLOATING_TYPES(gw.scalar_type(), "oaconv::fft::grad_weight_product", [&] {
       for (int64_t group = 0; group < g.groups; ++group) {
         // A[o, nt] = G[nt, o] (conjugated), B[nt, c] = X[nt, c], C = GW[o, c].
-        spectral_gemm<scalar_t>(og, cg, rows, p.spectrum_stride,
-                                split_matrix<scalar_t>(gy_spectrum, group * og, 1, g.out_channels), true,
-                                split_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
-                                split_matrix<scalar_t>(gw_spectrum, group * og * cg, cg, 1));
+        spectral_gemm<scalar_t>(og, cg, rows, 2 * p.spectrum_stride,
+                                spectrum_matrix<scalar_t>(gy_spectrum, group * og, 1, g.out_channels), true,
+                                spectrum_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
+                                spectrum_matrix<scalar_t>(gw_spectrum, group * og * cg, cg, 1));
       }
     });
   }

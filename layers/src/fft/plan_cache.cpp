@@ -33,27 +33,26 @@ void* make_plan(const PlanKey& k) {
   typename F::IoDim batch[1];
   const int64_t real_elems = k.howmany * k.real_stride;
   const int64_t spec_elems = k.howmany * k.spectrum_stride;
-  // New-array execute requires the same distance between the real and imaginary arrays as at
-  // planning: plan on one block laid out exactly like our spectra [2][howmany][stride].
+  // Scratch buffers for planning (FFTW_MEASURE overwrites them); execution later runs on the
+  // caller's buffers with the same strides and alignment (new-array execute).
   T* real = static_cast<T*>(F::malloc(sizeof(T) * std::max<int64_t>(real_elems, 1)));
-  T* re = static_cast<T*>(F::malloc(sizeof(T) * std::max<int64_t>(2 * spec_elems, 1)));
-  TORCH_CHECK(real && re, "oaconv: out of memory allocating FFTW planning buffers (",
+  T* spec = static_cast<T*>(F::malloc(sizeof(T) * std::max<int64_t>(2 * spec_elems, 1)));
+  TORCH_CHECK(real && spec, "oaconv: out of memory allocating FFTW planning buffers (",
               real_elems + 2 * spec_elems, " elements)");
-  T* im = re + spec_elems;
   std::memset(real, 0, sizeof(T) * real_elems);
-  std::memset(re, 0, sizeof(T) * 2 * spec_elems);
+  std::memset(spec, 0, sizeof(T) * 2 * spec_elems);
   typename F::Plan plan;
   if (k.direction == Direction::kRealToComplex) {
     batch[0] = {k.howmany, k.real_stride, k.spectrum_stride};
-    plan = F::plan_r2c(2, dims, 1, batch, real, re, im, k.flags);
+    plan = F::plan_r2c(2, dims, 1, batch, real, spec, k.flags);
   } else {
     // c2r: the input is the spectrum, so the row dim reads with stride Pw/2+1, writes Pw.
     const typename F::IoDim inv_dims[2] = {{k.rows, half, k.cols}, {k.cols, 1, 1}};
     batch[0] = {k.howmany, k.spectrum_stride, k.real_stride};
-    plan = F::plan_c2r(2, inv_dims, 1, batch, re, im, real, k.flags);
+    plan = F::plan_c2r(2, inv_dims, 1, batch, spec, real, k.flags);
   }
   F::free(real);
-  F::free(re);
+  F::free(spec);
   TORCH_CHECK(plan != nullptr, "oaconv: FFTW could not plan a ", k.rows, "x", k.cols, " transform of ",
               k.howmany, " planes");
   return reinterpret_cast<void*>(plan);
@@ -103,25 +102,25 @@ void FftPlan::release() {
   plan_ = nullptr;
 }
 
-void FftPlan::execute_r2c(void* real, void* re, void* im) const {
+void FftPlan::execute_r2c(void* real, void* spectrum) const {
   TORCH_INTERNAL_ASSERT(key_.direction == Direction::kRealToComplex);
   if (key_.dtype == c10::kFloat) {
     FftwTraits<float>::execute_r2c(reinterpret_cast<fftwf_plan>(plan_), static_cast<float*>(real),
-                                   static_cast<float*>(re), static_cast<float*>(im));
+                                   static_cast<float*>(spectrum));
   } else {
     FftwTraits<double>::execute_r2c(reinterpret_cast<fftw_plan>(plan_), static_cast<double*>(real),
-                                    static_cast<double*>(re), static_cast<double*>(im));
+                                    static_cast<double*>(spectrum));
   }
 }
 
-void FftPlan::execute_c2r(void* re, void* im, void* real) const {
+void FftPlan::execute_c2r(void* spectrum, void* real) const {
   TORCH_INTERNAL_ASSERT(key_.direction == Direction::kComplexToReal);
   if (key_.dtype == c10::kFloat) {
-    FftwTraits<float>::execute_c2r(reinterpret_cast<fftwf_plan>(plan_), static_cast<float*>(re),
-                                   static_cast<float*>(im), static_cast<float*>(real));
+    FftwTraits<float>::execute_c2r(reinterpret_cast<fftwf_plan>(plan_), static_cast<float*>(spectrum),
+                                   static_cast<float*>(real));
   } else {
-    FftwTraits<double>::execute_c2r(reinterpret_cast<fftw_plan>(plan_), static_cast<double*>(re),
-                                    static_cast<double*>(im), static_cast<double*>(real));
+    FftwTraits<double>::execute_c2r(reinterpret_cast<fftw_plan>(plan_), static_cast<double*>(spectrum),
+                                    static_cast<double*>(real));
   }
 }
 

@@ -2,9 +2,8 @@
 // FFTW plans: a move-only RAII plan and the process-wide cache of them.
 //
 // Every plan here is a batched ("howmany") 2-D real<->complex transform between a real buffer of
-// planes [howmany][Ph][Pw] and a split-complex half spectrum [howmany][spectrum_stride] (real
-// parts and imaginary parts in two arrays), so the spectral product can run along frequencies
-// with plain SIMD loads. Planning is serialised by a mutex and done on scratch buffers; execute
+// planes [howmany][Ph][Pw] and an interleaved complex half spectrum [howmany][spectrum_stride]
+// (FFTW's fastest output format; spectrum_stride is padded to whole SIMD vectors). Planning is serialised by a mutex and done on scratch buffers; execute
 // (new-array execute on the caller's buffers) is thread-safe and runs concurrently.
 #include <c10/core/ScalarType.h>
 
@@ -24,7 +23,7 @@ struct PlanKey {
   int64_t rows = 0, cols = 0;       // Ph, Pw
   int64_t howmany = 0;              // planes transformed by one execute
   int64_t real_stride = 0;          // distance between real planes (elements)
-  int64_t spectrum_stride = 0;      // distance between spectra (elements, padded for SIMD)
+  int64_t spectrum_stride = 0;      // distance between spectra (complex elements, padded for SIMD)
   Direction direction = Direction::kRealToComplex;
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;
@@ -45,11 +44,10 @@ class FftPlan {
   FftPlan(const FftPlan&) = delete;
   FftPlan& operator=(const FftPlan&) = delete;
 
-  // real (howmany planes) -> spectrum re/im. Buffers must be 64-byte aligned (at::empty's are)
-  // and spectrum_im must be spectrum_re + howmany * spectrum_stride, as at planning.
-  void execute_r2c(void* real, void* spectrum_re, void* spectrum_im) const;
-  // spectrum re/im -> real; destroys the spectrum (FFTW's multi-dimensional c2r does).
-  void execute_c2r(void* spectrum_re, void* spectrum_im, void* real) const;
+  // real (howmany planes) -> spectrum. Buffers must be 64-byte aligned (at::empty's are).
+  void execute_r2c(void* real, void* spectrum) const;
+  // spectrum -> real; destroys the spectrum (FFTW's multi-dimensional c2r does).
+  void execute_c2r(void* spectrum, void* real) const;
   const PlanKey& key() const { return key_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "spectral_problem.h"
 
 #include "plan_cache.h"
+#include "workspace_pool.h"
 
 #include <ATen/ATen.h>
 
@@ -21,7 +22,7 @@ SpectralProblem make_spectral_problem(const ConvGeometry& g, Algorithm algorithm
   p.full_h = g.padded_h() - p.kernel_h + 1;
   p.full_w = g.padded_w() - p.kernel_w + 1;
   p.frequencies = p.tiling.frequencies();
-  const int64_t lanes = 64 / static_cast<int64_t>(c10::elementSize(dtype));
+  const int64_t lanes = 64 / (2 * static_cast<int64_t>(c10::elementSize(dtype)));  // complex per 64 B
   p.spectrum_stride = (p.frequencies + lanes - 1) / lanes * lanes;
   p.real_plane = p.tiling.rows.fft * p.tiling.cols.fft;
   return p;
@@ -48,11 +49,12 @@ int64_t SpectralProblem::batch_chunk(int64_t limit) const {
 at::Tensor new_real_planes(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options,
                            bool zeroed) {
   const std::array<int64_t, 3> sizes{planes, p.tiling.rows.fft, p.tiling.cols.fft};
-  return zeroed ? at::zeros(sizes, options) : at::empty(sizes, options);
+  at::Tensor planes_buffer = pooled_empty(sizes, options);
+  return zeroed ? planes_buffer.zero_() : planes_buffer;
 }
 
 at::Tensor new_spectrum(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options) {
-  return at::empty({2, planes, p.spectrum_stride}, options);
+  return pooled_empty({planes, p.spectrum_stride, 2}, options);
 }
 
 namespace {
@@ -76,39 +78,39 @@ PlanKey plan_key(const SpectralProblem& p, int64_t planes, Direction direction) 
 void forward_fft(const SpectralProblem& p, const at::Tensor& real, at::Tensor& spectrum) {
   const int64_t planes = real.size(0);
   if (planes == 0) return;
-  TORCH_INTERNAL_ASSERT(real.is_contiguous() && spectrum.is_contiguous() && spectrum.size(1) == planes);
-  const auto plan = PlanCache::instance().get(plan_key(p, planes, Direction::kRealToComplex));
-  at::Tensor re = spectrum.select(0, 0), im = spectrum.select(0, 1);
+  TORCH_INTERNAL_ASSERT(real.is_contiguous() && spectrum.is_contiguous() && spectrum.size(0) == planes);
+  // FFTW's plans assume the planning buffers' alignment; at::empty gives 64 bytes.
   TORCH_INTERNAL_ASSERT(reinterpret_cast<uintptr_t>(real.data_ptr()) % 64 == 0 &&
-                        reinterpret_cast<uintptr_t>(re.data_ptr()) % 64 == 0);
-  plan->execute_r2c(real.data_ptr(), re.data_ptr(), im.data_ptr());
+                        reinterpret_cast<uintptr_t>(spectrum.data_ptr()) % 64 == 0);
+  const auto plan = PlanCache::instance().get(plan_key(p, planes, Direction::kRealToComplex));
+  plan->execute_r2c(real.data_ptr(), spectrum.data_ptr());
   // FFTW leaves the SIMD padding after the last frequency untouched: zero it, so the spectral
   // product never multiplies garbage (or slow denormals).
-  if (p.spectrum_stride > p.frequencies) spectrum.narrow(2, p.frequencies, p.spectrum_stride - p.frequencies).zero_();
+  if (p.spectrum_stride > p.frequencies) spectrum.narrow(1, p.frequencies, p.spectrum_stride - p.frequencies).zero_();
 }
 
 void inverse_fft(const SpectralProblem& p, at::Tensor& spectrum, at::Tensor& real) {
   const int64_t planes = real.size(0);
   if (planes == 0) return;
-  TORCH_INTERNAL_ASSERT(real.is_contiguous() && spectrum.is_contiguous() && spectrum.size(1) == planes);
+  TORCH_INTERNAL_ASSERT(real.is_contiguous() && spectrum.is_contiguous() && spectrum.size(0) == planes);
+  TORCH_INTERNAL_ASSERT(reinterpret_cast<uintptr_t>(real.data_ptr()) % 64 == 0 &&
+                        reinterpret_cast<uintptr_t>(spectrum.data_ptr()) % 64 == 0);
   const auto plan = PlanCache::instance().get(plan_key(p, planes, Direction::kComplexToReal));
-  at::Tensor re = spectrum.select(0, 0), im = spectrum.select(0, 1);
-  plan->execute_c2r(re.data_ptr(), im.data_ptr(), real.data_ptr());
+  plan->execute_c2r(spectrum.data_ptr(), real.data_ptr());
 }
 
 template <typename T>
-SplitMatrix<T> split_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
-                            int64_t col_stride_planes) {
-  SplitMatrix<T> m;
-  const int64_t stride = spectrum.size(2);
-  m.data = spectrum.data_ptr<T>() + first_plane * stride;
-  m.im_offset = spectrum.size(1) * stride;
-  m.row_stride = row_stride_planes * stride;
-  m.col_stride = col_stride_planes * stride;
+SpectrumMatrix<T> spectrum_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
+                                  int64_t col_stride_planes) {
+  SpectrumMatrix<T> m;
+  const int64_t plane = spectrum.size(1) * 2;  // real values per spectrum
+  m.data = spectrum.data_ptr<T>() + first_plane * plane;
+  m.row_stride = row_stride_planes * plane;
+  m.col_stride = col_stride_planes * plane;
   return m;
 }
 
-template SplitMatrix<float> split_matrix<float>(const at::Tensor&, int64_t, int64_t, int64_t);
-template SplitMatrix<double> split_matrix<double>(const at::Tensor&, int64_t, int64_t, int64_t);
+template SpectrumMatrix<float> spectrum_matrix<float>(const at::Tensor&, int64_t, int64_t, int64_t);
+template SpectrumMatrix<double> spectrum_matrix<double>(const at::Tensor&, int64_t, int64_t, int64_t);
 
 }  // namespace oaconv::fft

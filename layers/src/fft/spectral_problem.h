@@ -1,6 +1,6 @@
 #pragma once
 // Everything the spectral passes share about one convolution: the geometry, the tiling, the
-// transform sizes and the split-spectrum layout.
+// transform sizes and the spectrum layout: interleaved complex [planes][spectrum_stride][2].
 #include "../conv_geometry.h"
 #include "spectral_gemm.h"
 #include "tiling.h"
@@ -19,7 +19,7 @@ struct SpectralProblem {
   int64_t kernel_h = 0, kernel_w = 0;  // dilated taps K = d * (k - 1) + 1
   int64_t full_h = 0, full_w = 0;      // stride-1 output size, padded - K + 1
   int64_t frequencies = 0;             // P_h * (P_w / 2 + 1)
-  int64_t spectrum_stride = 0;         // frequencies rounded up to whole SIMD vectors
+  int64_t spectrum_stride = 0;         // frequencies rounded up to whole SIMD vectors (complex)
   int64_t real_plane = 0;              // P_h * P_w
 
   int64_t tiles() const { return tiling.tiles(); }
@@ -35,7 +35,7 @@ SpectralProblem make_spectral_problem(const ConvGeometry& g, Algorithm algorithm
                                       int threads);
 
 // Fresh buffers: real planes [planes, P_h, P_w] (zeroed, for tiles written sparsely; or not, for
-// inverse-transform outputs) and split spectra [2, planes, stride].
+// inverse-transform outputs) and spectra [planes, stride, 2].
 at::Tensor new_real_planes(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options,
                            bool zeroed = true);
 at::Tensor new_spectrum(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options);
@@ -44,10 +44,10 @@ at::Tensor new_spectrum(const SpectralProblem& p, int64_t planes, const at::Tens
 void forward_fft(const SpectralProblem& p, const at::Tensor& real, at::Tensor& spectrum);
 void inverse_fft(const SpectralProblem& p, at::Tensor& spectrum, at::Tensor& real);  // destroys spectrum
 
-// Matrix view of a split spectrum [2, planes, stride] whose plane index is
+// Matrix view of a spectrum [planes, stride, 2] whose plane index is
 // row * rows_stride_planes + col * col_stride_planes, starting at plane `first_plane`.
 template <typename T>
-SplitMatrix<T> split_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
-                            int64_t col_stride_planes);
+SpectrumMatrix<T> spectrum_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
+                                  int64_t col_stride_planes);
 
 }  // namespace oaconv::fft

@@ -33,8 +33,17 @@ void gather_input_tiles_impl(const SpectralProblem& p, const T* x, T* planes, in
       const int64_t u = (t / c.tiles) * r.tile, v = (t % c.tiles) * c.tile;
       const int64_t rows = std::min(r.tile, h - u), cols = std::min(c.tile, w - v);
       const T* src = x + ((n * channels + ch) * h + u) * w + v;
-      T* dst = planes + plane * p.real_plane + (p.kernel_h - 1) * pw + (p.kernel_w - 1);
-      for (int64_t i = 0; i < rows; ++i) std::memcpy(dst + i * pw, src + i * w, cols * sizeof(T));
+      // One pass over the whole plane: zeros around the tile, the tile at (K_h-1, K_w-1).
+      T* dst = planes + plane * p.real_plane;
+      const int64_t top = p.kernel_h - 1, left = p.kernel_w - 1;
+      std::memset(dst, 0, top * pw * sizeof(T));
+      for (int64_t i = 0; i < rows; ++i) {
+        T* row = dst + (top + i) * pw;
+        std::memset(row, 0, left * sizeof(T));
+        std::memcpy(row + left, src + i * w, cols * sizeof(T));
+        std::memset(row + left + cols, 0, (pw - left - cols) * sizeof(T));
+      }
+      std::memset(dst + (top + rows) * pw, 0, (r.fft - top - rows) * pw * sizeof(T));
     }
   });
 }
@@ -59,6 +68,7 @@ void gather_grad_output_windows_impl(const SpectralProblem& p, const T* gy, T* p
       const auto [b0, b1] = valid_span(first_j, span_w, p.full_w);
       const T* src_plane = gy + (n * channels + ch) * g.out_h * g.out_w;
       T* dst = planes + plane * p.real_plane;
+      std::memset(dst, 0, p.real_plane * sizeof(T));  // zeros outside the window and between strides
       for (int64_t a = a0; a < a1; ++a) {
         const int64_t i = first_i + a;
         if (i % g.stride_h != 0) continue;  // zero-inserted row

@@ -15,10 +15,11 @@
 
 namespace oaconv::fft {
 
-// x (n, C, H, W) -> zeroed planes [(n*T + t)*C + c]: tile t of channel c at offset (K_h-1, K_w-1).
+// x (n, C, H, W) -> planes [(n*T + t)*C + c]: tile t of channel c at offset (K_h-1, K_w-1), zeros
+// elsewhere (every value of the planes is written).
 void gather_input_tiles(const SpectralProblem& p, const at::Tensor& x, at::Tensor& planes);
 
-// gy (n, O, Ho, Wo) -> zeroed planes [(n*T + t)*O + o]: the grad-output window of tile t.
+// gy (n, O, Ho, Wo) -> planes [(n*T + t)*O + o]: the grad-output window of tile t, zeros elsewhere.
 void gather_grad_output_windows(const SpectralProblem& p, const at::Tensor& gy, at::Tensor& planes);
 
 // Overlap-add: y (n, O, Ho, Wo) = bias + sum over tiles of planes [(n*T + t)*O + o], each
