@@ -6,6 +6,8 @@
 
 #include <oaconv/algorithm.h>
 #include <oaconv/build_info.h>
+#include <oaconv/explain.h>
+#include <oaconv/options.h>
 
 #include <c10/util/Exception.h>
 
@@ -24,6 +26,7 @@ struct InfoArgs {
   int repeats = 5;
   bool no_timing = false;
   bool phases = false;
+  std::string explain;
 };
 
 std::vector<Algorithm> parse_algorithms(const std::string& list) {
@@ -38,6 +41,14 @@ std::vector<Algorithm> parse_algorithms(const std::string& list) {
 void run_info(const InfoArgs& args) {
   set_threads(args.threads);
   std::cout << build_info();
+  if (!args.explain.empty()) {
+    const LayerShape e = LayerShape::parse(args.explain);
+    std::cout << "\n"
+              << explain_conv2d({e.batch, e.in_channels, e.height, e.width},
+                                {e.out_channels, e.in_channels / e.groups, e.kernel, e.kernel},
+                                Conv2dFuncOptions().padding(e.kernel / 2).groups(e.groups));
+    return;
+  }
   if (args.no_timing) return;
   const LayerShape shape = LayerShape::parse(args.shape);
   const auto algorithms = parse_algorithms(args.algorithms);
@@ -78,6 +89,7 @@ void add_info_command(CLI::App& app) {
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
   cmd->add_flag("--phases", args->phases, "Also print the per-phase times of fft and oaa");
+  cmd->add_option("--explain", args->explain, "Print what auto picks for N,C,O,H,W,k[,groups] (padding k/2) and why");
   cmd->callback([args] { run_info(*args); });
 }
 

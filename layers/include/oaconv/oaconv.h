@@ -4,6 +4,7 @@
 #include <oaconv/build_info.h>
 #include <oaconv/cache.h>
 #include <oaconv/conv2d.h>
+#include <oaconv/explain.h>
 #include <oaconv/functional.h>
 #include <oaconv/options.h>
 #include <oaconv/profiling.h>

@@ -1,6 +1,7 @@
 #include "kernel_spectrum_cache.h"
 
 #include "profiling_internal.h"
+#include "pruned_dft.h"
 
 #include <ATen/ATen.h>
 
@@ -8,19 +9,8 @@ namespace oaconv::fft {
 
 at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight) {
   PhaseTimer timer(&PhaseTimes::kernel_transform);
-  const ConvGeometry& g = p.g;
-  const int64_t planes = g.out_channels * g.in_per_group();
-  const auto options = weight.options().memory_format(at::MemoryFormat::Contiguous);
-  at::Tensor real = new_real_planes(p, planes, options);
-  // Dilation: tap (a, b) lands at (a*dh, b*dw); zeros in between.
-  const double scale = 1.0 / static_cast<double>(p.real_plane);
-  real.view({planes, p.tiling.rows.fft, p.tiling.cols.fft})
-      .slice(1, 0, p.kernel_h, g.dilation_h)
-      .slice(2, 0, p.kernel_w, g.dilation_w)
-      .copy_(weight.detach().reshape({planes, g.kernel_h, g.kernel_w}) * scale);
-  at::Tensor spectrum = new_spectrum(p, planes, options);
-  forward_fft(p, real, spectrum);
-  return spectrum;
+  // k x k taps in a P_h x P_w plane: a pruned DFT by matrix products beats a full FFT.
+  return kernel_spectrum_by_dft(p, weight);
 }
 
 KernelSpectrumCache& KernelSpectrumCache::instance() {

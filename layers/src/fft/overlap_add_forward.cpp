@@ -36,7 +36,6 @@ void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const
   }
   PhaseTimer timer(&PhaseTimes::overlap_add);
   overlap_add_output_tiles(p, y_tiles, bias, y);
-  record_pass(static_cast<int64_t>(x_spectrum.nbytes() + y_spectrum.nbytes() + y_tiles.nbytes()));
 }
 
 }  // namespace oaconv::fft

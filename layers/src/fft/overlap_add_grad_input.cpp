@@ -35,7 +35,6 @@ void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, c
   }
   PhaseTimer timer(&PhaseTimes::overlap_add);
   write_grad_input_tiles(p, gx_tiles, gx);
-  record_pass(static_cast<int64_t>(gy_spectrum.nbytes() + gx_spectrum.nbytes() + gx_tiles.nbytes()));
 }
 
 }  // namespace oaconv::fft

@@ -15,10 +15,11 @@
 
 namespace oaconv::fft {
 
-// X for x (n, C, H, W): gather tiles, forward FFT. Split [2, n*T*C, stride].
-at::Tensor transform_input(const SpectralProblem& p, const at::Tensor& x);
-// G for gy (n, O, Ho, Wo): gather windows (zero-inserted for stride), forward FFT.
-at::Tensor transform_grad_output(const SpectralProblem& p, const at::Tensor& gy);
+// X for x (n, C, H, W): gather tiles, forward FFT into `spectrum` [n*T*C, stride, 2].
+void transform_input(const SpectralProblem& p, const at::Tensor& x, at::Tensor spectrum);
+// G for gy (n, O, Ho, Wo): gather windows (zero-inserted for stride), forward FFT into
+// `spectrum` [n*T*O, stride, 2].
+void transform_grad_output(const SpectralProblem& p, const at::Tensor& gy, at::Tensor spectrum);
 
 // y (n, O, Ho, Wo) = bias + x ⋆ w, from X and W.
 void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const at::Tensor& kernel_spectrum,
@@ -26,8 +27,10 @@ void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const
 // gx (n, C, H, W) from G and W.
 void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& kernel_spectrum,
                       at::Tensor& gx);
-// gw (O, Cg, kh, kw) = (or +=, when accumulate) this chunk's weight gradient, from G and X.
-void grad_weight_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& x_spectrum,
-                       bool accumulate, at::Tensor& gw);
+// GW [O * Cg, stride, 2] += this chunk's weight-gradient spectrum, from G and X.
+void accumulate_grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectrum,
+                                     const at::Tensor& x_spectrum, at::Tensor& gw_spectrum);
+// gw (O, Cg, kh, kw) from the summed GW (destroyed): inverse FFT, first K taps every dilation.
+void grad_weight_from_spectrum(const SpectralProblem& p, at::Tensor& gw_spectrum, at::Tensor& gw);
 
 }  // namespace oaconv::fft

@@ -1,7 +1,20 @@
+// Scheduling of the spectral passes, and their autograd glue.
+//
+// The batch is cut into blocks of whole images (all tiles of an image in one block, so the
+// overlap-add of one image is done by one thread). With enough images, blocks run in parallel,
+// each on one thread from gather to overlap-add with single-threaded FFTW plans, so a block's
+// tiles, spectra and products stay in that core's cache ("fused"). With fewer images than
+// threads, blocks run one after another and each step is multithreaded instead (FFTW threads,
+// parallel product). Blocks write their input and grad-output spectra into whole-batch tensors:
+// the input spectra are kept for the weight gradient when they fit the workspace limit, the
+// grad-output spectrum serves both gradients, and the weight gradient — a reduction over every
+// image and tile — is one product over all rows, parallel over frequencies.
 #include "spectral_conv.h"
 
 #include "kernel_spectrum_cache.h"
 #include "overlap_add_passes.h"
+#include "profiling_internal.h"
+#include "workspace_pool.h"
 
 #include <oaconv/profiling.h>
 
@@ -9,11 +22,59 @@
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
+
 namespace oaconv::fft {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// Per-image working set a block should stay within to run from a core's L2.
+constexpr int64_t kBlockBytes = int64_t(2) << 20;
+
+struct Schedule {
+  SpectralProblem block_problem;  // threads = 1 when blocks run in parallel
+  int64_t images_per_block = 1;
+  int64_t blocks = 0;
+  bool parallel_blocks = false;
+};
+
+Schedule make_schedule(const SpectralProblem& p) {
+  Schedule s;
+  s.block_problem = p;
+  const int64_t per_image = std::max<int64_t>(1, p.bytes_per_batch_item());
+  const int64_t threads = std::max(1, p.threads);
+  s.parallel_blocks = threads > 1 && p.g.batch >= threads;
+  if (s.parallel_blocks) {
+    s.block_problem.threads = 1;
+    // Small enough for L2, and at least one block per thread.
+    const int64_t fit = std::max<int64_t>(1, kBlockBytes / per_image);
+    s.images_per_block = std::min(fit, (p.g.batch + threads - 1) / threads);
+  } else {
+    // One multithreaded block per chunk that fits the workspace limit.
+    s.images_per_block = p.batch_chunk(workspace_limit());
+  }
+  s.images_per_block = std::max<int64_t>(1, std::min(s.images_per_block, p.g.batch));
+  s.blocks = p.g.batch == 0 ? 0 : (p.g.batch + s.images_per_block - 1) / s.images_per_block;
+  return s;
+}
+
+// Runs fn(block, first_image, images) for every block: in parallel (each call on one thread)
+// or one after another, as the schedule says.
+template <typename F>
+void for_each_block(const Schedule& s, int64_t batch, F&& fn) {
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t n0 = b * s.images_per_block;
+      fn(b, n0, std::min(s.images_per_block, batch - n0));
+    }
+  };
+  if (s.parallel_blocks) {
+    at::parallel_for(0, s.blocks, 1, run);
+  } else {
+    run(0, s.blocks);
+  }
+}
 
 SpectralProblem problem_for(const std::vector<int64_t>& geometry, int64_t algorithm, c10::ScalarType dtype) {
   return make_spectral_problem(ConvGeometry::from_vector(geometry), static_cast<Algorithm>(algorithm), dtype,
@@ -25,27 +86,30 @@ struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dF
                             const std::vector<int64_t>& geometry, int64_t algorithm, bool weight_grad) {
     const SpectralProblem p = problem_for(geometry, algorithm, x.scalar_type());
     const ConvGeometry& g = p.g;
+    const Schedule s = make_schedule(p);
     const at::Tensor xc = x.contiguous();
     const bool has_bias = bias.numel() > 0;
+    const at::Tensor b = has_bias ? bias.contiguous() : at::Tensor();
     at::Tensor y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
     const at::Tensor kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
 
     // Input spectra are kept for the weight gradient only if they fit the workspace limit.
     const bool keep_spectra = weight_grad && p.input_spectrum_bytes_per_item() * g.batch <= workspace_limit();
-    const int64_t chunk = p.batch_chunk(workspace_limit());
-    std::vector<at::Tensor> input_spectra;
-    for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-      const int64_t n = std::min(chunk, g.batch - n0);
-      at::Tensor y_chunk = y.narrow(0, n0, n);
-      const at::Tensor x_spectrum = transform_input(p, xc.narrow(0, n0, n));
-      forward_chunk(p, x_spectrum, kernel_spectrum, has_bias ? bias.contiguous() : at::Tensor(), y_chunk);
-      if (keep_spectra) input_spectra.push_back(x_spectrum);
-    }
+    const int64_t planes_per_image = p.tiles() * g.in_channels;
+    at::Tensor input_spectra;
+    if (keep_spectra) input_spectra = at::empty({g.batch * planes_per_image, p.spectrum_stride, 2}, x.options());
+    for_each_block(s, g.batch, [&](int64_t block, int64_t n0, int64_t n) {
+      at::Tensor y_block = y.narrow(0, n0, n);
+      const at::Tensor x_spectrum = keep_spectra ? input_spectra.narrow(0, n0 * planes_per_image, n * planes_per_image)
+                                                 : new_spectrum(p, n * planes_per_image, x.options());
+      transform_input(s.block_problem, xc.narrow(0, n0, n), x_spectrum);
+      forward_chunk(s.block_problem, x_spectrum, kernel_spectrum, b, y_block);
+    });
+    record_pass(workspace_pool_bytes());
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["algorithm"] = algorithm;
     ctx->saved_data["has_bias"] = has_bias;
-    ctx->saved_data["chunk"] = chunk;
     ctx->saved_data["kernel_spectrum"] = kernel_spectrum;
     ctx->saved_data["input_spectra"] = input_spectra;
     return y;
@@ -58,32 +122,43 @@ struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dF
     const SpectralProblem p = problem_for(ctx->saved_data["geometry"].toIntVector(),
                                           ctx->saved_data["algorithm"].toInt(), x.scalar_type());
     const ConvGeometry& g = p.g;
+    const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
     const at::Tensor gy = grad_outputs[0].contiguous();
     const at::Tensor kernel_spectrum = ctx->saved_data["kernel_spectrum"].toTensor();
-    const auto input_spectra = ctx->saved_data["input_spectra"].toTensorVector();
-    const int64_t chunk = ctx->saved_data["chunk"].toInt();
+    const at::Tensor saved_input_spectra = ctx->saved_data["input_spectra"].toTensor();
     const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
+    const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
     at::Tensor gx, gw, gb;
     if (want_gx) gx = at::empty_like(x, at::MemoryFormat::Contiguous);
-    if (want_gw) gw = at::zeros_like(w, at::MemoryFormat::Contiguous);
-    if (want_gx || want_gw) {
-      int64_t chunk_index = 0;
-      for (int64_t n0 = 0; n0 < g.batch; n0 += chunk, ++chunk_index) {
-        const int64_t n = std::min(chunk, g.batch - n0);
-        // One transform of the grad-output serves both gradients.
-        const at::Tensor gy_spectrum = transform_grad_output(p, gy.narrow(0, n0, n));
-        if (want_gx) {
-          at::Tensor gx_chunk = gx.narrow(0, n0, n);
-          grad_input_chunk(p, gy_spectrum, kernel_spectrum, gx_chunk);
-        }
-        if (want_gw) {
-          const at::Tensor x_spectrum = input_spectra.empty() ? transform_input(p, x.narrow(0, n0, n))
-                                                              : input_spectra[chunk_index];
-          grad_weight_chunk(p, gy_spectrum, x_spectrum, /*accumulate=*/chunk_index > 0, gw);
-        }
-      }
+    // The weight gradient needs every row's G and X at once; the input gradient only a block's.
+    at::Tensor gy_spectra, x_spectra = saved_input_spectra;
+    if (want_gw) {
+      gy_spectra = new_spectrum(p, g.batch * out_planes, x.options());
+      if (!x_spectra.defined()) x_spectra = new_spectrum(p, g.batch * in_planes, x.options());
     }
+    if (want_gx || want_gw) {
+      for_each_block(s, g.batch, [&](int64_t, int64_t n0, int64_t n) {
+        // One transform of the grad-output serves both gradients.
+        const at::Tensor gy_spectrum = want_gw ? gy_spectra.narrow(0, n0 * out_planes, n * out_planes)
+                                               : new_spectrum(p, n * out_planes, x.options());
+        transform_grad_output(s.block_problem, gy.narrow(0, n0, n), gy_spectrum);
+        if (want_gx) {
+          at::Tensor gx_block = gx.narrow(0, n0, n);
+          grad_input_chunk(s.block_problem, gy_spectrum, kernel_spectrum, gx_block);
+        }
+        if (want_gw && !saved_input_spectra.defined()) {
+          transform_input(s.block_problem, x.narrow(0, n0, n), x_spectra.narrow(0, n0 * in_planes, n * in_planes));
+        }
+      });
+    }
+    if (want_gw) {
+      at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
+      accumulate_grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
+      gw = at::empty_like(w, at::MemoryFormat::Contiguous);
+      grad_weight_from_spectrum(p, gw_spectrum, gw);
+    }
+    record_pass(workspace_pool_bytes());
     if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }

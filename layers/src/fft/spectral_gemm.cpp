@@ -18,15 +18,16 @@ constexpr int kColBlock = 2;  // j per register block: 2 * 4 * 2 = 16 accumulato
 constexpr int kVectorsPerTask = 4;
 constexpr int64_t kRowsPerTask = 64;
 
-// For a = (ar, ai), b = (br, bi):  p = a * (br, br) = (ar br, ai br),  q = swap(a) * (bi, bi) =
-// (ai bi, ar bi). Then
-//   a b            = (p.re - q.re,  p.im + q.im)
-//   a conj(b)      = (p.re + q.re,  p.im - q.im)
-//   conj(a) b      = (p.re + q.re, -p.im + q.im)
-//   conj(a) conj(b)= (p.re - q.re, -p.im - q.im)
+// For a = (ar, ai), b = (br, bi):  p = a * (br, br) = (ar br, ai br),  q = a * (bi, bi) =
+// (ar bi, ai bi), summed over k; with s = swap(q) = (ai bi, ar bi) taken once at the end:
+//   a b            = (p.re - s.re,  p.im + s.im)
+//   a conj(b)      = (p.re + s.re,  p.im - s.im)
+//   conj(a) b      = (p.re + s.re, -p.im + s.im)
+//   conj(a) conj(b)= (p.re - s.re, -p.im - s.im)
+// so the inner loop needs only the two lane duplications of each B vector (shared by MR rows).
 template <typename T, int MR, int NR, bool kConjA, bool kConjB>
 void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumMatrix<T>& a,
-                  const SpectrumMatrix<T>& b, const SpectrumMatrix<T>& c) {
+                  const SpectrumMatrix<T>& b, const SpectrumMatrix<T>& c, bool accumulate) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   Vec p[MR][NR], q[MR][NR];
@@ -35,17 +36,14 @@ void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumM
   const T* a_ptr = a.data + i0 * a.row_stride + f;
   const T* b_ptr = b.data + j0 * b.col_stride + f;
   for (int64_t t = 0; t < kk; ++t, a_ptr += a.col_stride, b_ptr += b.row_stride) {
-    Vec av[MR], as[MR];
-    for (int r = 0; r < MR; ++r) {
-      av[r] = S::load(a_ptr + r * a.row_stride);
-      as[r] = S::swap_pairs(av[r]);
-    }
+    Vec av[MR];
+    for (int r = 0; r < MR; ++r) av[r] = S::load(a_ptr + r * a.row_stride);
     for (int s = 0; s < NR; ++s) {
       const Vec bv = S::load(b_ptr + s * b.col_stride);
       const Vec br = S::dup_even(bv), bi = S::dup_odd(bv);
       for (int r = 0; r < MR; ++r) {
         p[r][s] += av[r] * br;
-        q[r][s] += as[r] * bi;
+        q[r][s] += av[r] * bi;
       }
     }
   }
@@ -55,8 +53,10 @@ void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumM
   const Vec p_sign = S::pair(T(1), kPIm), q_sign = S::pair(kQRe, kQIm);
   for (int r = 0; r < MR; ++r) {
     for (int s = 0; s < NR; ++s) {
-      const Vec out = p[r][s] * p_sign + q[r][s] * q_sign;
-      std::memcpy(c.data + (i0 + r) * c.row_stride + (j0 + s) * c.col_stride + f, &out, sizeof(Vec));
+      Vec out = p[r][s] * p_sign + S::swap_pairs(q[r][s]) * q_sign;
+      T* dst = c.data + (i0 + r) * c.row_stride + (j0 + s) * c.col_stride + f;
+      if (accumulate) out += S::load(dst);
+      std::memcpy(dst, &out, sizeof(Vec));
     }
   }
 }
@@ -64,18 +64,18 @@ void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumM
 // Runtime block sizes (the edges of the matrices) dispatched to compile-time kernels.
 template <typename T, bool kConjA, bool kConjB, int NR>
 void dispatch_rows(int mr, int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumMatrix<T>& a,
-                   const SpectrumMatrix<T>& b, const SpectrumMatrix<T>& c) {
+                   const SpectrumMatrix<T>& b, const SpectrumMatrix<T>& c, bool acc) {
   switch (mr) {
-    case 4: return block_kernel<T, 4, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c);
-    case 3: return block_kernel<T, 3, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c);
-    case 2: return block_kernel<T, 2, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c);
-    default: return block_kernel<T, 1, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c);
+    case 4: return block_kernel<T, 4, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c, acc);
+    case 3: return block_kernel<T, 3, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c, acc);
+    case 2: return block_kernel<T, 2, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c, acc);
+    default: return block_kernel<T, 1, NR, kConjA, kConjB>(i0, j0, kk, f, a, b, c, acc);
   }
 }
 
 template <typename T, bool kConjA, bool kConjB>
 void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<T>& a, const SpectrumMatrix<T>& b,
-          const SpectrumMatrix<T>& c) {
+          const SpectrumMatrix<T>& c, bool acc) {
   constexpr int64_t kLanes = Simd<T>::kLanes;
   const int64_t vectors = values / kLanes;
   const int64_t freq_tasks = (vectors + kVectorsPerTask - 1) / kVectorsPerTask;
@@ -91,8 +91,8 @@ void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<
         for (int64_t i0 = rt * kRowsPerTask; i0 < i_end; i0 += kRowBlock) {
           const int mr = static_cast<int>(std::min<int64_t>(kRowBlock, i_end - i0));
           for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
-            if (n - j0 >= 2) dispatch_rows<T, kConjA, kConjB, 2>(mr, i0, j0, k, f, a, b, c);
-            else dispatch_rows<T, kConjA, kConjB, 1>(mr, i0, j0, k, f, a, b, c);
+            if (n - j0 >= 2) dispatch_rows<T, kConjA, kConjB, 2>(mr, i0, j0, k, f, a, b, c, acc);
+            else dispatch_rows<T, kConjA, kConjB, 1>(mr, i0, j0, k, f, a, b, c, acc);
           }
         }
       }
@@ -104,18 +104,18 @@ void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<
 
 template <typename T>
 void spectral_gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<T>& a, bool conj_a,
-                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c) {
+                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c, bool accumulate) {
   TORCH_INTERNAL_ASSERT(values % Simd<T>::kLanes == 0);
   if (m == 0 || n == 0) return;
-  if (conj_a && conj_b) gemm<T, true, true>(m, n, k, values, a, b, c);
-  else if (conj_a) gemm<T, true, false>(m, n, k, values, a, b, c);
-  else if (conj_b) gemm<T, false, true>(m, n, k, values, a, b, c);
-  else gemm<T, false, false>(m, n, k, values, a, b, c);
+  if (conj_a && conj_b) gemm<T, true, true>(m, n, k, values, a, b, c, accumulate);
+  else if (conj_a) gemm<T, true, false>(m, n, k, values, a, b, c, accumulate);
+  else if (conj_b) gemm<T, false, true>(m, n, k, values, a, b, c, accumulate);
+  else gemm<T, false, false>(m, n, k, values, a, b, c, accumulate);
 }
 
 template void spectral_gemm<float>(int64_t, int64_t, int64_t, int64_t, const SpectrumMatrix<float>&, bool,
-                                   const SpectrumMatrix<float>&, bool, const SpectrumMatrix<float>&);
+                                   const SpectrumMatrix<float>&, bool, const SpectrumMatrix<float>&, bool);
 template void spectral_gemm<double>(int64_t, int64_t, int64_t, int64_t, const SpectrumMatrix<double>&, bool,
-                                    const SpectrumMatrix<double>&, bool, const SpectrumMatrix<double>&);
+                                    const SpectrumMatrix<double>&, bool, const SpectrumMatrix<double>&, bool);
 
 }  // namespace oaconv::fft

@@ -23,10 +23,11 @@ struct SpectrumMatrix {
 };
 
 // values: real values per spectrum (2 x padded frequencies), a multiple of the SIMD width.
-// Parallel over frequency blocks and row blocks; C is overwritten.
+// Parallel over frequency blocks and row blocks (serial when called inside a parallel region);
+// C is overwritten, or added to when `accumulate`.
 template <typename T>
 void spectral_gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<T>& a, bool conj_a,
-                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c);
+                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c, bool accumulate = false);
 
 // Multiply-adds counted as 8 real flops each: for GFLOP/s reports.
 inline double spectral_gemm_flops(int64_t m, int64_t n, int64_t k, int64_t frequencies) {

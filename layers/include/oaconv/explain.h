@@ -1,0 +1,17 @@
+#pragma once
+// What oaconv would do for a convolution, in words: the geometry, the algorithm `auto` (or the
+// requested one) resolves to, and for the spectral algorithms their tiling, FFT sizes and
+// modelled cost. For `oaconv info --explain` and for users choosing an algorithm.
+#include <oaconv/options.h>
+
+#include <c10/util/ArrayRef.h>
+#include <c10/core/ScalarType.h>
+
+#include <string>
+
+namespace oaconv {
+
+std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                           const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
+
+}  // namespace oaconv
