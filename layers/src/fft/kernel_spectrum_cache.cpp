@@ -13,6 +13,10 @@ at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& w
   return kernel_spectrum_by_dft(p, weight);
 }
 
+int64_t KernelSpectrumCache::entry_bytes(const Entry& e) {
+  return static_cast<int64_t>(e.spectrum.nbytes() + e.weight_values.nbytes());
+}
+
 KernelSpectrumCache& KernelSpectrumCache::instance() {
   static KernelSpectrumCache* cache = new KernelSpectrumCache();  // never destroyed (static teardown)
   return *cache;
@@ -28,13 +32,14 @@ at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& 
     if (it != entries_.end()) {
       const auto alive = it->second.owner.lock();
       if (alive.get() == weight.unsafeGetTensorImpl() && it->second.version == version &&
-          it->second.spectrum.size(0) == p.g.out_channels * p.g.in_per_group()) {
+          it->second.spectrum.size(0) == p.g.out_channels * p.g.in_per_group() &&
+          it->second.weight_values.equal(weight.detach())) {
         ++stats_.hits;
         lru_.splice(lru_.begin(), lru_, it->second.lru);
         return it->second.spectrum;
       }
       // Stale (weight updated in place) or a dead tensor's recycled address: drop it.
-      stats_.bytes -= it->second.spectrum.nbytes();
+      stats_.bytes -= entry_bytes(it->second);
       lru_.erase(it->second.lru);
       entries_.erase(it);
     }
@@ -42,7 +47,8 @@ at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& 
   }
   // Computed outside the lock: other layers keep hitting meanwhile.
   at::Tensor spectrum = compute_kernel_spectrum(p, weight);
-  const int64_t bytes = static_cast<int64_t>(spectrum.nbytes());
+  at::Tensor values = weight.detach().clone();
+  const int64_t bytes = static_cast<int64_t>(spectrum.nbytes() + values.nbytes());
   std::lock_guard<std::mutex> lock(mutex_);
   if (bytes > budget_ || entries_.count(key)) return spectrum;  // too big to keep, or raced
   evict_to(budget_ - bytes);
@@ -50,7 +56,7 @@ at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& 
   entries_.emplace(key, Entry{c10::weak_intrusive_ptr<c10::TensorImpl>(
                                   c10::intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>::reclaim_copy(
                                       weight.unsafeGetTensorImpl())),
-                              version, spectrum, lru_.begin()});
+                              version, values, spectrum, lru_.begin()});
   stats_.bytes += bytes;
   return spectrum;
 }
@@ -58,7 +64,7 @@ at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& 
 void KernelSpectrumCache::evict_to(int64_t bytes) {
   while (stats_.bytes > bytes && !lru_.empty()) {
     auto it = entries_.find(lru_.back());
-    stats_.bytes -= it->second.spectrum.nbytes();
+    stats_.bytes -= entry_bytes(it->second);
     entries_.erase(it);
     lru_.pop_back();
   }

@@ -3,10 +3,11 @@
 //
 // A cached spectrum is keyed by the weight tensor's identity (its TensorImpl, checked alive
 // through a weak reference so a new tensor at a recycled address never matches) and the FFT
-// geometry and dtype; it remembers the weight's version counter, which every in-place update
-// (optimizer.step(), add_, copy_) bumps. A lookup with a newer version is a miss and replaces
-// the entry: a stale spectrum is never returned. Entries are bounded by a byte budget, least
-// recently used evicted first.
+// geometry and dtype. A hit needs the same version counter (bumped by add_, copy_, ...) AND
+// the same values: the entry keeps a copy of the weight (k*k*O*Cg numbers, small beside its
+// spectrum) and compares it, because updates through `weight.data()` — which LibTorch's C++
+// optimizers use — do not bump the parameter's version counter. A stale spectrum is never
+// returned. Entries are bounded by a byte budget, least recently used evicted first.
 #include "spectral_problem.h"
 
 #include <ATen/core/Tensor.h>
@@ -52,10 +53,12 @@ class KernelSpectrumCache {
   struct Entry {
     c10::weak_intrusive_ptr<c10::TensorImpl> owner;
     uint32_t version;
+    at::Tensor weight_values;  // the weight the spectrum was computed from
     at::Tensor spectrum;
     std::list<Key>::iterator lru;
   };
   KernelSpectrumCache() = default;
+  static int64_t entry_bytes(const Entry& e);
   void evict_to(int64_t bytes);  // with mutex_ held
 
   mutable std::mutex mutex_;

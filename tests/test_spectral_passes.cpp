@@ -1,0 +1,105 @@
+// The spectral passes (fft and oaa tilings) called on buffers poisoned with NaN: every output
+// element, and every spectrum value the transforms produce, must be written; results equal
+// torch's in float64. Also the pruned DFTs against full FFTs.
+#include "conv_cases.h"
+#include "test_support.h"
+
+#include "conv_geometry.h"
+#include "fft/kernel_spectrum_cache.h"
+#include "fft/overlap_add_passes.h"
+#include "fft/pruned_dft.h"
+#include "fft/tile_io.h"
+
+#include <oaconv/functional.h>
+
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+
+#include <tuple>
+
+namespace oaconv::testing {
+namespace {
+
+using Param = std::tuple<ConvCase, Algorithm>;
+
+class SpectralPasses : public SeededParamTest<Param> {};
+
+at::Tensor poisoned_spectrum(const fft::SpectralProblem& p, int64_t planes) {
+  return fft::new_spectrum(p, planes, at::TensorOptions().dtype(at::kDouble)).fill_(NAN);
+}
+
+TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
+  const auto& [c, algorithm] = GetParam();
+  const at::Tensor x = c.make_input(at::kDouble).requires_grad_(true);
+  const at::Tensor w = c.make_weight(at::kDouble).requires_grad_(true);
+  const at::Tensor b = c.make_bias(at::kDouble);
+  const auto options = c.options(Algorithm::kAten);
+  const ConvGeometry g = make_conv_geometry(x, w, b, options);
+  const fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, at::kDouble, at::get_num_threads());
+
+  const at::Tensor y_ref = oaconv::conv2d(x, w, b, options);
+  const at::Tensor gy = at::randn(y_ref.sizes(), y_ref.options());
+  const auto grads = torch::autograd::grad({y_ref}, {x, w}, {gy});
+
+  const at::Tensor kernel = fft::compute_kernel_spectrum(p, w);
+  at::Tensor x_spectrum = poisoned_spectrum(p, g.batch * p.tiles() * g.in_channels);
+  fft::transform_input(p, x.detach(), x_spectrum);
+  EXPECT_FALSE(x_spectrum.isnan().any().item<bool>()) << "input spectrum left unwritten";
+  at::Tensor y = at::full(y_ref.sizes(), NAN, y_ref.options());
+  fft::forward_chunk(p, x_spectrum, kernel, b, y);
+  EXPECT_LE(relative_error(y, y_ref.detach()), 1e-10);
+
+  at::Tensor gy_spectrum = poisoned_spectrum(p, g.batch * p.tiles() * g.out_channels);
+  fft::transform_grad_output(p, gy, gy_spectrum);
+  EXPECT_FALSE(gy_spectrum.isnan().any().item<bool>()) << "grad-output spectrum left unwritten";
+  at::Tensor gx = at::full(x.sizes(), NAN, x.options());
+  fft::grad_input_chunk(p, gy_spectrum, kernel, gx);
+  EXPECT_LE(relative_error(gx, grads[0]), 1e-10);
+
+  at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
+  fft::accumulate_grad_weight_spectrum(p, gy_spectrum, x_spectrum, gw_spectrum);
+  at::Tensor gw = at::full(w.sizes(), NAN, w.options());
+  fft::grad_weight_from_spectrum(p, gw_spectrum, gw);
+  EXPECT_LE(relative_error(gw, grads[1]), 1e-10);
+}
+
+TEST_P(SpectralPasses, PrunedDftsEqualFullTransforms) {
+  const auto& [c, algorithm] = GetParam();
+  const at::Tensor x = c.make_input(at::kDouble);
+  const at::Tensor w = c.make_weight(at::kDouble);
+  const ConvGeometry g = make_conv_geometry(x, w, {}, c.options(Algorithm::kAten));
+  const fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, at::kDouble, 1);
+  const int64_t planes = g.out_channels * g.in_per_group();
+
+  // Kernel spectrum: the dilated kernel zero-padded to P_h x P_w, scaled, through FFTW.
+  at::Tensor real = fft::new_real_planes(p, planes, w.options());
+  real.slice(1, 0, p.kernel_h, g.dilation_h)
+      .slice(2, 0, p.kernel_w, g.dilation_w)
+      .copy_(w.reshape({planes, g.kernel_h, g.kernel_w}) / static_cast<double>(p.real_plane));
+  at::Tensor by_fft = fft::new_spectrum(p, planes, w.options());
+  fft::forward_fft(p, real, by_fft);
+  EXPECT_LE(relative_error(fft::kernel_spectrum_by_dft(p, w), by_fft), 1e-12);
+
+  // Weight-gradient taps: any Hermitian half spectrum (that of random real planes) -> c2r + crop.
+  const at::Tensor planes_real = at::randn({planes, p.tiling.rows.fft, p.tiling.cols.fft}, w.options());
+  at::Tensor spectrum = fft::new_spectrum(p, planes, w.options());
+  fft::forward_fft(p, planes_real.contiguous(), spectrum);
+  at::Tensor by_dft = at::empty_like(w);
+  fft::grad_weight_by_inverse_dft(p, spectrum, by_dft);
+  at::Tensor inverse = fft::new_real_planes(p, planes, w.options(), false);
+  at::Tensor spectrum_copy = spectrum.clone();
+  fft::inverse_fft(p, spectrum_copy, inverse);
+  at::Tensor by_crop = at::empty_like(w);
+  fft::crop_grad_weight(p, inverse, 1.0 / static_cast<double>(p.real_plane), false, by_crop);
+  EXPECT_LE(relative_error(by_dft, by_crop), 1e-12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, SpectralPasses,
+                         ::testing::Combine(::testing::ValuesIn(conv_cases()),
+                                            ::testing::Values(Algorithm::kFft, Algorithm::kOverlapAdd)),
+                         [](const ::testing::TestParamInfo<Param>& info) {
+                           return to_string(std::get<1>(info.param)) + "_" + std::get<0>(info.param).name();
+                         });
+
+}  // namespace
+}  // namespace oaconv::testing
