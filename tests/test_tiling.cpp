@@ -30,6 +30,18 @@ TEST(Tiling, NextFastSizeHasOnlySmallPrimeFactors) {
   }
 }
 
+TEST(Tiling, EfficientSizesAreTwoThreeSmoothTimesAtMostOneFive) {
+  EXPECT_EQ(fft::next_efficient_size(70), 72);
+  EXPECT_EQ(fft::next_efficient_size(74), 80);
+  EXPECT_EQ(fft::next_efficient_size(13), 15);
+  for (int64_t n = 1; n < 600; ++n) {
+    int64_t m = fft::next_efficient_size(n);
+    EXPECT_GE(m, n);
+    for (int64_t p : {2, 3}) while (m % p == 0) m /= p;
+    EXPECT_TRUE(m == 1 || m == 5) << n;
+  }
+}
+
 TEST(Tiling, EveryTilingCoversTheImageWithoutAliasing) {
   for (int64_t hw : {5, 16, 33, 64, 100, 256}) {
     for (int64_t k : {1, 3, 7, 15, 31}) {
@@ -69,7 +81,7 @@ TEST(Explain, NamesTheGeometryAndTheTilings) {
                                        Conv2dFuncOptions().padding(3).algorithm(Algorithm::kOverlapAdd));
   EXPECT_NE(s.find("N8 C16->32 64x64 k7x7"), std::string::npos) << s;
   EXPECT_NE(s.find("runs oaa"), std::string::npos) << s;
-  EXPECT_NE(s.find("fft: 1x1 tiles of 64x64 at FFT 70x70"), std::string::npos) << s;
+  EXPECT_NE(s.find("fft: 1x1 tiles of 64x64 at FFT 72x72"), std::string::npos) << s;
   EXPECT_THROW(explain_conv2d({8, 16, 64, 64}, {32, 15, 7, 7}), c10::Error);
 }
 

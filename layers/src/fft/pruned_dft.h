@@ -12,7 +12,9 @@
 //
 // with c_v = 2 except c_0 = 1 and c_{P_w/2} = 1 for even P_w (the columns that have no mirror
 // image in the half spectrum). A full FFT would spend P log P work per plane to produce (or
-// keep) k x k values; these products cost about P k per plane and run at BLAS speed.
+// keep) k x k values; these products cost about P k per plane. They are our own loops,
+// parallel over planes in LibTorch's OpenMP pool and vectorised along the long axis: BLAS
+// (OpenBLAS's pthread pool) would fight the OpenMP workers for the cores.
 #include "spectral_problem.h"
 
 #include <ATen/core/Tensor.h>

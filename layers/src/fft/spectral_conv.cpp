@@ -31,6 +31,9 @@ using torch::autograd::variable_list;
 
 // Per-image working set a block should stay within to run from a core's L2.
 constexpr int64_t kBlockBytes = int64_t(2) << 20;
+// ... but a block needs this many product rows (images x tiles): every block streams the whole
+// kernel spectrum through the product once, so one row per block would re-read W per image.
+constexpr int64_t kMinBlockRows = 16;
 
 struct Schedule {
   SpectralProblem block_problem;  // threads = 1 when blocks run in parallel
@@ -47,9 +50,10 @@ Schedule make_schedule(const SpectralProblem& p) {
   s.parallel_blocks = threads > 1 && p.g.batch >= threads;
   if (s.parallel_blocks) {
     s.block_problem.threads = 1;
-    // Small enough for L2, and at least one block per thread.
+    // Small enough for L2 but with enough rows to reuse W; at least one block per thread.
     const int64_t fit = std::max<int64_t>(1, kBlockBytes / per_image);
-    s.images_per_block = std::min(fit, (p.g.batch + threads - 1) / threads);
+    const int64_t reuse = (kMinBlockRows + p.tiles() - 1) / p.tiles();
+    s.images_per_block = std::min(std::max(fit, reuse), (p.g.batch + threads - 1) / threads);
   } else {
     // One multithreaded block per chunk that fits the workspace limit.
     s.images_per_block = p.batch_chunk(workspace_limit());

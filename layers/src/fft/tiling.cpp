@@ -20,7 +20,7 @@ constexpr double kBytesPerSecond = 8e9;
 
 std::vector<int64_t> fast_sizes_between(int64_t lo, int64_t hi) {
   std::vector<int64_t> sizes;
-  for (int64_t n = next_fast_size(lo); n <= hi; n = next_fast_size(n + 1)) sizes.push_back(n);
+  for (int64_t n = next_efficient_size(lo); n <= hi; n = next_efficient_size(n + 1)) sizes.push_back(n);
   return sizes;
 }
 
@@ -29,7 +29,7 @@ std::vector<int64_t> fast_sizes_between(int64_t lo, int64_t hi) {
 AxisTiling balanced_axis(int64_t length, int64_t kernel, int64_t fft) {
   const AxisTiling widest = axis_tiling_for_fft_size(length, kernel, fft);
   const int64_t even_tile = (length + widest.tiles - 1) / widest.tiles;
-  return axis_tiling_for_fft_size(length, kernel, next_fast_size(even_tile + kernel - 1));
+  return axis_tiling_for_fft_size(length, kernel, next_efficient_size(even_tile + kernel - 1));
 }
 
 }  // namespace
@@ -42,6 +42,17 @@ int64_t next_fast_size(int64_t n) {
       while (r % p == 0) r /= p;
     }
     if (r == 1) return m;
+  }
+}
+
+int64_t next_efficient_size(int64_t n) {
+  TORCH_INTERNAL_ASSERT(n >= 1);
+  for (int64_t m = n;; ++m) {
+    int64_t r = m;
+    for (int64_t p : {2, 3}) {
+      while (r % p == 0) r /= p;
+    }
+    if (r == 1 || r == 5) return m;
   }
 }
 
@@ -78,8 +89,8 @@ double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads
 
 Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
   const int64_t kh = g.kernel_extent_h(), kw = g.kernel_extent_w();
-  const int64_t full_h = next_fast_size(g.in_h + kh - 1);
-  const int64_t full_w = next_fast_size(g.in_w + kw - 1);
+  const int64_t full_h = next_efficient_size(g.in_h + kh - 1);
+  const int64_t full_w = next_efficient_size(g.in_w + kw - 1);
   Tiling best{axis_tiling_for_fft_size(g.in_h, kh, full_h), axis_tiling_for_fft_size(g.in_w, kw, full_w)};
   if (algorithm == Algorithm::kFft) return best;
   TORCH_INTERNAL_ASSERT(algorithm == Algorithm::kOverlapAdd);
