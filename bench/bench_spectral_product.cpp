@@ -31,6 +31,50 @@ void BM_SpectralProduct(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The three passes' products with the operand layouts the layer uses: rows = N*T, C in, O out.
+//   pass 0 forward      Y[nt,o]  = sum_c X[nt,c] conj(W[o,c])
+//   pass 1 grad input   GX[nt,c] = sum_o G[nt,o] W[o,c]
+//   pass 2 grad weight  GW[o,c]  = sum_nt conj(G[nt,o]) X[nt,c]
+void BM_SpectralPass(benchmark::State& state) {
+  oaconv::bench::configure_threads();
+  const int64_t pass = state.range(0), rows = state.range(1), c = state.range(2), o = state.range(3),
+                freq = state.range(4);
+  const int64_t stride = (freq + 7) / 8 * 8, plane = 2 * stride;
+  const at::Tensor x = at::randn({rows * c, stride, 2}), gy = at::randn({rows * o, stride, 2});
+  const at::Tensor w = at::randn({o * c, stride, 2});
+  at::Tensor out = at::empty({std::max(rows * std::max(c, o), o * c), stride, 2});
+  float* X = x.data_ptr<float>();
+  float* G = gy.data_ptr<float>();
+  float* W = w.data_ptr<float>();
+  float* Out = out.data_ptr<float>();
+  for (auto _ : state) {
+    if (pass == 0) {
+      oaconv::fft::spectral_gemm<float>(rows, o, c, plane, {X, c * plane, plane}, false, {W, plane, c * plane}, true,
+                                        {Out, o * plane, plane});
+    } else if (pass == 1) {
+      oaconv::fft::spectral_gemm<float>(rows, c, o, plane, {G, o * plane, plane}, false, {W, c * plane, plane}, false,
+                                        {Out, c * plane, plane});
+    } else {
+      oaconv::fft::spectral_gemm<float>(o, c, rows, plane, {G, plane, o * plane}, true, {X, c * plane, plane}, false,
+                                        {Out, c * plane, plane});
+    }
+    benchmark::DoNotOptimize(Out);
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(oaconv::fft::spectral_gemm_flops(rows, o, c, freq) * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK(BM_SpectralPass)
+    ->ArgNames({"pass", "rows", "c", "o", "freq"})
+    ->Args({0, 16, 32, 32, 80 * 41})  // N16 C32->32 64x64 k11, fft at P 80
+    ->Args({1, 16, 32, 32, 80 * 41})
+    ->Args({2, 16, 32, 32, 80 * 41})
+    ->Args({0, 32, 16, 32, 72 * 37})  // N32 C16->32 64x64 k7, fft at P 72
+    ->Args({1, 32, 16, 32, 72 * 37})
+    ->Args({2, 32, 16, 32, 72 * 37})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 void BM_Sgemm(benchmark::State& state) {
   oaconv::bench::configure_threads();
   const int64_t s = state.range(0);

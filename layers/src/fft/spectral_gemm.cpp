@@ -17,6 +17,9 @@ constexpr int kColBlock = 2;  // j per register block: 2 * 4 * 2 = 16 accumulato
 // rows of A streams past.
 constexpr int kVectorsPerTask = 4;
 constexpr int64_t kRowsPerTask = 64;
+// Values ahead to prefetch: the next SIMD vector of frequencies (64 bytes on).
+template <typename T>
+constexpr int64_t kPrefetchAheadOf = 64 / sizeof(T);
 
 // For a = (ar, ai), b = (br, bi):  p = a * (br, br) = (ar br, ai br),  q = a * (bi, bi) =
 // (ar bi, ai bi), summed over k; with s = swap(q) = (ai bi, ar bi) taken once at the end:
@@ -36,6 +39,11 @@ void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumM
   const T* a_ptr = a.data + i0 * a.row_stride + f;
   const T* b_ptr = b.data + j0 * b.col_stride + f;
   for (int64_t t = 0; t < kk; ++t, a_ptr += a.col_stride, b_ptr += b.row_stride) {
+    // Every (i, k) element is its own stream (one spectrum plane each, thousands of them: more
+    // than the hardware prefetcher tracks). The task's next frequency vector reads the next
+    // cache line of the same planes: fetch it now.
+    for (int r = 0; r < MR; ++r) __builtin_prefetch(a_ptr + r * a.row_stride + kPrefetchAheadOf<T>);
+    for (int s = 0; s < NR; ++s) __builtin_prefetch(b_ptr + s * b.col_stride + kPrefetchAheadOf<T>);
     Vec av[MR];
     for (int r = 0; r < MR; ++r) av[r] = S::load(a_ptr + r * a.row_stride);
     for (int s = 0; s < NR; ++s) {
