@@ -15,7 +15,7 @@ constexpr int kRowBlock = 4;  // i per register block
 constexpr int kColBlock = 2;  // j per register block: 2 * 4 * 2 = 16 accumulator vectors
 // Vectors of frequencies per task: B's k x j elements for them stay in L1/L2 while a block of
 // rows of A streams past.
-constexpr int kVectorsPerTask = 4;
+constexpr int kVectorsPerTask = 8;
 constexpr int64_t kRowsPerTask = 64;
 // Values ahead to prefetch: the next SIMD vector of frequencies (64 bytes on).
 template <typename T>
@@ -94,11 +94,14 @@ void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<
       const int64_t rt = task / freq_tasks;
       const int64_t v_end = std::min(vectors, (ft + 1) * kVectorsPerTask);
       const int64_t i_end = std::min(m, (rt + 1) * kRowsPerTask);
-      for (int64_t v = ft * kVectorsPerTask; v < v_end; ++v) {
-        const int64_t f = v * kLanes;
-        for (int64_t i0 = rt * kRowsPerTask; i0 < i_end; i0 += kRowBlock) {
-          const int mr = static_cast<int>(std::min<int64_t>(kRowBlock, i_end - i0));
-          for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
+      // The frequency vectors innermost: each operand plane's cache lines are then read one
+      // after another (a sequential stream the hardware prefetcher follows), and the A and B
+      // blocks of one (i0, j0) stay in L1 across the task's vectors.
+      for (int64_t i0 = rt * kRowsPerTask; i0 < i_end; i0 += kRowBlock) {
+        const int mr = static_cast<int>(std::min<int64_t>(kRowBlock, i_end - i0));
+        for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
+          for (int64_t v = ft * kVectorsPerTask; v < v_end; ++v) {
+            const int64_t f = v * kLanes;
             if (n - j0 >= 2) dispatch_rows<T, kConjA, kConjB, 2>(mr, i0, j0, k, f, a, b, c, acc);
             else dispatch_rows<T, kConjA, kConjB, 1>(mr, i0, j0, k, f, a, b, c, acc);
           }
