@@ -5,5 +5,6 @@
 namespace oaconv::apps {
 
 void add_info_command(CLI::App& app);
+void add_targets_command(CLI::App& app);
 
 }  // namespace oaconv::apps

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto)"};
   app.require_subcommand(1);
   oaconv::apps::add_info_command(app);
+  oaconv::apps::add_targets_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
