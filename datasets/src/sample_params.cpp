@@ -31,20 +31,48 @@ const DifficultyRanges& ranges(Difficulty d) {
   return d == Difficulty::kEasy ? easy : d == Difficulty::kHard ? hard : normal;
 }
 
-// A uniform in [0, 1) stratified over blocks of 1000 consecutive indices: within a block the
-// values are a keyed permutation of the 1000 strata (affine map j -> a j + c mod 1000, a coprime
-// with 1000), so any label derived from it is balanced to within one sample per block.
-double stratified_uniform(uint64_t seed, int64_t index) {
-  constexpr int64_t kBlock = 1000;
-  CounterRng block(seed, static_cast<uint64_t>(index / kBlock), 0x51ab1e);
+// Exact balance, still a pure function of (seed, index):
+//  * background: within each block of 1000 indices, a keyed affine permutation of the positions
+//    (j -> a j + c mod 1000, a coprime with 1000) marks exactly round(f * 1000) as background;
+//  * targets: a target's ordinal among targets follows from counting the block's backgrounds
+//    before it; each window of K consecutive target ordinals gets the K classes in a keyed
+//    random order (Fisher-Yates), so every class appears once per window.
+constexpr int64_t kBlock = 1000;
+
+struct Strata {
+  bool background = false;
+  int64_t target_ordinal = 0;
+};
+
+Strata stratify(uint64_t seed, int64_t index, double background_fraction) {
   static const int64_t coprimes[] = {1, 3, 7, 9, 11, 13, 17, 19, 21, 23, 27, 29, 31, 33, 37, 39, 41, 43, 47, 49,
                                      51, 53, 57, 59, 61, 63, 67, 69, 71, 73, 77, 79, 81, 83, 87, 89, 91, 93, 97, 99,
                                      101, 103, 107, 109, 111, 113, 117, 119, 121, 123, 127, 129, 131, 133, 137, 139};
-  const int64_t a = coprimes[block.index(sizeof(coprimes) / sizeof(coprimes[0]))];
-  const int64_t c = block.index(kBlock);
-  const int64_t stratum = (a * (index % kBlock) + c) % kBlock;
-  CounterRng jitter(seed, static_cast<uint64_t>(index), kStreamLabels);
-  return (static_cast<double>(stratum) + jitter.uniform()) / kBlock;
+  const int64_t block = index / kBlock, position = index % kBlock;
+  const int64_t backgrounds = std::llround(background_fraction * kBlock);
+  Strata s;
+  if (backgrounds == 0) {
+    s.target_ordinal = index;
+    return s;
+  }
+  CounterRng r(seed, static_cast<uint64_t>(block), 0x51ab1e);
+  const int64_t a = coprimes[r.index(sizeof(coprimes) / sizeof(coprimes[0]))];
+  const int64_t c = r.index(kBlock);
+  auto is_background = [&](int64_t j) { return (a * j + c) % kBlock < backgrounds; };
+  s.background = is_background(position);
+  int64_t before = 0;
+  for (int64_t j = 0; j < position; ++j) before += is_background(j);
+  s.target_ordinal = block * (kBlock - backgrounds) + (position - before);
+  return s;
+}
+
+// The class of target ordinal t among k classes.
+int64_t balanced_class(uint64_t seed, int64_t t, int64_t k) {
+  CounterRng r(seed, static_cast<uint64_t>(t / k), kStreamLabels);
+  std::vector<int64_t> order(k);
+  for (int64_t i = 0; i < k; ++i) order[i] = i;
+  for (int64_t i = k - 1; i > 0; --i) std::swap(order[i], order[r.index(i + 1)]);
+  return order[t % k];
 }
 
 template <typename T>
@@ -105,12 +133,11 @@ SampleParams draw_sample_params(const UavTargetsOptions& o, int64_t index) {
   const auto& chars = characters();
   const double f = o.background_fraction();
 
-  // Labels: the labelled attribute comes from the stratified uniform, the others are free.
-  const double u = stratified_uniform(o.seed(), index);
+  // Labels: the labelled attribute is balanced exactly (see stratify), the others are free.
+  const Strata strata = stratify(o.seed(), index, f);
   CounterRng labels(o.seed(), index, kStreamLabels + 100);
-  p.background = u < f;
-  const double v = p.background ? 0.0 : (u - f) / (1.0 - f);  // uniform on [0, 1) for targets
-  auto stratified = [&](int64_t n) { return std::min<int64_t>(n - 1, static_cast<int64_t>(v * n)); };
+  p.background = strata.background;
+  auto stratified = [&](int64_t n) { return balanced_class(o.seed(), strata.target_ordinal, n); };
   p.shape = o.label() == LabelKind::kShape ? shapes[stratified(shapes.size())] : pick(labels, shapes);
   if (o.label() == LabelKind::kCharacterColor) {
     p.character_color = colors[stratified(colors.size())];
