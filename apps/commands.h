@@ -6,5 +6,7 @@ namespace oaconv::apps {
 
 void add_info_command(CLI::App& app);
 void add_targets_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 
 }  // namespace oaconv::apps

@@ -101,7 +101,7 @@ struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dF
     const bool keep_spectra = weight_grad && p.input_spectrum_bytes_per_item() * g.batch <= workspace_limit();
     const int64_t planes_per_image = p.tiles() * g.in_channels;
     at::Tensor input_spectra;
-    if (keep_spectra) input_spectra = at::empty({g.batch * planes_per_image, p.spectrum_stride, 2}, x.options());
+    if (keep_spectra) input_spectra = new_spectrum(p, g.batch * planes_per_image, x.options());
     for_each_block(s, g.batch, [&](int64_t block, int64_t n0, int64_t n) {
       at::Tensor y_block = y.narrow(0, n0, n);
       const at::Tensor x_spectrum = keep_spectra ? input_spectra.narrow(0, n0 * planes_per_image, n * planes_per_image)

@@ -1,0 +1,82 @@
+// `oaconv compare`: the same model, initial weights and data trained once per algorithm; the
+// per-epoch table, JSON, and a plot of time and accuracy per epoch.
+#include "commands.h"
+#include "threads.h"
+#include "training_args.h"
+
+#include <oaconv/training/compare.h>
+
+#include <c10/util/Exception.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#ifndef OACONV_PLOT_SCRIPT
+#define OACONV_PLOT_SCRIPT "plot_compare.py"
+#endif
+
+namespace oaconv::apps {
+namespace {
+
+struct CompareArgs : TrainingArgs {
+  std::string algorithms = "aten,oaa";
+  std::string json, plot;
+};
+
+void run_compare(const CompareArgs& a) {
+  set_threads(a.threads);
+  std::vector<Algorithm> algorithms;
+  std::stringstream ss(a.algorithms);
+  std::string name;
+  while (std::getline(ss, name, ',')) algorithms.push_back(algorithm_from_string(name));
+  TORCH_CHECK(!algorithms.empty(), "oaconv compare: --algorithms is empty");
+  if (!a.plot.empty()) {
+    TORCH_CHECK(std::filesystem::exists(OACONV_PLOT_SCRIPT), "oaconv compare: the plot script ", OACONV_PLOT_SCRIPT,
+                " is missing");
+  }
+  TrainingData data = make_training_data(a);
+  const training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
+  training::install_interrupt_handler();
+  const training::CompareResult r =
+      training::compare_algorithms(config, a.preset, algorithms, data.train, data.val, a.trainer_options(), std::cout);
+  std::cout << "\nper-epoch comparison (" << r.model << ", " << r.threads << " threads; speedup over "
+            << to_string(algorithms[0]) << "):\n"
+            << training::compare_table(r);
+  if (!a.json.empty()) {
+    std::ofstream f(a.json + ".tmp");
+    f << training::compare_json(r) << "\n";
+    f.close();
+    TORCH_CHECK(f.good(), "oaconv compare: cannot write '", a.json, "'");
+    std::filesystem::rename(a.json + ".tmp", a.json);
+    std::cout << "wrote " << a.json << std::endl;
+  }
+  if (!a.plot.empty()) {
+    const std::string json = a.json.empty() ? a.plot + ".json" : a.json;
+    if (a.json.empty()) std::ofstream(json) << training::compare_json(r) << "\n";
+    // Debian's python3-matplotlib belongs to the system interpreter; a python3 earlier on PATH
+    // (pyenv, a virtualenv) may not have it.
+    const std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    const std::string command = python + " '" + std::string(OACONV_PLOT_SCRIPT) + "' '" + json + "' '" + a.plot + "'";
+    TORCH_CHECK(std::system(command.c_str()) == 0, "oaconv compare: plotting failed: ", command);
+    if (a.json.empty()) std::filesystem::remove(json);
+    std::cout << "wrote " << a.plot << std::endl;
+  }
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+  auto a = std::make_shared<CompareArgs>();
+  CLI::App* cmd = app.add_subcommand("compare", "Train the same model with each algorithm and compare per-epoch times");
+  a->add_to(cmd);
+  cmd->add_option("--algorithms", a->algorithms, "Comma list; speedups are over the first")->capture_default_str();
+  cmd->add_option("--json", a->json, "Write the comparison as JSON");
+  cmd->add_option("--plot", a->plot, "Write a PNG of per-epoch time and accuracy per algorithm (matplotlib)");
+  cmd->callback([a] { run_compare(*a); });
+}
+
+}  // namespace oaconv::apps

@@ -1,0 +1,97 @@
+#include "training_args.h"
+
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+namespace oaconv::apps {
+namespace {
+
+std::vector<int64_t> parse_list(const std::string& text, const char* option) {
+  std::vector<int64_t> values;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      values.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      TORCH_CHECK(false, option, ": '", item, "' in '", text, "' is not an integer");
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+void TrainingArgs::add_to(CLI::App* cmd) {
+  cmd->add_option("--preset", preset, "Model preset: small (3x3, VGG-like) or large (kernels 15, 13, 11)")->capture_default_str();
+  cmd->add_option("--widths", widths, "Comma list of stage widths (overrides the preset)");
+  cmd->add_option("--kernels", kernels, "Comma list of stage kernel sizes, odd (overrides the preset)");
+  cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--train-count", train_count, "Training samples (generated once, in memory)")->capture_default_str();
+  cmd->add_option("--val-count", val_count, "Validation samples")->capture_default_str();
+  cmd->add_option("--image-size", image_size, "Image side in pixels (32..256)")->capture_default_str();
+  cmd->add_option("--profile", profile, "Rule profile: 2017 or 2024")->capture_default_str();
+  cmd->add_option("--difficulty", difficulty, "easy, default or hard")->capture_default_str();
+  cmd->add_option("--background-fraction", background_fraction, "Share of background-only crops (extra class)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--optimizer", optimizer, "adam or sgd")->capture_default_str();
+  cmd->add_option("--lr", lr, "Peak learning rate")->capture_default_str();
+  cmd->add_option("--momentum", momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--schedule", schedule, "Learning-rate schedule: cosine, step or constant")->capture_default_str();
+  cmd->add_option("--seed", seed, "Seed of the data splits, initial weights and shuffling")->capture_default_str();
+  cmd->add_option("--threads", threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+}
+
+training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const {
+  training::ClassifierConfig c = training::ClassifierConfig::preset(preset, num_classes);
+  if (!widths.empty()) c.widths = parse_list(widths, "--widths");
+  if (!kernels.empty()) c.kernels = parse_list(kernels, "--kernels");
+  return c;
+}
+
+training::TrainerOptions TrainingArgs::trainer_options() const {
+  training::TrainerOptions o;
+  o.epochs = epochs;
+  o.batch_size = batch_size;
+  o.optimizer = optimizer;
+  o.schedule = schedule;
+  o.lr = lr;
+  o.momentum = momentum;
+  o.weight_decay = weight_decay;
+  o.seed = seed;
+  return o;
+}
+
+TrainingData make_training_data(const TrainingArgs& a) {
+  TORCH_CHECK(a.epochs >= 1, "--epochs must be at least 1, but got ", a.epochs);
+  TORCH_CHECK(a.train_count >= 1 && a.val_count >= 1, "--train-count and --val-count must be positive, but got ",
+              a.train_count, " and ", a.val_count);
+  TORCH_CHECK(a.batch_size <= a.train_count, "--batch-size ", a.batch_size, " is larger than the training set (",
+              a.train_count, " samples)");
+  namespace ds = oaconv::datasets;
+  auto options = ds::UavTargetsOptions()
+                     .image_size(a.image_size)
+                     .profile(ds::profile_from_string(a.profile))
+                     .difficulty(ds::difficulty_from_string(a.difficulty))
+                     .background_fraction(a.background_fraction);
+  const auto t0 = std::chrono::steady_clock::now();
+  const ds::UavTargets train(ds::UavTargetsOptions(options).count(a.train_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain)));
+  const ds::UavTargets val(ds::UavTargetsOptions(options).count(a.val_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kValidation)));
+  TrainingData d;
+  std::tie(d.train.images, d.train.labels) = train.render_range(0, a.train_count);
+  std::tie(d.val.images, d.val.labels) = val.render_range(0, a.val_count);
+  d.class_names = train.class_names();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("data: %lld training + %lld validation samples of %lldx%lld, %zu classes, rendered in %.1f s\n",
+              static_cast<long long>(a.train_count), static_cast<long long>(a.val_count),
+              static_cast<long long>(a.image_size), static_cast<long long>(a.image_size), d.class_names.size(), seconds);
+  std::fflush(stdout);
+  return d;
+}
+
+}  // namespace oaconv::apps

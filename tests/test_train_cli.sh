@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `oaconv train` and `oaconv compare` end to end on tiny data: outputs, JSON, plot, errors.
+set -uo pipefail
+oaconv="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+tiny=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 64 --val-count 32 --batch-size 16 --threads 2)
+
+out="$("$oaconv" compare --algorithms aten,oaa --epochs 2 "${tiny[@]}" --json "$work/c.json" --plot "$work/c.png" 2>&1)" ||
+  fail "compare failed: $out"
+echo "$out" | grep -q "speedup" || fail "no comparison table: $out"
+[ -s "$work/c.json" ] && [ -s "$work/c.png" ] || fail "compare did not write its JSON and plot"
+grep -q '"algorithm": "oaa"' "$work/c.json" || fail "JSON lacks the oaa run"
+
+out="$("$oaconv" train --algorithm fft --epochs 2 "${tiny[@]}" --checkpoint "$work/t.ckpt" --json "$work/t.json" 2>&1)" ||
+  fail "train failed: $out"
+[ -s "$work/t.ckpt" ] || fail "no checkpoint"
+out="$("$oaconv" train --algorithm fft --epochs 3 "${tiny[@]}" --checkpoint "$work/t.ckpt" --resume 2>&1)"
+echo "$out" | grep -q "belongs to another run" || fail "resuming with other options should be refused: $out"
+
+expect_error() {
+  local fragment="$1"; shift
+  local msg
+  if msg="$("$oaconv" "$@" 2>&1)"; then fail "expected failure for: $*"; fi
+  echo "$msg" | grep -qF -- "$fragment" || fail "message for '$*' lacks '$fragment': $msg"
+}
+expect_error "unknown algorithm 'winograd'" train --algorithm winograd "${tiny[@]}"
+expect_error "--epochs must be at least 1, but got 0" train --epochs 0 "${tiny[@]}"
+expect_error "--batch-size 100 is larger than the training set (64 samples)" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 100
+expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
+echo "1 passed, 0 failed"

@@ -1,0 +1,217 @@
+// The trainer, checkpoints and comparison runs, on small synthetic data.
+#include "test_support.h"
+
+#include <oaconv/datasets/uav_targets.h>
+#include <oaconv/training/compare.h>
+#include <oaconv/training/trainer.h>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace oaconv::testing {
+namespace {
+
+namespace tr = oaconv::training;
+namespace ds = oaconv::datasets;
+
+struct TinyData {
+  tr::DataSplit train, val;
+};
+
+const TinyData& tiny_data() {
+  static const TinyData d = [] {
+    TinyData t;
+    const auto o = ds::UavTargetsOptions().image_size(32).difficulty(ds::Difficulty::kEasy).jpeg_probability(0);
+    std::tie(t.train.images, t.train.labels) = ds::UavTargets(ds::UavTargetsOptions(o).count(96).seed(1)).render_range(0, 96);
+    std::tie(t.val.images, t.val.labels) = ds::UavTargets(ds::UavTargetsOptions(o).count(32).seed(2)).render_range(0, 32);
+    return t;
+  }();
+  return d;
+}
+
+tr::ClassifierConfig tiny_config(Algorithm algorithm = Algorithm::kDirect) {
+  tr::ClassifierConfig c;
+  c.widths = {8, 16};
+  c.kernels = {3, 5};
+  c.num_classes = 13;
+  c.algorithm = algorithm;
+  return c;
+}
+
+tr::TrainerOptions tiny_options() {
+  tr::TrainerOptions o;
+  o.epochs = 3;
+  o.batch_size = 16;
+  o.lr = 3e-3;
+  o.seed = 7;
+  o.progress = 0;
+  return o;
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("oaconv_test_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+class Training : public SeededTest {
+ protected:
+  void TearDown() override { tr::clear_stop_request(); }
+  std::ostringstream log_;
+};
+
+TEST_F(Training, LowersTheLossOnATinyDataSet) {
+  at::manual_seed(3);
+  tr::TargetClassifier model(tiny_config());
+  auto o = tiny_options();
+  o.epochs = 8;
+  o.schedule = "constant";
+  const tr::TrainResult r = tr::train(model, tiny_data().train, tiny_data().val, o, log_);
+  ASSERT_EQ(r.epochs.size(), 8u);
+  EXPECT_LT(r.epochs.back().train_loss, 0.8 * r.epochs.front().train_loss) << log_.str();
+  EXPECT_FALSE(r.interrupted);
+  EXPECT_EQ(r.epochs.back().confusion.sizes(), (std::vector<int64_t>{13, 13}));
+  EXPECT_EQ(r.epochs.back().confusion.sum().item<int64_t>(), 32);
+  EXPECT_GT(r.epochs.back().forward_seconds, 0);
+  EXPECT_GT(r.epochs.back().backward_seconds, 0);
+}
+
+void expect_same_state(tr::TargetClassifier& a, tr::TargetClassifier& b) {
+  const auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(p.value().equal(pb[p.key()])) << p.key();
+  const auto ba = a->named_buffers(), bb = b->named_buffers();
+  for (const auto& p : ba) EXPECT_TRUE(p.value().equal(bb[p.key()])) << p.key();
+}
+
+TEST_F(Training, InterruptedThenResumedEqualsUninterrupted) {
+  const std::string path = temp_path("resume.ckpt");
+  at::manual_seed(11);
+  tr::TargetClassifier straight(tiny_config());
+  const tr::TrainResult full = tr::train(straight, tiny_data().train, tiny_data().val, tiny_options(), log_);
+
+  at::manual_seed(11);
+  tr::TargetClassifier interrupted(tiny_config());
+  auto o = tiny_options();
+  o.checkpoint = path;
+  o.stop_after_steps = 8;  // mid-epoch 2 (6 steps per epoch)
+  const tr::TrainResult first = tr::train(interrupted, tiny_data().train, tiny_data().val, o, log_);
+  EXPECT_TRUE(first.interrupted);
+  ASSERT_TRUE(std::filesystem::exists(path));
+
+  at::manual_seed(999);  // the resumed model starts from other weights: all must come from the file
+  tr::TargetClassifier resumed(tiny_config());
+  o.stop_after_steps = -1;
+  o.resume = true;
+  const tr::TrainResult second = tr::train(resumed, tiny_data().train, tiny_data().val, o, log_);
+  EXPECT_FALSE(second.interrupted);
+  ASSERT_EQ(second.epochs.size(), 3u) << log_.str();
+  expect_same_state(straight, resumed);
+  EXPECT_DOUBLE_EQ(second.epochs.back().train_loss, full.epochs.back().train_loss);
+  EXPECT_DOUBLE_EQ(second.epochs.back().val_accuracy, full.epochs.back().val_accuracy);
+  std::filesystem::remove(path);
+}
+
+TEST_F(Training, AnExceptionMidEpochLeavesTheLastCheckpointReadable) {
+  const std::string path = temp_path("crash.ckpt");
+  at::manual_seed(5);
+  tr::TargetClassifier model(tiny_config());
+  auto o = tiny_options();
+  o.checkpoint = path;
+  o.on_step = [](int64_t epoch, int64_t step) {
+    if (epoch == 2 && step == 3) throw std::runtime_error("simulated failure");
+  };
+  EXPECT_THROW(tr::train(model, tiny_data().train, tiny_data().val, o, log_), std::runtime_error);
+  ASSERT_TRUE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  tr::TargetClassifier fresh(tiny_config());
+  o.on_step = nullptr;
+  o.resume = true;
+  o.epochs = 3;
+  const tr::TrainResult r = tr::train(fresh, tiny_data().train, tiny_data().val, o, log_);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  EXPECT_EQ(r.epochs.front().epoch, 1);  // epoch 1 came from the checkpoint's history
+  EXPECT_NE(log_.str().find("resumed from"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_F(Training, BadArgumentsAndBadCheckpointsGiveClearErrors) {
+  tr::TargetClassifier model(tiny_config());
+  auto expect_error = [&](tr::TrainerOptions o, const char* fragment) {
+    try {
+      tr::train(model, tiny_data().train, tiny_data().val, o, log_);
+      ADD_FAILURE() << "expected an error containing " << fragment;
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find(fragment), std::string::npos) << e.what_without_backtrace();
+    }
+  };
+  auto o = tiny_options();
+  o.epochs = 0;
+  expect_error(o, "epochs must be at least 1, but got 0");
+  o = tiny_options();
+  o.batch_size = 500;
+  expect_error(o, "batch size 500 is larger than the training set (96 samples)");
+  o = tiny_options();
+  o.optimizer = "lbfgs";
+  expect_error(o, "unknown optimizer 'lbfgs'");
+  o = tiny_options();
+  o.schedule = "warm";
+  expect_error(o, "unknown learning-rate schedule 'warm'");
+  EXPECT_THROW(algorithm_from_string("winograd"), c10::Error);
+
+  const std::string garbage = temp_path("garbage.ckpt");
+  std::ofstream(garbage) << "this is not a checkpoint";
+  o = tiny_options();
+  o.checkpoint = garbage;
+  o.resume = true;
+  expect_error(o, "is corrupt or not a LibTorch archive");
+  o.checkpoint = temp_path("missing.ckpt");
+  expect_error(o, "does not exist");
+
+  // A checkpoint of another model is refused, not half-loaded.
+  const std::string other = temp_path("other.ckpt");
+  auto c = tiny_config();
+  c.widths = {4, 8};
+  tr::TargetClassifier small(c);
+  auto oo = tiny_options();
+  oo.epochs = 1;
+  oo.checkpoint = other;
+  tr::train(small, tiny_data().train, tiny_data().val, oo, log_);
+  o = tiny_options();
+  o.checkpoint = other;
+  o.resume = true;
+  expect_error(o, "belongs to another run");
+  std::filesystem::remove(garbage);
+  std::filesystem::remove(other);
+}
+
+TEST_F(Training, CompareJsonHasTheDocumentedSchemaAndSameMathsGivesSameLoss) {
+  auto o = tiny_options();
+  o.epochs = 2;
+  const tr::CompareResult r = tr::compare_algorithms(tiny_config(), "tiny", {Algorithm::kAten, Algorithm::kOverlapAdd},
+                                                      tiny_data().train, tiny_data().val, o, log_);
+  const auto j = nlohmann::json::parse(tr::compare_json(r));
+  EXPECT_EQ(j.at("preset"), "tiny");
+  EXPECT_EQ(j.at("threads").get<int>(), at::get_num_threads());
+  ASSERT_EQ(j.at("runs").size(), 2u);
+  EXPECT_EQ(j["runs"][0].at("algorithm"), "aten");
+  EXPECT_EQ(j["runs"][1].at("algorithm"), "oaa");
+  for (const auto& run : j["runs"]) {
+    ASSERT_EQ(run.at("epochs").size(), 2u);
+    for (const auto& e : run["epochs"]) {
+      for (const char* key : {"epoch", "seconds", "train_loss", "val_loss", "val_accuracy"}) {
+        EXPECT_TRUE(e.contains(key)) << key;
+        EXPECT_TRUE(e.at(key).is_number()) << key;
+      }
+    }
+  }
+  EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
+  const std::string table = tr::compare_table(r);
+  EXPECT_NE(table.find("speedup"), std::string::npos);
+  EXPECT_NE(table.find("oaa"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace oaconv::testing

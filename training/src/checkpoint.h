@@ -1,0 +1,30 @@
+#pragma once
+// Training checkpoints: model parameters and buffers, optimizer state, progress (epoch and
+// step within it, partial epoch sums) and history, in one LibTorch archive written atomically
+// (temporary file + rename), so a crash never leaves a half-written checkpoint.
+#include <oaconv/training/target_classifier.h>
+
+#include <torch/optim/optimizer.h>
+
+#include <string>
+
+namespace oaconv::training {
+
+struct TrainingProgress {
+  int64_t completed_epochs = 0;  // epochs fully done
+  int64_t step_in_epoch = 0;     // steps done in the epoch in progress
+  double loss_sum = 0, correct_sum = 0, seen = 0;  // partial sums of that epoch
+  double data_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0, seconds = 0;
+  std::string history_json = "[]";  // EpochStats of completed epochs
+  std::string fingerprint;          // model, classes, data and options it belongs to
+};
+
+void save_checkpoint(const std::string& path, TargetClassifier& model, const torch::optim::Optimizer& optimizer,
+                     const TrainingProgress& progress);
+
+// Throws a c10::Error naming the path when the file is missing, corrupt, not an oaconv
+// checkpoint, or made for another model/data (fingerprint mismatch).
+TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
+                                 const std::string& expected_fingerprint);
+
+}  // namespace oaconv::training

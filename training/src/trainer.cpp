@@ -1,0 +1,250 @@
+#include <oaconv/training/trainer.h>
+
+#include "checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/sgd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace oaconv::training {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double scheduled_lr(const TrainerOptions& o, int64_t epoch /* 1-based */) {
+  const double progress = static_cast<double>(epoch - 1) / static_cast<double>(std::max<int64_t>(1, o.epochs));
+  if (o.schedule == "cosine") return o.lr * 0.5 * (1.0 + std::cos(M_PI * progress));
+  if (o.schedule == "step") return o.lr * (progress >= 0.75 ? 0.01 : progress >= 0.5 ? 0.1 : 1.0);
+  return o.lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(TargetClassifier& model, const TrainerOptions& o) {
+  if (o.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(
+        model->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  }
+  return std::make_unique<torch::optim::Adam>(model->parameters(),
+                                              torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+}
+
+std::string fingerprint(TargetClassifier& model, const DataSplit& train, const DataSplit& val, const TrainerOptions& o) {
+  std::ostringstream s;
+  s << model->config().describe() << "; train " << train.images.sizes() << "; val " << val.images.sizes()
+    << "; batch " << o.batch_size << "; " << o.optimizer << " lr " << o.lr << " wd " << o.weight_decay << " "
+    << o.schedule << "; epochs " << o.epochs << "; seed " << o.seed;
+  return s.str();
+}
+
+nlohmann::json to_json(const EpochStats& e) {
+  return {{"epoch", e.epoch},
+          {"seconds", e.seconds},
+          {"data_seconds", e.data_seconds},
+          {"forward_seconds", e.forward_seconds},
+          {"backward_seconds", e.backward_seconds},
+          {"optimizer_seconds", e.optimizer_seconds},
+          {"learning_rate", e.learning_rate},
+          {"train_loss", e.train_loss},
+          {"train_accuracy", e.train_accuracy},
+          {"val_loss", e.val_loss},
+          {"val_accuracy", e.val_accuracy},
+          {"per_class_accuracy", e.per_class_accuracy}};
+}
+
+EpochStats from_json(const nlohmann::json& j) {
+  EpochStats e;
+  e.epoch = j.at("epoch");
+  e.seconds = j.at("seconds");
+  e.data_seconds = j.at("data_seconds");
+  e.forward_seconds = j.at("forward_seconds");
+  e.backward_seconds = j.at("backward_seconds");
+  e.optimizer_seconds = j.at("optimizer_seconds");
+  e.learning_rate = j.at("learning_rate");
+  e.train_loss = j.at("train_loss");
+  e.train_accuracy = j.at("train_accuracy");
+  e.val_loss = j.at("val_loss");
+  e.val_accuracy = j.at("val_accuracy");
+  e.per_class_accuracy = j.at("per_class_accuracy").get<std::vector<double>>();
+  return e;
+}
+
+void print_epoch(std::ostream& log, const EpochStats& e, int64_t epochs) {
+  char line[320];
+  std::snprintf(line, sizeof(line),
+                "epoch %lld/%lld  %.2fs (data %.2f fwd %.2f bwd %.2f opt %.2f)  lr %.2e  train loss %.4f acc %.1f%%  "
+                "val loss %.4f acc %.1f%%",
+                static_cast<long long>(e.epoch), static_cast<long long>(epochs), e.seconds, e.data_seconds,
+                e.forward_seconds, e.backward_seconds, e.optimizer_seconds, e.learning_rate, e.train_loss,
+                100 * e.train_accuracy, e.val_loss, 100 * e.val_accuracy);
+  log << line << std::endl;
+}
+
+}  // namespace
+
+void request_stop() { g_stop = true; }
+void clear_stop_request() { g_stop = false; }
+void install_interrupt_handler() { std::signal(SIGINT, on_interrupt); }
+
+void check_trainer_options(const TrainerOptions& o, const DataSplit& train, const DataSplit& val, int64_t num_classes) {
+  TORCH_CHECK(o.epochs >= 1, "oaconv::training: epochs must be at least 1, but got ", o.epochs);
+  TORCH_CHECK(o.batch_size >= 2, "oaconv::training: batch size must be at least 2 (batch norm), but got ", o.batch_size);
+  TORCH_CHECK(train.images.defined() && train.images.dim() == 4 && train.labels.dim() == 1 &&
+                  train.images.size(0) == train.labels.size(0),
+              "oaconv::training: training images must be (N, C, H, W) with N labels");
+  TORCH_CHECK(o.batch_size <= train.images.size(0), "oaconv::training: batch size ", o.batch_size,
+              " is larger than the training set (", train.images.size(0), " samples)");
+  TORCH_CHECK(val.images.defined() && val.images.size(0) > 0 && val.images.size(0) == val.labels.size(0),
+              "oaconv::training: the validation set is empty or its labels do not match its images");
+  TORCH_CHECK(o.optimizer == "adam" || o.optimizer == "sgd", "oaconv::training: unknown optimizer '", o.optimizer,
+              "'; expected adam or sgd");
+  TORCH_CHECK(o.schedule == "cosine" || o.schedule == "step" || o.schedule == "constant",
+              "oaconv::training: unknown learning-rate schedule '", o.schedule, "'; expected cosine, step or constant");
+  TORCH_CHECK(o.lr > 0, "oaconv::training: learning rate must be positive, but got ", o.lr);
+  TORCH_CHECK(!o.resume || !o.checkpoint.empty(), "oaconv::training: --resume needs a checkpoint path");
+  TORCH_CHECK(train.labels.max().item<int64_t>() < num_classes && train.labels.min().item<int64_t>() >= 0,
+              "oaconv::training: training labels must be in [0, ", num_classes, ")");
+}
+
+EpochStats evaluate(TargetClassifier& model, const DataSplit& data, int64_t batch_size) {
+  const int64_t classes = model->config().num_classes, n = data.images.size(0);
+  model->eval();
+  at::NoGradGuard no_grad;
+  double loss = 0;
+  at::Tensor confusion = at::zeros({classes * classes}, at::kLong);
+  for (int64_t b = 0; b < n; b += batch_size) {
+    const int64_t m = std::min(batch_size, n - b);
+    const at::Tensor logits = model->forward(data.images.narrow(0, b, m));
+    const at::Tensor y = data.labels.narrow(0, b, m);
+    loss += at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
+    confusion += at::bincount(y * classes + logits.argmax(1), {}, classes * classes);
+  }
+  EpochStats e;
+  e.confusion = confusion.view({classes, classes});
+  e.val_loss = loss / n;
+  e.val_accuracy = e.confusion.diag().sum().item<double>() / n;
+  const at::Tensor per_class = e.confusion.diag().to(at::kDouble) / e.confusion.sum(1).clamp_min(1).to(at::kDouble);
+  e.per_class_accuracy = std::vector<double>(per_class.data_ptr<double>(), per_class.data_ptr<double>() + classes);
+  return e;
+}
+
+TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSplit& val, const TrainerOptions& o,
+                  std::ostream& log) {
+  check_trainer_options(o, train, val, model->config().num_classes);
+  auto optimizer = make_optimizer(model, o);
+  const std::string print = fingerprint(model, train, val, o);
+  TrainingProgress progress;
+  progress.fingerprint = print;
+  TrainResult result;
+  if (o.resume) {
+    progress = load_checkpoint(o.checkpoint, model, *optimizer, print);
+    for (const auto& j : nlohmann::json::parse(progress.history_json)) result.epochs.push_back(from_json(j));
+    log << "resumed from " << o.checkpoint << " at epoch " << progress.completed_epochs + 1 << " step "
+        << progress.step_in_epoch << std::endl;
+  }
+  const int64_t n = train.images.size(0);
+  const int64_t steps = n / o.batch_size;  // the last partial batch is dropped (batch norm needs >= 2)
+  const bool bar = o.progress == 1 || (o.progress == -1 && isatty(fileno(stdout)));
+  int64_t steps_done = 0;
+  auto save = [&] {
+    if (o.checkpoint.empty()) return;
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& e : result.epochs) history.push_back(to_json(e));
+    progress.history_json = history.dump();
+    save_checkpoint(o.checkpoint, model, *optimizer, progress);
+  };
+
+  for (int64_t epoch = progress.completed_epochs + 1; epoch <= o.epochs; ++epoch) {
+    const double lr = scheduled_lr(o, epoch);
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+    // The epoch's order is a pure function of (seed, epoch): resuming replays it exactly.
+    at::Generator gen = at::detail::createCPUGenerator(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
+    const at::Tensor order = at::randperm(n, gen, at::kLong);
+    model->train();
+    const auto epoch_start = Clock::now();
+    const double carried_seconds = progress.seconds;
+    for (int64_t step = progress.step_in_epoch; step < steps; ++step) {
+      if (g_stop || (o.stop_after_steps >= 0 && steps_done >= o.stop_after_steps)) {
+        progress.step_in_epoch = step;
+        progress.seconds = carried_seconds + since(epoch_start);
+        save();
+        if (bar) log << std::endl;
+        log << "interrupted at epoch " << epoch << " step " << step << "/" << steps
+            << (o.checkpoint.empty() ? "" : "; checkpoint saved to " + o.checkpoint) << std::endl;
+        result.interrupted = true;
+        return result;
+      }
+      if (o.on_step) o.on_step(epoch, step);
+      auto t = Clock::now();
+      const at::Tensor index = order.narrow(0, step * o.batch_size, o.batch_size);
+      const at::Tensor x = train.images.index_select(0, index);
+      const at::Tensor y = train.labels.index_select(0, index);
+      progress.data_s += since(t);
+      t = Clock::now();
+      const at::Tensor logits = model->forward(x);
+      const at::Tensor loss = at::cross_entropy_loss(logits, y);
+      progress.forward_s += since(t);
+      t = Clock::now();
+      optimizer->zero_grad();
+      loss.backward();
+      progress.backward_s += since(t);
+      t = Clock::now();
+      optimizer->step();
+      progress.optimizer_s += since(t);
+      progress.loss_sum += loss.item<double>() * o.batch_size;
+      progress.correct_sum += logits.argmax(1).eq(y).sum().item<double>();
+      progress.seen += o.batch_size;
+      ++steps_done;
+      if (bar) {
+        const double elapsed = carried_seconds + since(epoch_start);
+        const double rate = progress.seen / std::max(1e-9, elapsed);
+        const double eta = (steps - step - 1) * o.batch_size / std::max(1e-9, rate);
+        const int width = 30, filled = static_cast<int>(width * (step + 1) / steps);
+        log << "\repoch " << epoch << "/" << o.epochs << " [" << std::string(filled, '#')
+            << std::string(width - filled, '.') << "] " << std::fixed << std::setprecision(0) << rate << " img/s ETA "
+            << eta << "s loss " << std::setprecision(4) << progress.loss_sum / progress.seen << std::defaultfloat
+            << std::flush;
+      }
+    }
+    EpochStats stats = evaluate(model, val, std::max<int64_t>(o.batch_size, 256));
+    stats.epoch = epoch;
+    stats.seconds = carried_seconds + since(epoch_start);
+    stats.data_seconds = progress.data_s;
+    stats.forward_seconds = progress.forward_s;
+    stats.backward_seconds = progress.backward_s;
+    stats.optimizer_seconds = progress.optimizer_s;
+    stats.learning_rate = lr;
+    stats.train_loss = progress.loss_sum / std::max(1.0, progress.seen);
+    stats.train_accuracy = progress.correct_sum / std::max(1.0, progress.seen);
+    if (bar) log << "\r" << std::string(100, ' ') << "\r";
+    print_epoch(log, stats, o.epochs);
+    result.epochs.push_back(stats);
+    progress = TrainingProgress{};
+    progress.fingerprint = print;
+    progress.completed_epochs = epoch;
+    save();
+  }
+  return result;
+}
+
+}  // namespace oaconv::training
