@@ -26,7 +26,7 @@ std::vector<int64_t> parse_list(const std::string& text, const char* option) {
 }  // namespace
 
 void TrainingArgs::add_to(CLI::App* cmd) {
-  cmd->add_option("--preset", preset, "Model preset: small (3x3, VGG-like) or large (kernels 15, 13, 11)")->capture_default_str();
+  cmd->add_option("--preset", preset, "Model preset: small (3x3, VGG-like) or large (kernels 15, 13, 11, 7)")->capture_default_str();
   cmd->add_option("--widths", widths, "Comma list of stage widths (overrides the preset)");
   cmd->add_option("--kernels", kernels, "Comma list of stage kernel sizes, odd (overrides the preset)");
   cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str();

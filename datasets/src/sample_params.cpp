@@ -183,7 +183,10 @@ SampleParams draw_sample_params(const UavTargetsOptions& o, int64_t index) {
   p.character_height = shape.uniform(0.25, std::max(0.26, max_character_height(p.shape, p.jitter)));
   const DifficultyRanges& d = ranges(o.difficulty());
   p.target_px = d.target_px.draw(shape);
-  p.window_px = std::max(static_cast<double>(p.size), p.target_px * shape.uniform(1.3, 1.8));
+  // The crop a classifier sees in a UAV pipeline: a detector's window around the target (1.3-1.8x
+  // its span), resized to the output size. Small targets are therefore upscaled and blurry
+  // (their PSF and motion scale with them), not tiny.
+  p.window_px = p.target_px * shape.uniform(1.3, 1.8);
   // Keep the whole target inside the crop: its outline reaches ~1.13 units (quarter circle,
   // square corners) from the centre at any rotation, times the aspect jitter.
   const double slack = std::max(0.0, 0.5 - 0.62 * p.target_px / p.window_px);

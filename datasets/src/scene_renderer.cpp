@@ -303,35 +303,50 @@ void render_linear_scene(const SampleParams& p, float* rgb) {
     }
 }
 
-int64_t psf_kernel_size(int64_t image_size, Difficulty difficulty) {
-  // Largest PSF sigma and motion of the difficulty, at the largest output/full-res scale (1).
+BlurSizes blur_sizes(int64_t image_size, Difficulty difficulty) {
+  // The largest PSF sigma and motion of the difficulty, at the largest output/full-res scale:
+  // the smallest target (hard 10 px, default 20, easy 40) in the tightest window (1.3x).
   const double sigma = difficulty == Difficulty::kHard ? 2.0 : difficulty == Difficulty::kEasy ? 0.6 : 1.5;
   const double motion = difficulty == Difficulty::kHard ? 4.0 : difficulty == Difficulty::kEasy ? 0.5 : 2.0;
-  const int64_t half = static_cast<int64_t>(std::ceil(3 * sigma + motion / 2));
-  TORCH_INTERNAL_ASSERT(2 * half + 1 < image_size, "blur kernel larger than the image");
-  return 2 * half + 1;
+  const double smallest = difficulty == Difficulty::kHard ? 10 : difficulty == Difficulty::kEasy ? 40 : 20;
+  const double scale = std::max(1.0, static_cast<double>(image_size) / (1.3 * smallest));
+  const int64_t limit = image_size / 2 - 1;  // reflect padding needs half the kernel < the image
+  BlurSizes b;
+  b.gaussian = 2 * std::min<int64_t>(limit, static_cast<int64_t>(std::ceil(3 * sigma * scale))) + 1;
+  b.motion = 2 * std::min<int64_t>(limit, static_cast<int64_t>(std::ceil(motion * scale / 2))) + 1;
+  return b;
 }
 
-void camera_psf(const SampleParams& p, int64_t k, float* kernel) {
-  // Gaussian PSF convolved with a motion segment: integrate the Gaussian along the segment.
-  const double sigma = std::max(0.15, p.psf_sigma_px * p.scale());
-  const double length = p.motion_px * p.scale();
-  const double a = p.motion_angle_degrees * kPi / 180;
-  const int steps = std::max(1, static_cast<int>(std::ceil(length * 4)));
-  const double c = (k - 1) / 2.0;
+void camera_blur(const SampleParams& p, const BlurSizes& sizes, float* gaussian, float* motion) {
+  // Gaussian PSF (limited to 3 sigma in its kernel), and a motion segment drawn with
+  // anti-aliased (tent) sampling along its length.
+  const double gc = (sizes.gaussian - 1) / 2.0;
+  const double sigma = std::max(0.15, std::min(p.psf_sigma_px * p.scale(), gc / 3));
   double total = 0;
-  std::vector<double> acc(k * k, 0.0);
+  for (int64_t i = 0; i < sizes.gaussian; ++i) {
+    const double d = i - gc;
+    total += (gaussian[i] = static_cast<float>(std::exp(-d * d / (2 * sigma * sigma))));
+  }
+  for (int64_t i = 0; i < sizes.gaussian; ++i) gaussian[i] = static_cast<float>(gaussian[i] / total);
+
+  const int64_t m = sizes.motion;
+  const double mc = (m - 1) / 2.0;
+  const double length = std::min(p.motion_px * p.scale(), static_cast<double>(m - 1));
+  const double a = p.motion_angle_degrees * kPi / 180;
+  std::vector<double> acc(m * m, 0.0);
+  const int steps = std::max(1, static_cast<int>(std::ceil(length * 4)));
   for (int s = 0; s < steps; ++s) {
     const double t = steps == 1 ? 0.0 : (static_cast<double>(s) / (steps - 1) - 0.5) * length;
-    const double ox = t * std::cos(a), oy = t * std::sin(a);
-    for (int64_t y = 0; y < k; ++y)
-      for (int64_t x = 0; x < k; ++x) {
-        const double dx = x - c - ox, dy = y - c - oy;
-        acc[y * k + x] += std::exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
+    const double x = mc + t * std::cos(a), y = mc + t * std::sin(a);
+    for (int64_t yy = 0; yy < m; ++yy)
+      for (int64_t xx = 0; xx < m; ++xx) {
+        const double w = std::max(0.0, 1 - std::abs(xx - x)) * std::max(0.0, 1 - std::abs(yy - y));
+        acc[yy * m + xx] += w;
       }
   }
+  total = 0;
   for (double v : acc) total += v;
-  for (int64_t i = 0; i < k * k; ++i) kernel[i] = static_cast<float>(acc[i] / total);
+  for (int64_t i = 0; i < m * m; ++i) motion[i] = static_cast<float>(acc[i] / total);
 }
 
 void finish_image(const SampleParams& p, const float* blurred, float* out) {

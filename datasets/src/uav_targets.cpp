@@ -88,27 +88,37 @@ std::vector<TargetSample> UavTargets::render(const std::vector<int64_t>& indices
   }
   std::vector<SampleParams> params(count);
   at::Tensor linear = at::empty({1, 3 * count, s, s});
-  const int64_t k = psf_kernel_size(s, options_.difficulty());
-  at::Tensor kernels = at::empty({3 * count, 1, k, k});
+  const BlurSizes sizes = blur_sizes(s, options_.difficulty());
+  at::Tensor gaussian = at::empty({3 * count, 1, 1, sizes.gaussian});
+  at::Tensor motion = at::empty({3 * count, 1, sizes.motion, sizes.motion});
   float* lin = linear.data_ptr<float>();
-  float* ker = kernels.data_ptr<float>();
+  float* gau = gaussian.data_ptr<float>();
+  float* mot = motion.data_ptr<float>();
+  const int64_t g = sizes.gaussian, m2 = sizes.motion * sizes.motion;
   at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       params[j] = draw_sample_params(options_, indices[j]);
       render_linear_scene(params[j], lin + j * plane);
-      camera_psf(params[j], k, ker + 3 * j * k * k);
-      std::copy(ker + 3 * j * k * k, ker + (3 * j + 1) * k * k, ker + (3 * j + 1) * k * k);
-      std::copy(ker + 3 * j * k * k, ker + (3 * j + 1) * k * k, ker + (3 * j + 2) * k * k);
+      camera_blur(params[j], sizes, gau + 3 * j * g, mot + 3 * j * m2);
+      for (int c = 1; c < 3; ++c) {  // the same blur on every channel
+        std::copy(gau + 3 * j * g, gau + (3 * j + 1) * g, gau + (3 * j + c) * g);
+        std::copy(mot + 3 * j * m2, mot + (3 * j + 1) * m2, mot + (3 * j + c) * m2);
+      }
     }
   });
-  // One depthwise convolution blurs every channel of every sample with its own PSF (oaconv's
-  // direct algorithm: exact, deterministic per pixel whatever the batch or thread count);
-  // reflected borders, as the crop's surroundings would continue the ground.
+  // Depthwise convolutions blur every channel of every sample with its own kernels (oaconv's
+  // direct algorithm: exact, deterministic per pixel whatever the batch or thread count), with
+  // reflected borders, as the crop's surroundings would continue the ground: the Gaussian along
+  // rows, then along columns, then the motion segment.
   namespace F = torch::nn::functional;
-  const at::Tensor padded = F::pad(linear, F::PadFuncOptions({k / 2, k / 2, k / 2, k / 2}).mode(torch::kReflect));
+  const auto depthwise = Conv2dFuncOptions().groups(3 * count).algorithm(Algorithm::kDirect);
+  auto blur_with = [&](const at::Tensor& x, const at::Tensor& kernel) {
+    const int64_t ph = kernel.size(2) / 2, pw = kernel.size(3) / 2;
+    const at::Tensor padded = F::pad(x, F::PadFuncOptions({pw, pw, ph, ph}).mode(torch::kReflect));
+    return oaconv::conv2d(padded, kernel, {}, depthwise);
+  };
   const at::Tensor blurred =
-      oaconv::conv2d(padded, kernels, {}, Conv2dFuncOptions().groups(3 * count).algorithm(Algorithm::kDirect))
-          .contiguous();
+      blur_with(blur_with(blur_with(linear, gaussian), gaussian.transpose(2, 3).contiguous()), motion).contiguous();
   at::Tensor images = at::empty({count, 3, s, s});
   const float* blur = blurred.data_ptr<float>();
   float* out = images.data_ptr<float>();

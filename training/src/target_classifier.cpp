@@ -14,11 +14,11 @@ ClassifierConfig ClassifierConfig::preset(const std::string& name, int64_t num_c
   ClassifierConfig c;
   c.num_classes = num_classes;
   if (name == "small") {
-    c.widths = {32, 64, 128};
-    c.kernels = {3, 3, 3};
+    c.widths = {32, 64, 128, 256};
+    c.kernels = {3, 3, 3, 3};
   } else if (name == "large") {
-    c.widths = {16, 32, 64};
-    c.kernels = {15, 13, 11};
+    c.widths = {16, 32, 64, 128};
+    c.kernels = {15, 13, 11, 7};
   } else {
     TORCH_CHECK(false, "oaconv::training: unknown preset '", name, "'; expected small or large");
   }
