@@ -41,8 +41,10 @@ void run_compare(const CompareArgs& a) {
   TrainingData data = make_training_data(a);
   const training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
   training::install_interrupt_handler();
+  training::TrainerOptions trainer_options = a.trainer_options();
+  trainer_options.epoch_data = fresh_epoch_data(a);
   const training::CompareResult r =
-      training::compare_algorithms(config, a.preset, algorithms, data.train, data.val, a.trainer_options(), std::cout);
+      training::compare_algorithms(config, a.preset, algorithms, data.train, data.val, trainer_options, std::cout);
   std::cout << "\nper-epoch comparison (" << r.model << ", " << r.threads << " threads; speedup over "
             << to_string(algorithms[0]) << "):\n"
             << training::compare_table(r);

@@ -36,6 +36,7 @@ void run_train(const TrainArgs& a) {
   training::TrainerOptions o = a.trainer_options();
   o.checkpoint = a.checkpoint;
   o.resume = a.resume;
+  o.epoch_data = fresh_epoch_data(a);
   training::install_interrupt_handler();
   // OACONV_PHASE_TIMING=1: print where the spectral algorithms spent their time.
   const bool phases = std::getenv("OACONV_PHASE_TIMING") != nullptr;

@@ -45,6 +45,24 @@ void TrainingArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--schedule", schedule, "Learning-rate schedule: cosine, step or constant")->capture_default_str();
   cmd->add_option("--seed", seed, "Seed of the data splits, initial weights and shuffling")->capture_default_str();
   cmd->add_option("--threads", threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--fresh-data", fresh_data, "Render new training samples every epoch (timed as data)");
+}
+
+std::function<training::DataSplit(int64_t)> fresh_epoch_data(const TrainingArgs& a) {
+  if (!a.fresh_data) return {};
+  namespace ds = oaconv::datasets;
+  const auto options = ds::UavTargetsOptions()
+                           .image_size(a.image_size)
+                           .profile(ds::profile_from_string(a.profile))
+                           .difficulty(ds::difficulty_from_string(a.difficulty))
+                           .background_fraction(a.background_fraction)
+                           .count(a.train_count * a.epochs)
+                           .seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain));
+  return [options, n = a.train_count](int64_t epoch) {
+    training::DataSplit d;
+    std::tie(d.images, d.labels) = ds::UavTargets(options).render_range((epoch - 1) * n, n);
+    return d;
+  };
 }
 
 training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const {

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 
 namespace oaconv::apps {
@@ -22,6 +23,7 @@ struct TrainingArgs {
   double lr = 1e-3, momentum = 0.9, weight_decay = 1e-4;
   uint64_t seed = 1;
   int threads = 0;
+  bool fresh_data = false;
 
   void add_to(CLI::App* cmd);
   training::ClassifierConfig model_config(int64_t num_classes) const;
@@ -36,5 +38,9 @@ struct TrainingData {
 // Renders the train and validation splits (disjoint seeds) into memory, so data never limits
 // a timing; prints how long that took.
 TrainingData make_training_data(const TrainingArgs& args);
+
+// With --fresh-data: epoch e trains on samples [(e-1) N, e N) of the training split (never
+// seen before; a pure function of the epoch, so resuming replays them). Else empty.
+std::function<training::DataSplit(int64_t)> fresh_epoch_data(const TrainingArgs& args);
 
 }  // namespace oaconv::apps

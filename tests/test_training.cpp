@@ -114,6 +114,37 @@ TEST_F(Training, InterruptedThenResumedEqualsUninterrupted) {
   std::filesystem::remove(path);
 }
 
+TEST_F(Training, FreshDataEveryEpochIsUsedAndResumesExactly) {
+  // Epoch e trains on samples [(e-1) 96, e 96) of a larger split, rendered when the epoch starts.
+  const auto options = ds::UavTargetsOptions().image_size(32).difficulty(ds::Difficulty::kEasy).count(96 * 3).seed(9);
+  int calls = 0;
+  auto fresh = [&](int64_t epoch) {
+    ++calls;
+    tr::DataSplit d;
+    std::tie(d.images, d.labels) = ds::UavTargets(options).render_range((epoch - 1) * 96, 96);
+    return d;
+  };
+  const std::string path = temp_path("fresh.ckpt");
+  at::manual_seed(21);
+  tr::TargetClassifier straight(tiny_config());
+  auto o = tiny_options();
+  o.epoch_data = fresh;
+  const tr::TrainResult full = tr::train(straight, tiny_data().train, tiny_data().val, o, log_);
+  EXPECT_EQ(calls, 3);
+
+  at::manual_seed(21);
+  tr::TargetClassifier resumed(tiny_config());
+  o.checkpoint = path;
+  o.stop_after_steps = 10;
+  EXPECT_TRUE(tr::train(resumed, tiny_data().train, tiny_data().val, o, log_).interrupted);
+  o.stop_after_steps = -1;
+  o.resume = true;
+  const tr::TrainResult second = tr::train(resumed, tiny_data().train, tiny_data().val, o, log_);
+  expect_same_state(straight, resumed);
+  EXPECT_DOUBLE_EQ(second.epochs.back().train_loss, full.epochs.back().train_loss);
+  std::filesystem::remove(path);
+}
+
 TEST_F(Training, AnExceptionMidEpochLeavesTheLastCheckpointReadable) {
   const std::string path = temp_path("crash.ckpt");
   at::manual_seed(5);

@@ -164,6 +164,7 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
   }
   const int64_t n = train.images.size(0);
   const int64_t steps = n / o.batch_size;  // the last partial batch is dropped (batch norm needs >= 2)
+  DataSplit epoch_split = train;
   const bool bar = o.progress == 1 || (o.progress == -1 && isatty(fileno(stdout)));
   int64_t steps_done = 0;
   auto save = [&] {
@@ -180,6 +181,13 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
     // The epoch's order is a pure function of (seed, epoch): resuming replays it exactly.
     at::Generator gen = at::detail::createCPUGenerator(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
     const at::Tensor order = at::randperm(n, gen, at::kLong);
+    if (o.epoch_data) {
+      const auto t = Clock::now();
+      epoch_split = o.epoch_data(epoch);
+      TORCH_CHECK(epoch_split.images.size(0) == n && epoch_split.labels.size(0) == n,
+                  "oaconv::training: epoch_data must return ", n, " samples every epoch");
+      progress.data_s += since(t);
+    }
     model->train();
     const auto epoch_start = Clock::now();
     const double carried_seconds = progress.seconds;
@@ -197,8 +205,8 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
       if (o.on_step) o.on_step(epoch, step);
       auto t = Clock::now();
       const at::Tensor index = order.narrow(0, step * o.batch_size, o.batch_size);
-      const at::Tensor x = train.images.index_select(0, index);
-      const at::Tensor y = train.labels.index_select(0, index);
+      const at::Tensor x = epoch_split.images.index_select(0, index);
+      const at::Tensor y = epoch_split.labels.index_select(0, index);
       progress.data_s += since(t);
       t = Clock::now();
       const at::Tensor logits = model->forward(x);

@@ -33,6 +33,9 @@ struct TrainerOptions {
   int progress = -1;                 // 1 progress bar, 0 plain lines, -1 bar only on a terminal
   int64_t stop_after_steps = -1;     // behave as if interrupted after this many steps (tests)
   std::function<void(int64_t epoch, int64_t step)> on_step;  // called before each step
+  // When set, each epoch trains on the split this returns (a pure function of the epoch, e.g.
+  // freshly generated samples) instead of `train`; its time counts as the epoch's data time.
+  std::function<DataSplit(int64_t epoch)> epoch_data;
 };
 
 struct EpochStats {
