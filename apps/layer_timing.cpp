@@ -1,5 +1,7 @@
 #include "layer_timing.h"
 
+#include "int_list.h"
+
 #include <oaconv/functional.h>
 
 #include <ATen/ATen.h>
@@ -28,16 +30,7 @@ double seconds(F&& f) {
 }  // namespace
 
 LayerShape LayerShape::parse(const std::string& text) {
-  std::vector<int64_t> v;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      v.push_back(std::stoll(item));
-    } catch (const std::exception&) {
-      TORCH_CHECK(false, "layer shape: '", item, "' in '", text, "' is not an integer");
-    }
-  }
+  const std::vector<int64_t> v = parse_int_list(text, "layer shape");
   TORCH_CHECK(v.size() == 6 || v.size() == 7, "layer shape: expected N,C,O,H,W,k[,groups], but got '", text, "'");
   for (int64_t x : v) TORCH_CHECK(x > 0, "layer shape: every value must be positive, but got '", text, "'");
   LayerShape s;

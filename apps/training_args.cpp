@@ -1,5 +1,7 @@
 #include "training_args.h"
 
+#include "int_list.h"
+
 #include <c10/util/Exception.h>
 
 #include <chrono>
@@ -7,24 +9,6 @@
 #include <sstream>
 
 namespace oaconv::apps {
-namespace {
-
-std::vector<int64_t> parse_list(const std::string& text, const char* option) {
-  std::vector<int64_t> values;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      values.push_back(std::stoll(item));
-    } catch (const std::exception&) {
-      TORCH_CHECK(false, option, ": '", item, "' in '", text, "' is not an integer");
-    }
-  }
-  return values;
-}
-
-}  // namespace
-
 void TrainingArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--preset", preset, "Model preset: small (3x3, VGG-like) or large (kernels 15, 13, 11, 7)")->capture_default_str();
   cmd->add_option("--widths", widths, "Comma list of stage widths (overrides the preset)");
@@ -67,8 +51,8 @@ std::function<training::DataSplit(int64_t)> fresh_epoch_data(const TrainingArgs&
 
 training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const {
   training::ClassifierConfig c = training::ClassifierConfig::preset(preset, num_classes);
-  if (!widths.empty()) c.widths = parse_list(widths, "--widths");
-  if (!kernels.empty()) c.kernels = parse_list(kernels, "--kernels");
+  if (!widths.empty()) c.widths = parse_int_list(widths, "--widths");
+  if (!kernels.empty()) c.kernels = parse_int_list(kernels, "--kernels");
   return c;
 }
 

@@ -18,6 +18,18 @@ std::pair<int64_t, int64_t> valid_span(int64_t first_position, int64_t count, in
   return {begin, std::max(begin, end)};
 }
 
+// Where tile t sits: its first input row and column (u, v), and the first full output row and
+// column its B + K - 1 correlation samples (or its grad-output window) belong to.
+struct TileOrigin {
+  int64_t u, v, first_i, first_j;
+};
+
+TileOrigin tile_origin(const SpectralProblem& p, int64_t t) {
+  const int64_t u = (t / p.tiling.cols.tiles) * p.tiling.rows.tile;
+  const int64_t v = (t % p.tiling.cols.tiles) * p.tiling.cols.tile;
+  return {u, v, u + p.g.pad_top - (p.kernel_h - 1), v + p.g.pad_left - (p.kernel_w - 1)};
+}
+
 template <typename T>
 void gather_input_tiles_impl(const SpectralProblem& p, const T* x, T* planes, int64_t batch) {
   const auto& r = p.tiling.rows;
@@ -30,7 +42,7 @@ void gather_input_tiles_impl(const SpectralProblem& p, const T* x, T* planes, in
       const int64_t ch = plane % channels;
       const int64_t t = (plane / channels) % p.tiles();
       const int64_t n = plane / (channels * p.tiles());
-      const int64_t u = (t / c.tiles) * r.tile, v = (t % c.tiles) * c.tile;
+      const auto [u, v, first_i, first_j] = tile_origin(p, t);
       const int64_t rows = std::min(r.tile, h - u), cols = std::min(c.tile, w - v);
       const T* src = x + ((n * channels + ch) * h + u) * w + v;
       // One pass over the whole plane: zeros around the tile, the tile at (K_h-1, K_w-1).
@@ -62,8 +74,7 @@ void gather_grad_output_windows_impl(const SpectralProblem& p, const T* gy, T* p
       const int64_t ch = plane % channels;
       const int64_t t = (plane / channels) % p.tiles();
       const int64_t n = plane / (channels * p.tiles());
-      const int64_t first_i = (t / c.tiles) * r.tile + g.pad_top - (p.kernel_h - 1);
-      const int64_t first_j = (t % c.tiles) * c.tile + g.pad_left - (p.kernel_w - 1);
+      const auto [u, v, first_i, first_j] = tile_origin(p, t);
       const auto [a0, a1] = valid_span(first_i, span_h, p.full_h);
       const auto [b0, b1] = valid_span(first_j, span_w, p.full_w);
       const T* src_plane = gy + (n * channels + ch) * g.out_h * g.out_w;
@@ -102,8 +113,7 @@ void overlap_add_output_tiles_impl(const SpectralProblem& p, const T* planes, co
       std::fill(out, out + g.out_h * g.out_w, bias ? bias[ch] : T(0));
       for (int64_t t = 0; t < p.tiles(); ++t) {
         const T* src = planes + ((n * p.tiles() + t) * channels + ch) * p.real_plane;
-        const int64_t first_i = (t / c.tiles) * r.tile + g.pad_top - (p.kernel_h - 1);
-        const int64_t first_j = (t % c.tiles) * c.tile + g.pad_left - (p.kernel_w - 1);
+        const auto [u, v, first_i, first_j] = tile_origin(p, t);
         const auto [a0, a1] = valid_span(first_i, span_h, p.full_h);
         const auto [b0, b1] = valid_span(first_j, span_w, p.full_w);
         for (int64_t a = a0; a < a1; ++a) {
@@ -136,7 +146,7 @@ void write_grad_input_tiles_impl(const SpectralProblem& p, const T* planes, T* g
     for (int64_t nc = begin; nc < end; ++nc) {
       const int64_t n = nc / channels, ch = nc % channels;
       for (int64_t t = 0; t < p.tiles(); ++t) {
-        const int64_t u = (t / c.tiles) * r.tile, v = (t % c.tiles) * c.tile;
+        const auto [u, v, first_i, first_j] = tile_origin(p, t);
         const int64_t rows = std::min(r.tile, h - u), cols = std::min(c.tile, w - v);
         const T* src = planes + ((n * p.tiles() + t) * channels + ch) * p.real_plane +
                        (p.kernel_h - 1) * pw + (p.kernel_w - 1);
