@@ -37,7 +37,6 @@ struct FftwTraits;
     static void plan_with_nthreads(int n) { X(plan_with_nthreads)(n); }                          \
     static char* export_wisdom() { return X(export_wisdom_to_string)(); }                        \
     static int import_wisdom(const char* s) { return X(import_wisdom_from_string)(s); }          \
-    static void forget_wisdom() { X(forget_wisdom)(); }                                          \
   };
 
 #define OACONV_FFTW_FLOAT(name) fftwf_##name

@@ -178,11 +178,6 @@ void PlanCache::set_capacity(int64_t plans) {
   }
 }
 
-int64_t PlanCache::capacity() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return capacity_;
-}
-
 std::string export_wisdom() {
   std::lock_guard<std::mutex> lock(planner_mutex());
   std::string out;

@@ -69,7 +69,6 @@ class PlanCache {
   void clear();
   // At most this many plans are kept (least recently used dropped first). Default 512.
   void set_capacity(int64_t plans);
-  int64_t capacity() const;
 
  private:
   PlanCache();

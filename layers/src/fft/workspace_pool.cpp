@@ -4,13 +4,9 @@
 
 #include <ATen/ATen.h>
 
-#include <cstdint>
 #include <list>
 #include <mutex>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace oaconv::fft {
 namespace {
@@ -24,22 +20,6 @@ struct Pool {
 Pool& pool() {
   static Pool* p = new Pool();  // never destroyed: tensors may be released during static teardown
   return *p;
-}
-
-// Spectra are plane-major: a product step reads a few dozen planes tens of KiB apart, so with
-// 4 KiB pages nearly every load needs a different TLB entry. Ask for transparent huge pages
-// on the 2 MiB-aligned interior of large buffers (before first touch, so faults map huge pages).
-void advise_huge_pages(const at::Tensor& t) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
-  const auto begin = reinterpret_cast<uintptr_t>(t.data_ptr());
-  const uintptr_t end = begin + t.nbytes();
-  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t last = end & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-  (void)t;
-#endif
 }
 
 // Free buffers beyond this are dropped: twice the workspace limit covers a forward's buffers
@@ -61,7 +41,6 @@ at::Tensor pooled_empty(at::IntArrayRef sizes, const at::TensorOptions& options)
     }
   }
   at::Tensor fresh = at::empty({numel}, options);
-  advise_huge_pages(fresh);
   const int64_t bytes = static_cast<int64_t>(fresh.nbytes());
   // Make room: drop least recently used free buffers.
   for (auto it = p.buffers.end(); p.bytes + bytes > pool_budget() && it != p.buffers.begin();) {
