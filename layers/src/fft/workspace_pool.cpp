@@ -7,7 +7,6 @@
 #include <list>
 #include <mutex>
 
-
 namespace oaconv::fft {
 namespace {
 
