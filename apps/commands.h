@@ -8,5 +8,6 @@ void add_info_command(CLI::App& app);
 void add_targets_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
+void add_filter_command(CLI::App& app);
 
 }  // namespace oaconv::apps

@@ -8,12 +8,13 @@
 
 int main(int argc, char** argv) {
   oaconv::apps::keep_freed_memory();
-  CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto)"};
+  CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto), and an image filter"};
   app.require_subcommand(1);
   oaconv::apps::add_info_command(app);
   oaconv::apps::add_targets_command(app);
   oaconv::apps::add_train_command(app);
   oaconv::apps::add_compare_command(app);
+  oaconv::apps::add_filter_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 // per sample with labels.csv, and JSON-lines metadata. Output paths are checked before any
 // work, and every file is written whole (temporary + rename) or not at all.
 #include "commands.h"
+#include "output_paths.h"
 #include "threads.h"
 
 #include <oaconv/datasets/contact_sheet.h>
@@ -33,20 +34,6 @@ struct TargetsArgs {
   int threads = 0;
 };
 
-// A file we will write at the end must be creatable now: fail before hours of work, not after.
-void check_writable_file(const std::string& path, const char* what) {
-  const fs::path p(path);
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  TORCH_CHECK(fs::is_directory(dir), "oaconv targets: ", what, " '", path, "': directory '", dir.string(),
-              "' does not exist");
-  const fs::path probe = dir / (".oaconv_probe_" + p.filename().string());
-  std::ofstream f(probe);
-  TORCH_CHECK(f.good(), "oaconv targets: ", what, " '", path, "' is not writable (cannot create files in '",
-              dir.string(), "')");
-  f.close();
-  fs::remove(probe);
-}
-
 void run_targets(const TargetsArgs& a) {
   TORCH_CHECK(a.count > 0, "oaconv targets: --count must be positive, but got ", a.count);
   set_threads(a.threads);
@@ -59,13 +46,13 @@ void run_targets(const TargetsArgs& a) {
                                 .jpeg_probability(a.jpeg_probability)
                                 .seed(a.seed)
                                 .count(a.count));
-  if (!a.grid.empty()) check_writable_file(a.grid, "--grid");
-  if (!a.meta.empty()) check_writable_file(a.meta, "--meta");
+  if (!a.grid.empty()) check_writable_file("oaconv targets", a.grid, "--grid");
+  if (!a.meta.empty()) check_writable_file("oaconv targets", a.meta, "--meta");
   if (!a.out.empty()) {
     std::error_code ec;
     fs::create_directories(a.out, ec);
     TORCH_CHECK(!ec && fs::is_directory(a.out), "oaconv targets: --out '", a.out, "' cannot be created: ", ec.message());
-    check_writable_file((fs::path(a.out) / "labels.csv").string(), "--out");
+    check_writable_file("oaconv targets", (fs::path(a.out) / "labels.csv").string(), "--out");
   }
   const auto names = data.class_names();
   std::ofstream meta, labels;

@@ -1,14 +1,13 @@
 #include "image_codec.h"
 
+#include "atomic_file.h"
+
 #include <stb_image.h>
 #include <stb_image_write.h>
 
 #include <c10/util/Exception.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 namespace oaconv::datasets {
 namespace {
@@ -37,21 +36,7 @@ void write_png(const std::string& path, const unsigned char* rgb, int width, int
   std::vector<unsigned char> encoded;
   TORCH_CHECK(stbi_write_png_to_func(append, &encoded, width, height, 3, rgb, width * 3) != 0,
               "write_png: PNG encoding of ", path, " failed");
-  const std::string temporary = path + ".tmp";
-  std::FILE* f = std::fopen(temporary.c_str(), "wb");
-  TORCH_CHECK(f != nullptr, "write_png: cannot write '", path, "': ", std::strerror(errno));
-  const bool written = std::fwrite(encoded.data(), 1, encoded.size(), f) == encoded.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    std::remove(temporary.c_str());
-    TORCH_CHECK(false, "write_png: writing '", path, "' failed: ", std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    std::remove(temporary.c_str());
-    TORCH_CHECK(false, "write_png: cannot move the finished file into '", path, "': ", ec.message());
-  }
+  write_file_atomically("write_png", path, encoded);
 }
 
 }  // namespace oaconv::datasets

@@ -44,6 +44,7 @@ struct Simd {
     std::memcpy(&v, p, sizeof(Vec));  // unaligned load
     return v;
   }
+  static void store(T* p, const Vec& v) { std::memcpy(p, &v, sizeof(Vec)); }  // unaligned store
   static Vec load_strided(const T* p, int64_t stride) {
     Vec v;
     for (int i = 0; i < kLanes; ++i) v[i] = p[i * stride];

@@ -6,6 +6,7 @@
 #include <oaconv/conv2d.h>
 #include <oaconv/explain.h>
 #include <oaconv/functional.h>
+#include <oaconv/image_filter.h>
 #include <oaconv/options.h>
 #include <oaconv/profiling.h>
 #include <oaconv/version.h>
