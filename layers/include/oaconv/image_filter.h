@@ -46,7 +46,7 @@ struct SeparableKernel {
   at::Tensor columns;  // (rank, kh), float64
   at::Tensor rows;     // (rank, kw), float64
   int64_t rank = 0;
-  int64_t numerical_rank = 0;  // singular values above 1e-12 * the largest (rounding noise)
+  int64_t numerical_rank = 0;  // singular values above max(kh, kw) * eps * the largest
   double residual = 0.0;
 };
 // The SVD split of a 2-D kernel into at most `max_rank` (0 = numerical rank) rank-1 terms.

@@ -25,8 +25,6 @@ std::string lower(const std::string& s) {
   return out;
 }
 
-// Relative size of a singular value below which it is rounding noise, not rank.
-constexpr double kRankTolerance = 1e-12;
 
 }  // namespace
 
@@ -82,7 +80,11 @@ SeparableKernel separate_kernel(const at::Tensor& kernel, int64_t max_rank) {
   const double* sv = s.data_ptr<double>();
   const int64_t all = s.numel();
   int64_t numerical = 0;
-  while (numerical < all && sv[numerical] > kRankTolerance * sv[0]) ++numerical;
+  // Singular values below S_max * max(kh, kw) * eps(kernel dtype) are rounding noise, not rank
+  // (numpy.linalg.matrix_rank's rule): a float32 Gaussian is rank 1, not rank 17.
+  const double eps = kernel.scalar_type() == at::kFloat ? 1.1920929e-7 : 2.220446049250313e-16;
+  const double tolerance = sv[0] * static_cast<double>(std::max(k.size(0), k.size(1))) * eps;
+  while (numerical < all && sv[numerical] > tolerance) ++numerical;
   SeparableKernel f;
   f.numerical_rank = numerical;
   f.rank = std::max<int64_t>(1, max_rank == 0 ? numerical : std::min(max_rank, numerical));
@@ -113,28 +115,29 @@ at::Tensor box_kernel(int64_t size, c10::ScalarType dtype) {
   return at::full({size, size}, 1.0 / static_cast<double>(size * size), at::TensorOptions().dtype(dtype));
 }
 
-// Cost per output pixel, in nanoseconds at one thread, fitted to `oaconv filter --repeat` runs
-// on a 1024x1024 image on the development machine (AVX-512, float32):
-//   direct     kh*kw multiply-adds through the register-blocked correlation: ~0.045 ns each;
-//   separable  rank*(kh+kw) multiply-adds in two 1-D passes: ~0.06 ns each, + 0.3 ns per term;
-//   box        four additions in float64 whatever the kernel: ~2 ns;
-//   oaa        two real FFTs of tiles of P = B + k - 1 points per B*B output pixels:
-//              ~0.25 ns * (P/B)^2 * log2(P*P), B chosen by the layer's tiling (about 2k..4k).
+// Cost per output pixel, in nanoseconds at one thread, fitted to `oaconv filter --repeat 6
+// --threads 1 --gray` warm times on a 1024x1024 image with random k x k kernels, k = 3..31, on
+// the development machine (AVX-512, float32). Every path first pads the image (~1 ns/pixel).
+//   direct     0.06 ns per tap (register-blocked correlation): 1.9 ns at k=3, 58 ns at k=31;
+//   separable  per rank-1 term 0.04 ns per tap of the two 1-D passes + 0.3 ns: 1.7 ns for a
+//              17x17 Gaussian, 85 ns for a full-rank 31x31 kernel;
+//   box        ~1.8 ns whatever the kernel size (running sums in float64);
+//   oaa        7-12 ns, nearly flat in k from 7 to 31 (tile FFTs; the tile grows with k).
+// Image size does not enter: all four scale with the pixel count on images this large.
 FilterAlgorithm choose_filter_algorithm(int64_t kernel_h, int64_t kernel_w, int64_t kernel_rank,
                                         bool kernel_is_constant, int64_t height, int64_t width) {
   (void)height;
   (void)width;
-  const double taps = static_cast<double>(kernel_h * kernel_w);
-  const double direct = 0.045 * taps;
-  const double separable = (0.06 * (kernel_h + kernel_w) + 0.3) * static_cast<double>(std::max<int64_t>(1, kernel_rank));
-  const double box = kernel_is_constant ? 2.0 : INFINITY;
-  const double k = static_cast<double>(std::max(kernel_h, kernel_w));
-  const double tile = std::max(16.0, 3 * k), p = tile + k - 1;
-  const double oaa = 0.25 * (p / tile) * (p / tile) * std::log2(p * p);
+  constexpr double kPadding = 1.0;
+  const double direct = kPadding + 0.06 * static_cast<double>(kernel_h * kernel_w);
+  const double separable =
+      kPadding + static_cast<double>(std::max<int64_t>(1, kernel_rank)) * (0.04 * static_cast<double>(kernel_h + kernel_w) + 0.3);
+  const double box = kernel_is_constant ? kPadding + 0.8 : INFINITY;
+  const double oaa = 9.0;
   const double best = std::min({direct, separable, box, oaa});
+  if (best == direct) return FilterAlgorithm::kDirect;
   if (best == box) return FilterAlgorithm::kBox;
   if (best == separable) return FilterAlgorithm::kSeparable;
-  if (best == direct) return FilterAlgorithm::kDirect;
   return FilterAlgorithm::kOverlapAdd;
 }
 
@@ -154,7 +157,7 @@ ImageFilter::ImageFilter(const at::Tensor& kernel, const FilterOptions& options)
   const int64_t cw = options.correlate() ? kw / 2 : kw - 1 - kw / 2;
   pad_top_ = ch, pad_bottom_ = kh - 1 - ch, pad_left_ = cw, pad_right_ = kw - 1 - cw;
   constant_ = at::equal(k, at::full_like(k, k.view(-1)[0].item<double>()));
-  factors_ = separate_kernel(correlation_kernel_, options.max_rank());
+  factors_ = separate_kernel(options.correlate() ? kernel.detach() : kernel.detach().flip({0, 1}), options.max_rank());
   TORCH_CHECK(options.algorithm() != FilterAlgorithm::kBox || constant_,
               "oaconv::filter2d: algorithm 'box' needs a kernel whose entries are all equal; this ", kh, "x",
               kw, " kernel is not (use separable, oaa or auto)");
