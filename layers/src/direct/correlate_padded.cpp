@@ -77,16 +77,25 @@ void correlate_rows_kernel(const T* xp, const T* w, const T* bias, T* y, const C
   constexpr int kRows = 4;
   const int64_t cg = s.in_channels / s.groups;
   const int64_t taps = cg * s.kernel_h * s.kernel_w;
-  at::parallel_for(0, s.batch * s.out_channels, 1, [&](int64_t begin, int64_t end) {
+  // Tasks are bands of rows of an output plane: a single blurred image (one plane) still
+  // spreads over every thread.
+  const int64_t planes = s.batch * s.out_channels;
+  const int64_t wanted_bands = (4 * at::get_num_threads() + planes - 1) / planes;
+  const int64_t row_groups = (s.out_h + kRows - 1) / kRows;
+  const int64_t band_rows = kRows * ((row_groups + std::min(wanted_bands, row_groups) - 1) / std::min(wanted_bands, row_groups));
+  const int64_t bands = (s.out_h + band_rows - 1) / band_rows;
+  at::parallel_for(0, planes * bands, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / s.out_channels, o = task % s.out_channels;
+      const int64_t plane = task / bands, band = task % bands;
+      const int64_t n = plane / s.out_channels, o = plane % s.out_channels;
       const int64_t g = o;  // one output channel per group
       const T* wo = w + o * taps;
       const T* x_group = xp + (n * s.in_channels + g * cg) * s.padded_h * s.padded_w;
       T* y_plane = y + (n * s.out_channels + o) * s.out_h * s.out_w;
       const T b0 = bias ? bias[o] : T(0);
-      for (int64_t i0 = 0; i0 < s.out_h; i0 += kRows) {
-        const int rows = static_cast<int>(std::min<int64_t>(kRows, s.out_h - i0));
+      const int64_t band_end = std::min(s.out_h, (band + 1) * band_rows);
+      for (int64_t i0 = band * band_rows; i0 < band_end; i0 += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, band_end - i0));
         for (int64_t j0 = 0; j0 < s.out_w; j0 += kLanes) {
           Vec acc[kRows];
           for (int q = 0; q < kRows; ++q) acc[q] = S::broadcast(b0);
