@@ -80,95 +80,105 @@ void for_each_block(const Schedule& s, int64_t batch, F&& fn) {
   }
 }
 
-SpectralProblem problem_for(const std::vector<int64_t>& geometry, int64_t algorithm, c10::ScalarType dtype) {
-  return make_spectral_problem(ConvGeometry::from_vector(geometry), static_cast<Algorithm>(algorithm), dtype,
-                               at::get_num_threads());
-}
-
 struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                             const std::vector<int64_t>& geometry, int64_t algorithm, bool weight_grad) {
-    const SpectralProblem p = problem_for(geometry, algorithm, x.scalar_type());
-    const ConvGeometry& g = p.g;
-    const Schedule s = make_schedule(p);
-    const at::Tensor xc = x.contiguous();
     const bool has_bias = bias.numel() > 0;
-    const at::Tensor b = has_bias ? bias.contiguous() : at::Tensor();
-    at::Tensor y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
-    const at::Tensor kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
-
-    // Input spectra are kept for the weight gradient only if they fit the workspace limit.
-    const bool keep_spectra = weight_grad && p.input_spectrum_bytes_per_item() * g.batch <= workspace_limit();
-    const int64_t planes_per_image = p.tiles() * g.in_channels;
-    at::Tensor input_spectra;
-    if (keep_spectra) input_spectra = new_spectrum(p, g.batch * planes_per_image, x.options());
-    for_each_block(s, g.batch, [&](int64_t block, int64_t n0, int64_t n) {
-      at::Tensor y_block = y.narrow(0, n0, n);
-      const at::Tensor x_spectrum = keep_spectra ? input_spectra.narrow(0, n0 * planes_per_image, n * planes_per_image)
-                                                 : new_spectrum(p, n * planes_per_image, x.options());
-      transform_input(s.block_problem, xc.narrow(0, n0, n), x_spectrum);
-      forward_chunk(s.block_problem, x_spectrum, kernel_spectrum, b, y_block);
-    });
-    record_pass(workspace_pool_bytes());
+    SpectralForward f = spectral_forward(ConvGeometry::from_vector(geometry), static_cast<Algorithm>(algorithm), x, w,
+                                         has_bias ? bias : at::Tensor(), weight_grad);
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["algorithm"] = algorithm;
     ctx->saved_data["has_bias"] = has_bias;
-    ctx->saved_data["kernel_spectrum"] = kernel_spectrum;
-    ctx->saved_data["input_spectra"] = input_spectra;
-    return y;
+    ctx->saved_data["kernel_spectrum"] = f.kernel_spectrum;
+    ctx->saved_data["input_spectra"] = f.input_spectra;
+    return f.y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const at::Tensor x = saved[0].contiguous();
-    const at::Tensor& w = saved[1];
-    const SpectralProblem p = problem_for(ctx->saved_data["geometry"].toIntVector(),
-                                          ctx->saved_data["algorithm"].toInt(), x.scalar_type());
-    const ConvGeometry& g = p.g;
-    const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
-    const at::Tensor gy = grad_outputs[0].contiguous();
-    const at::Tensor kernel_spectrum = ctx->saved_data["kernel_spectrum"].toTensor();
-    const at::Tensor saved_input_spectra = ctx->saved_data["input_spectra"].toTensor();
-    const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
-    const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
-
-    at::Tensor gx, gw, gb;
-    if (want_gx) gx = at::empty_like(x, at::MemoryFormat::Contiguous);
-    // The weight gradient needs every row's G and X at once; the input gradient only a block's.
-    at::Tensor gy_spectra, x_spectra = saved_input_spectra;
-    if (want_gw) {
-      gy_spectra = new_spectrum(p, g.batch * out_planes, x.options());
-      if (!x_spectra.defined()) x_spectra = new_spectrum(p, g.batch * in_planes, x.options());
-    }
-    if (want_gx || want_gw) {
-      for_each_block(s, g.batch, [&](int64_t, int64_t n0, int64_t n) {
-        // One transform of the grad-output serves both gradients.
-        const at::Tensor gy_spectrum = want_gw ? gy_spectra.narrow(0, n0 * out_planes, n * out_planes)
-                                               : new_spectrum(p, n * out_planes, x.options());
-        transform_grad_output(s.block_problem, gy.narrow(0, n0, n), gy_spectrum);
-        if (want_gx) {
-          at::Tensor gx_block = gx.narrow(0, n0, n);
-          grad_input_chunk(s.block_problem, gy_spectrum, kernel_spectrum, gx_block);
-        }
-        if (want_gw && !saved_input_spectra.defined()) {
-          transform_input(s.block_problem, x.narrow(0, n0, n), x_spectra.narrow(0, n0 * in_planes, n * in_planes));
-        }
-      });
-    }
-    if (want_gw) {
-      at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
-      accumulate_grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
-      gw = at::empty_like(w, at::MemoryFormat::Contiguous);
-      grad_weight_from_spectrum(p, gw_spectrum, gw);
-    }
-    record_pass(workspace_pool_bytes());
+    const at::Tensor gy = grad_outputs[0];
+    SpectralGradients grads = spectral_backward(
+        ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector()),
+        static_cast<Algorithm>(ctx->saved_data["algorithm"].toInt()), saved[0], saved[1], gy, ctx->needs_input_grad(0),
+        ctx->needs_input_grad(1), ctx->saved_data["kernel_spectrum"].toTensor(), ctx->saved_data["input_spectra"].toTensor());
+    at::Tensor gb;
     if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
-    return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grads.gx, grads.gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
 }  // namespace
+
+SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorithm, const at::Tensor& x,
+                                 const at::Tensor& w, const at::Tensor& bias, bool keep_input_spectra) {
+  const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
+  const ConvGeometry& g = p.g;
+  const Schedule s = make_schedule(p);
+  const at::Tensor xc = x.contiguous();
+  const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+  SpectralForward out;
+  out.y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
+  out.kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
+
+  // Input spectra are kept for the weight gradient only if they fit the workspace limit.
+  const bool keep = keep_input_spectra && p.input_spectrum_bytes_per_item() * g.batch <= workspace_limit();
+  const int64_t planes_per_image = p.tiles() * g.in_channels;
+  if (keep) out.input_spectra = new_spectrum(p, g.batch * planes_per_image, x.options());
+  for_each_block(s, g.batch, [&](int64_t, int64_t n0, int64_t n) {
+    at::Tensor y_block = out.y.narrow(0, n0, n);
+    const at::Tensor x_spectrum = keep ? out.input_spectra.narrow(0, n0 * planes_per_image, n * planes_per_image)
+                                       : new_spectrum(p, n * planes_per_image, x.options());
+    transform_input(s.block_problem, xc.narrow(0, n0, n), x_spectrum);
+    forward_chunk(s.block_problem, x_spectrum, out.kernel_spectrum, b, y_block);
+  });
+  record_pass(workspace_pool_bytes());
+  return out;
+}
+
+SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algorithm, const at::Tensor& input,
+                                    const at::Tensor& w, const at::Tensor& grad_output, bool want_gx, bool want_gw,
+                                    at::Tensor kernel_spectrum, const at::Tensor& saved_input_spectra) {
+  const at::Tensor x = input.contiguous();
+  const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
+  const ConvGeometry& g = p.g;
+  const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
+  const at::Tensor gy = grad_output.contiguous();
+  if (want_gx && !kernel_spectrum.defined()) kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
+  const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
+
+  SpectralGradients out;
+  if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+  // The weight gradient needs every row's G and X at once; the input gradient only a block's.
+  at::Tensor gy_spectra, x_spectra = saved_input_spectra;
+  if (want_gw) {
+    gy_spectra = new_spectrum(p, g.batch * out_planes, x.options());
+    if (!x_spectra.defined()) x_spectra = new_spectrum(p, g.batch * in_planes, x.options());
+  }
+  if (want_gx || want_gw) {
+    for_each_block(s, g.batch, [&](int64_t, int64_t n0, int64_t n) {
+      // One transform of the grad-output serves both gradients.
+      const at::Tensor gy_spectrum = want_gw ? gy_spectra.narrow(0, n0 * out_planes, n * out_planes)
+                                             : new_spectrum(p, n * out_planes, x.options());
+      transform_grad_output(s.block_problem, gy.narrow(0, n0, n), gy_spectrum);
+      if (want_gx) {
+        at::Tensor gx_block = out.gx.narrow(0, n0, n);
+        grad_input_chunk(s.block_problem, gy_spectrum, kernel_spectrum, gx_block);
+      }
+      if (want_gw && !saved_input_spectra.defined()) {
+        transform_input(s.block_problem, x.narrow(0, n0, n), x_spectra.narrow(0, n0 * in_planes, n * in_planes));
+      }
+    });
+  }
+  if (want_gw) {
+    at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
+    accumulate_grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
+    out.gw = at::empty_like(w, at::MemoryFormat::Contiguous);
+    grad_weight_from_spectrum(p, gw_spectrum, out.gw);
+  }
+  record_pass(workspace_pool_bytes());
+  return out;
+}
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g,
                   Algorithm algorithm) {

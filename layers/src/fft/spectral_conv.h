@@ -8,6 +8,25 @@
 
 namespace oaconv::fft {
 
+// The passes on their own (no autograd), for the differentiable op below and for `auto`, which
+// may run each pass with a different algorithm.
+struct SpectralForward {
+  at::Tensor y;
+  at::Tensor kernel_spectrum;  // W, for grad-input
+  at::Tensor input_spectra;    // X of every image, if kept (keep_input_spectra and it fits the workspace limit)
+};
+SpectralForward spectral_forward(const ConvGeometry& g, Algorithm algorithm, const at::Tensor& x, const at::Tensor& w,
+                                 const at::Tensor& bias, bool keep_input_spectra);
+
+struct SpectralGradients {
+  at::Tensor gx, gw;  // undefined when not asked for
+};
+// kernel_spectrum and input_spectra are forward's (same geometry and algorithm) or undefined, in
+// which case they are taken from the cache / transformed here.
+SpectralGradients spectral_backward(const ConvGeometry& g, Algorithm algorithm, const at::Tensor& x, const at::Tensor& w,
+                                    const at::Tensor& gy, bool want_gx, bool want_gw, at::Tensor kernel_spectrum,
+                                    const at::Tensor& input_spectra);
+
 // Forward transforms the input tiles once and keeps their spectra for the weight gradient
 // (when they fit the workspace limit), takes the kernel spectrum from the cache, and in
 // backward transforms the grad-output once for both gradients.
