@@ -7,11 +7,13 @@
 #include <oaconv/algorithm.h>
 #include <oaconv/build_info.h>
 #include <oaconv/explain.h>
+#include <oaconv/functional.h>
 #include <oaconv/options.h>
 
 #include <c10/util/Exception.h>
 
 #include <cstdio>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -38,11 +40,27 @@ std::vector<Algorithm> parse_algorithms(const std::string& list) {
   return out;
 }
 
+// Seconds of one forward+backward of an auto layer of this shape, on random data.
+double time_auto_step(const LayerShape& e) {
+  const at::Tensor x = at::randn({e.batch, e.in_channels, e.height, e.width}).requires_grad_(true);
+  const at::Tensor w = (at::randn({e.out_channels, e.in_channels / e.groups, e.kernel, e.kernel}) * 0.05).requires_grad_(true);
+  const at::Tensor b = at::zeros({e.out_channels}).requires_grad_(true);
+  const auto start = std::chrono::steady_clock::now();
+  oaconv::conv2d(x, w, b, Conv2dFuncOptions().padding(e.kernel / 2).groups(e.groups).algorithm(Algorithm::kAuto)).sum().backward();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 void run_info(const InfoArgs& args) {
   set_threads(args.threads);
   std::cout << build_info();
   if (!args.explain.empty()) {
     const LayerShape e = LayerShape::parse(args.explain);
+    if (!args.no_timing) {
+      // A training step with auto on this shape: the first call measures (autotuning).
+      const double first = time_auto_step(e), second = time_auto_step(e);
+      std::printf("\nauto forward+backward: first call %.1f ms (autotuning included), second %.1f ms\n",
+                  first * 1e3, second * 1e3);
+    }
     std::cout << "\n"
               << explain_conv2d({e.batch, e.in_channels, e.height, e.width},
                                 {e.out_channels, e.in_channels / e.groups, e.kernel, e.kernel},

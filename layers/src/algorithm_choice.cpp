@@ -1,5 +1,9 @@
 #include "algorithm_choice.h"
 
+#include "auto/pass_model.h"
+
+#include <ATen/Parallel.h>
+
 namespace oaconv {
 
 Algorithm resolve_algorithm(Algorithm requested, const ConvGeometry& g, c10::ScalarType dtype,
@@ -11,10 +15,9 @@ Algorithm resolve_algorithm(Algorithm requested, const ConvGeometry& g, c10::Sca
 }
 
 Algorithm choose_algorithm(const ConvGeometry& g) {
-  // Until the FFT algorithms land, oneDNN is the fastest choice for every shape we measured:
-  // direct is the readable reference, within 10x of aten but not faster.
-  (void)g;
-  return Algorithm::kAten;
+  // The cost model's forward pick; at run time kAuto measures instead and may use a different
+  // algorithm per pass (auto/autotuner.cpp). Never kAuto itself, so resolution always ends.
+  return decide_pass_algorithms(autotune::modelled_seconds(g, at::get_num_threads())).forward;
 }
 
 }  // namespace oaconv

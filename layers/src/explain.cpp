@@ -1,5 +1,7 @@
 #include <oaconv/explain.h>
 
+#include <oaconv/autotune.h>
+
 #include "algorithm_choice.h"
 #include "conv_geometry.h"
 #include "fft/tiling.h"
@@ -7,6 +9,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <iomanip>
 #include <sstream>
 
 namespace oaconv {
@@ -28,6 +31,28 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
     const fft::Tiling t = fft::choose_tiling(a, g, threads);
     s << to_string(a) << ": " << t.to_string() << ", modelled training step "
       << fft::modelled_step_seconds(g, t, threads) * 1e3 << " ms\n";
+  }
+  if (options.algorithm() == Algorithm::kAuto) {
+    const AutotuneRecord r = auto_pass_algorithms(input_sizes, weight_sizes, options, dtype);
+    s << "auto, per pass (" << (r.measured ? "measured on this machine" : "cost model: not measured yet")
+      << (autotune_enabled() ? "" : ", autotuning off") << "): forward " << to_string(r.algorithms.forward)
+      << ", grad_input " << to_string(r.algorithms.grad_input) << ", grad_weight "
+      << to_string(r.algorithms.grad_weight) << "\n";
+    s << "  ms per pass   " << std::setw(9) << "aten" << std::setw(9) << "direct" << std::setw(9) << "fft"
+      << std::setw(9) << "oaa" << "   (- = not run: the model put it over 4x the best)\n";
+    const char* names[] = {"forward", "grad_input", "grad_weight"};
+    for (int pass = 0; pass < 3; ++pass) {
+      s << "  " << std::left << std::setw(12) << names[pass] << std::right;
+      for (double t : r.seconds[pass]) {
+        if (t < 0) {
+          s << std::setw(9) << "-";
+        } else {
+          s << std::setw(9) << std::fixed << std::setprecision(3) << t * 1e3;
+        }
+      }
+      s << "\n";
+    }
+    s << "  rule: per pass the fastest; aten unless another is more than 3 % faster\n";
   }
   return s.str();
 }

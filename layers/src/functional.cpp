@@ -2,6 +2,8 @@
 #include <oaconv/functional.h>
 
 #include "algorithm_choice.h"
+#include "auto/autotuner.h"
+#include "auto/mixed_conv.h"
 #include "aten_conv.h"
 #include "conv_geometry.h"
 #include "direct/direct_conv.h"
@@ -15,8 +17,17 @@ namespace {
 at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                        const Conv2dFuncOptions& options) {
   const ConvGeometry g = make_conv_geometry(input, weight, bias, options);
-  const Algorithm algorithm =
-      resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
+  Algorithm algorithm = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
+  const bool ours_can_run =
+      resolve_algorithm(Algorithm::kDirect, g, input.scalar_type(), input.device()) == Algorithm::kDirect;
+  if (options.algorithm() == Algorithm::kAuto && ours_can_run) {
+    // auto on a case our algorithms can run: one algorithm per pass, measured once per shape.
+    const PassAlgorithms chosen = autotune::choose_for_call(g, input, weight, bias);
+    if (!(chosen.forward == chosen.grad_input && chosen.forward == chosen.grad_weight)) {
+      return autotune::mixed_conv2d(input, weight, bias, g, chosen);
+    }
+    algorithm = chosen.forward;
+  }
   switch (algorithm) {
     case Algorithm::kAten: return aten::conv2d(input, weight, bias, g);
     case Algorithm::kDirect: return direct::conv2d(input, weight, bias, g);

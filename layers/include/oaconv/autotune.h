@@ -1,0 +1,65 @@
+#pragma once
+// Algorithm::kAuto, cuDNN-benchmark style: the algorithm is chosen separately for forward,
+// grad-input and grad-weight, per (geometry, dtype, threads). The first time a configuration is
+// seen its candidate algorithms are timed on the layer's own shapes (a warm-up and a few timed
+// runs each, candidates the cost model rules out skipped, slow ones cut short) and the winners
+// remembered for the life of the process — or across processes with OACONV_AUTOTUNE_CACHE=FILE,
+// which is loaded on first use and rewritten (atomically) after every new measurement.
+// OACONV_AUTOTUNE=0 (or set_autotune(false)) turns measuring off: a cost model calibrated on
+// this project's machine kind decides instead.
+#include <oaconv/options.h>
+
+#include <c10/core/ScalarType.h>
+#include <c10/util/ArrayRef.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace oaconv {
+
+struct PassAlgorithms {
+  Algorithm forward = Algorithm::kAten;
+  Algorithm grad_input = Algorithm::kAten;
+  Algorithm grad_weight = Algorithm::kAten;
+  bool operator==(const PassAlgorithms& o) const {
+    return forward == o.forward && grad_input == o.grad_input && grad_weight == o.grad_weight;
+  }
+};
+
+// Seconds per pass (forward, grad_input, grad_weight) x candidate (aten, direct, fft, oaa);
+// a negative value means "not a candidate / not measured".
+using PassTimes = std::array<std::array<double, 4>, 3>;
+
+// The pure decision: per pass, the fastest candidate with a time; aten unless another is
+// faster by more than `margin` (relative), so measurement noise never trades the baseline for
+// an equal algorithm. Passes with no time at all get aten.
+PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, double margin = 0.03);
+
+// The cost model's estimated seconds for every pass and candidate of a case (input sizes
+// (N, C, H, W), weight sizes (O, C/groups, kh, kw)), used when measuring is off and to skip
+// hopeless candidates when it is on.
+PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                const Conv2dFuncOptions& options, int threads);
+
+struct AutotuneRecord {
+  PassAlgorithms algorithms;
+  PassTimes seconds;  // measured (or modelled, when `measured` is false)
+  bool measured = false;
+};
+
+// What kAuto runs for this case in this process: the remembered record, or the cost model's
+// if there is none yet (this function never measures).
+AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                    const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
+
+void set_autotune(bool enabled);  // default: on, unless OACONV_AUTOTUNE=0
+bool autotune_enabled();
+void clear_autotune_cache();
+int64_t autotune_cache_size();
+// One line per configuration; load merges into (and overrides) what is remembered. Errors name
+// the path and line.
+void save_autotune_cache(const std::string& path);
+void load_autotune_cache(const std::string& path);
+
+}  // namespace oaconv

@@ -1,0 +1,343 @@
+// How `auto` measures (the first time a configuration is seen, per pass needed):
+//  - candidates: direct, fft, oaa unless the cost model puts them above 4x the model's best for
+//    that pass, aten unless above 10x (hopeless ones are not run at all: aten's depthwise k31
+//    forward alone takes 0.7 s);
+//  - candidates run in the order of their modelled time, so a fast one sets the reference early;
+//  - each runs once to warm up (FFTW planning, kernel spectrum, caches); if even that run is
+//    within 3x of the best so far, up to two timed runs follow, stopping early when a run is
+//    1.5x slower than the best so far or the candidate has used its 0.1 s share; its time is
+//    its fastest run (a candidate cut short keeps its warm-up time: it has lost anyway);
+//  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
+//    spectral forward pays its kernel transform as it will every step after an optimizer update;
+//  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
+// The data are the call's own input and weight and a random grad-output of the output's shape.
+#include "autotuner.h"
+
+#include "conv_passes.h"
+#include "pass_model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace oaconv {
+namespace autotune {
+namespace {
+
+constexpr double kHopelessFactor = 4.0;   // vs the model's best: not measured
+constexpr double kAtenHopelessFactor = 10.0;  // the baseline needs a wider margin to be skipped
+constexpr double kSlowFactor = 1.5;       // vs the best measured so far: stop timing
+constexpr double kLostFactor = 3.0;       // warm-up vs the best so far: not timed at all
+constexpr int kTimedRuns = 2;
+constexpr double kCandidateBudget = 0.1;  // seconds of timed runs per candidate and pass
+
+struct Entry {
+  PassAlgorithms algorithms;
+  PassTimes seconds;
+  bool measured[kPasses] = {false, false, false};
+};
+
+std::string dtype_name(c10::ScalarType dtype) { return dtype == c10::kDouble ? "float64" : "float32"; }
+
+std::string key_of(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
+  std::ostringstream s;
+  s << dtype_name(dtype) << " " << threads;
+  for (int64_t v : g.to_vector()) s << " " << v;
+  return s.str();
+}
+
+PassTimes unmeasured() {
+  PassTimes t;
+  for (auto& pass : t) pass.fill(-1.0);
+  return t;
+}
+
+class Registry {
+ public:
+  static Registry& instance() {
+    static Registry r;
+    return r;
+  }
+
+  bool enabled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return enabled_;
+  }
+  void set_enabled(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    enabled_ = on;
+  }
+
+  bool find(const std::string& key, Entry& out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    load_env_file_once();
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return false;
+    out = it->second;
+    return true;
+  }
+
+  void store(const std::string& key, const Entry& e) {
+    std::string path;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      entries_[key] = e;
+      path = env_path_;
+    }
+    if (!path.empty()) save(path);
+  }
+
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entries_.clear();
+  }
+  int64_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int64_t>(entries_.size());
+  }
+
+  void save(const std::string& path) {
+    std::ostringstream text;
+    text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
+            "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x aten,direct,fft,oaa)\n";
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [key, e] : entries_) {
+        text << key << " : " << to_string(e.algorithms.forward) << " " << to_string(e.algorithms.grad_input) << " "
+             << to_string(e.algorithms.grad_weight) << " |";
+        for (bool m : e.measured) text << " " << (m ? 1 : 0);
+        text << " |";
+        for (const auto& pass : e.seconds)
+          for (double t : pass) text << " " << t;
+        text << "\n";
+      }
+    }
+    const std::string temporary = path + ".tmp";
+    {
+      std::ofstream out(temporary);
+      out << text.str();
+      out.close();
+      if (!out) {
+        std::remove(temporary.c_str());
+        TORCH_CHECK(false, "oaconv::save_autotune_cache: cannot write '", path, "': ", std::strerror(errno));
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, path, ec);
+    if (ec) {
+      std::remove(temporary.c_str());
+      TORCH_CHECK(false, "oaconv::save_autotune_cache: cannot move the file into '", path, "': ", ec.message());
+    }
+  }
+
+  void load(const std::string& path) {
+    std::ifstream in(path);
+    TORCH_CHECK(in.good(), "oaconv::load_autotune_cache: cannot read '", path, "'");
+    std::map<std::string, Entry> loaded;
+    std::string line;
+    int64_t number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      if (line.empty() || line[0] == '#') continue;
+      const size_t colon = line.find(" : ");
+      TORCH_CHECK(colon != std::string::npos, "oaconv::load_autotune_cache: '", path, "' line ", number,
+                  ": expected 'KEY : forward grad_input grad_weight | ...'");
+      const std::string key = line.substr(0, colon);
+      std::istringstream key_fields(key);
+      std::string dtype;
+      int64_t values = 0, v = 0;
+      key_fields >> dtype;
+      while (key_fields >> v) ++values;
+      TORCH_CHECK((dtype == "float32" || dtype == "float64") && values == 19, "oaconv::load_autotune_cache: '", path,
+                  "' line ", number, ": the key must be a dtype, a thread count and 18 geometry numbers");
+      std::istringstream rest(line.substr(colon + 3));
+      std::string names[3], bar1, bar2;
+      Entry e;
+      e.seconds = unmeasured();
+      rest >> names[0] >> names[1] >> names[2] >> bar1;
+      int m[3] = {0, 0, 0};
+      rest >> m[0] >> m[1] >> m[2] >> bar2;
+      for (auto& pass : e.seconds)
+        for (double& t : pass) rest >> t;
+      TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|", "oaconv::load_autotune_cache: '", path, "' line ", number,
+                  ": malformed record");
+      try {
+        e.algorithms = PassAlgorithms{algorithm_from_string(names[0]), algorithm_from_string(names[1]),
+                                      algorithm_from_string(names[2])};
+      } catch (const c10::Error&) {
+        TORCH_CHECK(false, "oaconv::load_autotune_cache: '", path, "' line ", number, ": unknown algorithm among '",
+                    names[0], " ", names[1], " ", names[2], "'");
+      }
+      TORCH_CHECK(e.algorithms.forward != Algorithm::kAuto && e.algorithms.grad_input != Algorithm::kAuto &&
+                      e.algorithms.grad_weight != Algorithm::kAuto,
+                  "oaconv::load_autotune_cache: '", path, "' line ", number, ": 'auto' is not a resolved algorithm");
+      for (int i = 0; i < kPasses; ++i) e.measured[i] = m[i] != 0;
+      loaded[key] = e;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [key, e] : loaded) entries_[key] = e;
+  }
+
+  std::mutex& tuning_mutex() { return tuning_; }
+
+ private:
+  Registry() {
+    const char* flag = std::getenv("OACONV_AUTOTUNE");
+    enabled_ = !(flag && std::string(flag) == "0");
+    const char* path = std::getenv("OACONV_AUTOTUNE_CACHE");
+    if (path && *path) env_path_ = path;
+  }
+  // With mutex_ held.
+  void load_env_file_once() {
+    if (env_loaded_ || env_path_.empty()) return;
+    env_loaded_ = true;
+    if (!std::filesystem::exists(env_path_)) return;
+    mutex_.unlock();
+    try {
+      load(env_path_);
+    } catch (...) {
+      mutex_.lock();
+      throw;
+    }
+    mutex_.lock();
+  }
+
+  std::mutex mutex_, tuning_;
+  std::map<std::string, Entry> entries_;
+  bool enabled_ = true;
+  std::string env_path_;
+  bool env_loaded_ = false;
+};
+
+double seconds_of(const std::function<void()>& run) {
+  const auto start = std::chrono::steady_clock::now();
+  run();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Times `run` per the rules above; `best_so_far` < 0 when none.
+double time_candidate(const std::function<void()>& run, double best_so_far) {
+  const double warm_up = seconds_of(run);  // planning, caches
+  if (best_so_far >= 0 && warm_up > kLostFactor * best_so_far) return warm_up;
+  double best = -1, spent = 0;
+  for (int i = 0; i < kTimedRuns; ++i) {
+    const double t = seconds_of(run);
+    spent += t;
+    best = best < 0 ? t : std::min(best, t);
+    if (best_so_far >= 0 && t > kSlowFactor * best_so_far) break;
+    if (spent > kCandidateBudget) break;
+  }
+  return best;
+}
+
+void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+             bool backward, Entry& e) {
+  at::NoGradGuard no_grad;
+  const at::Tensor x = input.detach().contiguous(), w = weight.detach().contiguous();
+  const at::Tensor b = bias.defined() ? bias.detach() : at::Tensor();
+  const bool training = weight.requires_grad();
+  const PassTimes model = modelled_seconds(g, at::get_num_threads());
+  const at::Tensor gy = backward ? at::randn({g.batch, g.out_channels, g.out_h, g.out_w}, x.options()) : at::Tensor();
+  for (int pass = 0; pass < kPasses; ++pass) {
+    if (e.measured[pass] || (pass > 0 && !backward)) continue;
+    double model_best = -1;
+    for (double t : model[pass]) model_best = model_best < 0 ? t : std::min(model_best, t);
+    double best = -1;
+    std::vector<int> order(kCandidates);
+    for (int c = 0; c < kCandidates; ++c) order[c] = c;
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return model[pass][a] < model[pass][b]; });
+    for (int c : order) {
+      const Algorithm a = candidate(c);
+      e.seconds[pass][c] = -1;
+      const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
+      if (model[pass][c] > hopeless * model_best) continue;
+      std::function<void()> run;
+      if (pass == 0) {
+        run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
+      } else if (pass == 1) {
+        run = [&] { run_grad_input(a, gy, x, w, g); };
+      } else {
+        run = [&] { run_grad_weight(a, gy, x, w, g); };
+      }
+      const double t = time_candidate(run, best);
+      e.seconds[pass][c] = t;
+      best = best < 0 ? t : std::min(best, t);
+    }
+    e.measured[pass] = true;
+  }
+  // Passes not measured keep the model's times (flagged unmeasured) so the record is whole.
+  PassTimes for_decision = e.seconds;
+  for (int pass = 0; pass < kPasses; ++pass) {
+    if (!e.measured[pass]) for_decision[pass] = model[pass];
+  }
+  e.algorithms = decide_pass_algorithms(for_decision);
+}
+
+}  // namespace
+
+AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
+  Entry e;
+  AutotuneRecord r;
+  if (Registry::instance().find(key_of(g, dtype, threads), e)) {
+    r.algorithms = e.algorithms;
+    r.seconds = e.seconds;
+    r.measured = e.measured[0];
+    return r;
+  }
+  r.seconds = modelled_seconds(g, threads);
+  r.algorithms = decide_pass_algorithms(r.seconds);
+  r.measured = false;
+  return r;
+}
+
+PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+  Registry& registry = Registry::instance();
+  const int threads = at::get_num_threads();
+  const std::string key = key_of(g, x.scalar_type(), threads);
+  const bool backward = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
+                                                       (bias.defined() && bias.requires_grad()));
+  Entry e;
+  const auto complete = [&](const Entry& entry) {
+    return entry.measured[0] && (!backward || (entry.measured[1] && entry.measured[2]));
+  };
+  if (registry.find(key, e) && complete(e)) return e.algorithms;
+  if (!registry.enabled() || g.batch == 0) return lookup_or_model(g, x.scalar_type(), threads).algorithms;
+  // One configuration measured at a time (each measurement uses every thread).
+  std::lock_guard<std::mutex> tuning(registry.tuning_mutex());
+  if (registry.find(key, e) && complete(e)) return e.algorithms;
+  if (!registry.find(key, e)) e.seconds = unmeasured();
+  measure(g, x, w, bias, backward, e);
+  registry.store(key, e);
+  return e.algorithms;
+}
+
+}  // namespace autotune
+
+AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                    const Conv2dFuncOptions& options, c10::ScalarType dtype) {
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
+  const ConvGeometry g = make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), {}, options,
+                                            "oaconv::auto_pass_algorithms");
+  return autotune::lookup_or_model(g, dtype, at::get_num_threads());
+}
+
+void set_autotune(bool enabled) { autotune::Registry::instance().set_enabled(enabled); }
+bool autotune_enabled() { return autotune::Registry::instance().enabled(); }
+void clear_autotune_cache() { autotune::Registry::instance().clear(); }
+int64_t autotune_cache_size() { return autotune::Registry::instance().size(); }
+void save_autotune_cache(const std::string& path) { autotune::Registry::instance().save(path); }
+void load_autotune_cache(const std::string& path) { autotune::Registry::instance().load(path); }
+
+}  // namespace oaconv

@@ -1,0 +1,20 @@
+#pragma once
+// kAuto's memory: per (geometry, dtype, threads), the algorithm of each pass — measured on first
+// sight (autotuner.cpp documents how), or modelled when measuring is off.
+#include "../conv_geometry.h"
+
+#include <oaconv/autotune.h>
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::autotune {
+
+// The algorithms kAuto runs this call with: remembered, else measured now on these tensors'
+// shapes (only the passes this call can need: forward, plus the gradients when autograd will
+// ask for them), else modelled.
+PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
+
+// The remembered record, or the model's (never measures).
+AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads);
+
+}  // namespace oaconv::autotune

@@ -1,0 +1,31 @@
+#pragma once
+// Each pass of a convolution — forward, grad-input, grad-weight — by any algorithm, on its own
+// and without autograd: what `auto` times and mixes (cuDNN-style, one algorithm per pass).
+#include "../conv_geometry.h"
+
+#include <oaconv/algorithm.h>
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::autotune {
+
+enum class Pass { kForward = 0, kGradInput = 1, kGradWeight = 2 };
+constexpr int kPasses = 3;
+const char* to_string(Pass pass);
+
+// The algorithms a pass can run with (kAuto excluded), in the order of their indices.
+constexpr int kCandidates = 4;
+Algorithm candidate(int index);  // aten, direct, fft, oaa
+int candidate_index(Algorithm algorithm);
+
+// y = bias + x ⋆ w (bias may be undefined).
+at::Tensor run_forward(Algorithm algorithm, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                       const ConvGeometry& g);
+// d loss / d x given gy = d loss / d y.
+at::Tensor run_grad_input(Algorithm algorithm, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
+                          const ConvGeometry& g);
+// d loss / d w given gy.
+at::Tensor run_grad_weight(Algorithm algorithm, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
+                           const ConvGeometry& g);
+
+}  // namespace oaconv::autotune

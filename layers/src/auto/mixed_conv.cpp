@@ -1,0 +1,86 @@
+#include "mixed_conv.h"
+
+#include "conv_passes.h"
+#include "../fft/spectral_conv.h"
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+
+namespace oaconv::autotune {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+bool is_spectral(Algorithm a) { return a == Algorithm::kFft || a == Algorithm::kOverlapAdd; }
+
+struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                            const std::vector<int64_t>& geometry, const std::vector<int64_t>& algorithms,
+                            bool weight_grad) {
+    const ConvGeometry g = ConvGeometry::from_vector(geometry);
+    const auto forward_algorithm = static_cast<Algorithm>(algorithms[0]);
+    const bool has_bias = bias.numel() > 0;
+    const at::Tensor b = has_bias ? bias : at::Tensor();
+    at::Tensor y, kernel_spectrum, input_spectra;
+    if (is_spectral(forward_algorithm)) {
+      const bool keep = weight_grad && algorithms[2] == algorithms[0];
+      fft::SpectralForward f = fft::spectral_forward(g, forward_algorithm, x, w, b, keep);
+      y = f.y;
+      if (algorithms[1] == algorithms[0]) kernel_spectrum = f.kernel_spectrum;
+      input_spectra = f.input_spectra;
+    } else {
+      y = run_forward(forward_algorithm, x, w, b, g);
+    }
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["geometry"] = geometry;
+    ctx->saved_data["algorithms"] = algorithms;
+    ctx->saved_data["has_bias"] = has_bias;
+    ctx->saved_data["kernel_spectrum"] = kernel_spectrum;
+    ctx->saved_data["input_spectra"] = input_spectra;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& w = saved[1];
+    const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
+    const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
+    const auto gi = static_cast<Algorithm>(algorithms[1]), gwa = static_cast<Algorithm>(algorithms[2]);
+    const at::Tensor gy = grad_outputs[0].contiguous();
+    const at::Tensor kernel_spectrum = ctx->saved_data["kernel_spectrum"].toTensor();
+    const at::Tensor input_spectra = ctx->saved_data["input_spectra"].toTensor();
+    const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
+    at::Tensor gx, gw, gb;
+    if (want_gx && want_gw && gi == gwa && is_spectral(gi)) {
+      fft::SpectralGradients both = fft::spectral_backward(g, gi, x, w, gy, true, true, kernel_spectrum, input_spectra);
+      gx = both.gx;
+      gw = both.gw;
+    } else {
+      if (want_gx) {
+        gx = is_spectral(gi) ? fft::spectral_backward(g, gi, x, w, gy, true, false, kernel_spectrum, {}).gx
+                             : run_grad_input(gi, gy, x, w, g);
+      }
+      if (want_gw) {
+        gw = is_spectral(gwa) ? fft::spectral_backward(g, gwa, x, w, gy, false, true, {}, input_spectra).gw
+                              : run_grad_weight(gwa, gy, x, w, g);
+      }
+    }
+    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor mixed_conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g,
+                        const PassAlgorithms& algorithms) {
+  const at::Tensor b = bias.defined() ? bias : at::empty({0}, x.options());
+  const bool weight_grad = at::GradMode::is_enabled() && w.requires_grad();
+  const std::vector<int64_t> chosen{static_cast<int64_t>(algorithms.forward), static_cast<int64_t>(algorithms.grad_input),
+                                    static_cast<int64_t>(algorithms.grad_weight)};
+  return MixedConv2dFunction::apply(x, w, b, g.to_vector(), chosen, weight_grad);
+}
+
+}  // namespace oaconv::autotune

@@ -1,0 +1,73 @@
+// The pure parts of `auto`: the decision rule and the cost model.
+//
+// Cost model, calibrated from build/bench/bench_layers on this project's machine kind (2 cores,
+// AVX-512, 2 threads, float32, forward + backward): time = multiply-adds / rate for aten and
+// direct, and the spectral tiling model (fft/tiling.cpp) split evenly over the three passes.
+//   aten (oneDNN): 117-154 GMAC/s on dense layers with >= 16x32 channels per group; 27 GMAC/s
+//     on 16->16 k15 at 256x256; 3.5 GMAC/s on depthwise k31 — modelled as 130 GMAC/s scaled by
+//     sqrt(min(1, Cg*Og / 512)) and by 0.4 for kernels larger than 11.
+//   direct: ~55 GMAC/s on dense layers, ~24 GMAC/s depthwise.
+// Rates scale with the thread count (measured 1.97-2.1x from 1 to 2 threads).
+#include "pass_model.h"
+
+#include "conv_passes.h"
+#include "../fft/tiling.h"
+
+#include <oaconv/options.h>
+
+#include "../conv_geometry.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace oaconv {
+
+PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, double margin) {
+  Algorithm chosen[autotune::kPasses];
+  for (int pass = 0; pass < autotune::kPasses; ++pass) {
+    const auto& t = seconds[pass];
+    int best = -1;
+    for (int c = 0; c < autotune::kCandidates; ++c) {
+      if (t[c] >= 0 && (best < 0 || t[c] < t[best])) best = c;
+    }
+    const int aten = autotune::candidate_index(Algorithm::kAten);
+    // Keep the baseline unless the winner is clearly faster.
+    if (best < 0 || (t[aten] >= 0 && t[best] * (1.0 + margin) >= t[aten])) best = aten;
+    chosen[pass] = autotune::candidate(best);
+  }
+  return PassAlgorithms{chosen[0], chosen[1], chosen[2]};
+}
+
+namespace autotune {
+
+PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
+  const double scale = std::max(1, threads) / 2.0;  // rates below are at 2 threads
+  const double macs = g.forward_macs();
+  const double channel_pairs = static_cast<double>(g.in_per_group() * g.out_per_group());
+  const bool large_kernel = std::max(g.kernel_h, g.kernel_w) > 11;
+  const double aten_rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs / 512.0)) * (large_kernel ? 0.4 : 1.0) * scale;
+  const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * scale;
+  PassTimes t;
+  const double fft = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kFft, g, threads), threads) / 3;
+  const double oaa = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kOverlapAdd, g, threads), threads) / 3;
+  for (int pass = 0; pass < kPasses; ++pass) {
+    t[pass][candidate_index(Algorithm::kAten)] = macs / aten_rate;
+    t[pass][candidate_index(Algorithm::kDirect)] = macs / direct_rate;
+    t[pass][candidate_index(Algorithm::kFft)] = fft;
+    t[pass][candidate_index(Algorithm::kOverlapAdd)] = oaa;
+  }
+  return t;
+}
+
+}  // namespace autotune
+
+PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                const Conv2dFuncOptions& options, int threads) {
+  const at::Tensor x = at::empty(input_sizes, at::TensorOptions().dtype(at::kFloat).device(at::kMeta));
+  const at::Tensor w = at::empty(weight_sizes, at::TensorOptions().dtype(at::kFloat).device(at::kMeta));
+  return autotune::modelled_seconds(make_conv_geometry(x, w, {}, options, "oaconv::modelled_pass_seconds"), threads);
+}
+
+}  // namespace oaconv

@@ -1,0 +1,12 @@
+#pragma once
+// The cost model of each pass and candidate algorithm, on a geometry (internal form of
+// oaconv::modelled_pass_seconds).
+#include "../conv_geometry.h"
+
+#include <oaconv/autotune.h>
+
+namespace oaconv::autotune {
+
+PassTimes modelled_seconds(const ConvGeometry& g, int threads);
+
+}  // namespace oaconv::autotune
