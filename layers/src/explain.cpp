@@ -25,8 +25,12 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   std::ostringstream s;
   s << "convolution: " << g.to_string() << " -> output " << g.out_h << "x" << g.out_w << "\n"
     << "direct-equivalent multiply-adds per forward: " << g.forward_macs() << "\n"
-    << "requested " << to_string(options.algorithm()) << ", runs " << to_string(resolved) << " (" << threads
-    << " threads)\n";
+    << "requested " << to_string(options.algorithm());
+  if (options.algorithm() == Algorithm::kAuto) {
+    s << ": one algorithm per pass, below (" << threads << " threads)\n";
+  } else {
+    s << ", runs " << to_string(resolved) << " (" << threads << " threads)\n";
+  }
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
     const fft::Tiling t = fft::choose_tiling(a, g, threads);
     s << to_string(a) << ": " << t.to_string() << ", modelled training step "

@@ -1,0 +1,254 @@
+// `auto`: the pure decision rule, the cost model's direction, every mix of per-pass algorithms
+// against torch::conv2d's autograd, measuring once and remembering, the cache file round trip
+// and its errors, and autotuning turned off.
+#include <oaconv/autotune.h>
+#include <oaconv/functional.h>
+
+#include "auto/conv_passes.h"
+#include "auto/mixed_conv.h"
+#include "conv_cases.h"
+#include "conv_geometry.h"
+#include "test_support.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace oaconv {
+namespace {
+
+using testing::relative_error;
+
+constexpr double kSkip = -1;
+
+PassTimes times(std::array<double, 4> forward, std::array<double, 4> grad_input, std::array<double, 4> grad_weight) {
+  return PassTimes{forward, grad_input, grad_weight};
+}
+
+TEST(DecidePassAlgorithms, PicksTheFastestPerPass) {
+  //                      aten direct fft  oaa
+  const PassAlgorithms p = decide_pass_algorithms(times({10, 20, 5, 6}, {10, 3, 4, 5}, {10, 12, 11, 9}));
+  EXPECT_EQ(p.forward, Algorithm::kFft);
+  EXPECT_EQ(p.grad_input, Algorithm::kDirect);
+  EXPECT_EQ(p.grad_weight, Algorithm::kOverlapAdd);
+}
+
+TEST(DecidePassAlgorithms, KeepsAtenUnlessClearlyBeaten) {
+  // 2 % faster is noise at the default 3 % margin; 4 % is not.
+  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {10, 20, 9.6, 11}, {10, 20, 9.8, 11})).forward, Algorithm::kAten);
+  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.6, 11}, {10, 20, 9.6, 11}, {10, 20, 9.6, 11})).forward, Algorithm::kFft);
+  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {1, 1, 1, 1}, {1, 1, 1, 1}), 0.0).forward, Algorithm::kFft);
+}
+
+TEST(DecidePassAlgorithms, SkipsCandidatesWithoutTimes) {
+  const PassAlgorithms p = decide_pass_algorithms(times({kSkip, kSkip, 7, 5}, {kSkip, kSkip, kSkip, kSkip}, {3, kSkip, kSkip, 4}));
+  EXPECT_EQ(p.forward, Algorithm::kOverlapAdd);   // aten not run: the fastest that was
+  EXPECT_EQ(p.grad_input, Algorithm::kAten);      // nothing run: the baseline
+  EXPECT_EQ(p.grad_weight, Algorithm::kAten);
+}
+
+TEST(ModelledPassSeconds, FavoursFftForLargeKernelsAndAtenForSmall) {
+  const auto depthwise = modelled_pass_seconds({8, 64, 64, 64}, {64, 1, 31, 31}, Conv2dFuncOptions().padding(15).groups(64), 2);
+  const PassAlgorithms large = decide_pass_algorithms(depthwise);
+  EXPECT_TRUE(large.forward == Algorithm::kFft || large.forward == Algorithm::kOverlapAdd);
+  const auto small = modelled_pass_seconds({32, 32, 32, 32}, {32, 32, 3, 3}, Conv2dFuncOptions().padding(1), 2);
+  EXPECT_EQ(decide_pass_algorithms(small), (PassAlgorithms{Algorithm::kAten, Algorithm::kAten, Algorithm::kAten}));
+  // More threads, less time; every candidate modelled.
+  const auto one = modelled_pass_seconds({32, 32, 32, 32}, {32, 32, 3, 3}, Conv2dFuncOptions().padding(1), 1);
+  for (int pass = 0; pass < 3; ++pass)
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_GT(small[pass][c], 0);
+      EXPECT_GT(one[pass][c], small[pass][c]);
+    }
+}
+
+// Every combination of per-pass algorithms gives torch::conv2d's output and gradients.
+class MixedPasses : public testing::SeededParamTest<at::ScalarType> {};
+
+TEST_P(MixedPasses, EveryCombinationMatchesAten) {
+  const at::ScalarType dtype = GetParam();
+  const double limit = dtype == at::kDouble ? 1e-10 : 5e-5;
+  std::vector<testing::ConvCase> cases;
+  for (const auto& c : testing::conv_cases()) {
+    // Strided, dilated, grouped, asymmetric "same" and plain cases.
+    if (c.name().find("s2") != std::string::npos || c.padding_kind == testing::PaddingKind::kSame || c.groups > 1)
+      cases.push_back(c);
+    if (cases.size() >= 4) break;
+  }
+  cases.push_back(testing::conv_cases().front());
+  for (const auto& c : cases) {
+    const at::Tensor x0 = c.make_input(dtype), w0 = c.make_weight(dtype), b0 = c.make_bias(dtype);
+    const auto reference = [&](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+      return oaconv::conv2d(x, w, b, c.options(Algorithm::kAten));
+    };
+    at::Tensor xr = x0.clone().requires_grad_(true), wr = w0.clone().requires_grad_(true);
+    at::Tensor br = b0.defined() ? b0.clone().requires_grad_(true) : at::Tensor();
+    const at::Tensor yr = reference(xr, wr, br);
+    const at::Tensor gy = at::randn_like(yr);
+    yr.backward(gy);
+    const ConvGeometry g = make_conv_geometry(x0, w0, b0, c.options(Algorithm::kAten));
+    for (int f = 0; f < 4; ++f)
+      for (int gi = 0; gi < 4; ++gi)
+        for (int gw = 0; gw < 4; ++gw) {
+          const PassAlgorithms p{autotune::candidate(f), autotune::candidate(gi), autotune::candidate(gw)};
+          at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+          at::Tensor b = b0.defined() ? b0.clone().requires_grad_(true) : at::Tensor();
+          const at::Tensor y = autotune::mixed_conv2d(x, w, b, g, p);
+          y.backward(gy);
+          const std::string what = c.name() + " " + to_string(p.forward) + "/" + to_string(p.grad_input) + "/" +
+                                   to_string(p.grad_weight);
+          EXPECT_LE(relative_error(y, yr), limit) << what << " output";
+          EXPECT_LE(relative_error(x.grad(), xr.grad()), limit) << what << " grad input";
+          EXPECT_LE(relative_error(w.grad(), wr.grad()), limit) << what << " grad weight";
+          if (b.defined()) {
+            EXPECT_LE(relative_error(b.grad(), br.grad()), limit) << what << " grad bias";
+          }
+        }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, MixedPasses, ::testing::Values(at::kFloat, at::kDouble),
+                         [](const auto& info) { return info.param == at::kFloat ? "f32" : "f64"; });
+
+class Autotune : public testing::SeededTest {
+ protected:
+  void SetUp() override {
+    testing::SeededTest::SetUp();
+    set_autotune(true);
+    clear_autotune_cache();
+    file_ = (std::filesystem::temp_directory_path() / ("oaconv_autotune_" + std::to_string(::getpid()) + ".txt")).string();
+  }
+  void TearDown() override {
+    set_autotune(true);
+    clear_autotune_cache();
+    std::filesystem::remove(file_);
+  }
+  // One auto forward (+ backward when training) of N4 C6->8 20x18 k5.
+  at::Tensor step(bool training) {
+    const at::Tensor x = at::randn({4, 6, 20, 18}).requires_grad_(training);
+    const at::Tensor w = (at::randn({8, 6, 5, 5}) * 0.1).requires_grad_(training);
+    const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding(2).algorithm(Algorithm::kAuto));
+    if (training) y.sum().backward();
+    EXPECT_LE(relative_error(y, at::conv2d(x, w, {}, 1, 2)), 5e-5);
+    return y;
+  }
+  std::string read_file() const {
+    std::ifstream in(file_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  void expect_load_error(const std::string& content, const std::string& fragment) {
+    std::ofstream(file_) << content;
+    try {
+      load_autotune_cache(file_);
+      ADD_FAILURE() << "no error for: " << content;
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find(fragment), std::string::npos) << e.what_without_backtrace();
+    }
+  }
+  std::string file_;
+};
+
+TEST_F(Autotune, MeasuresOnceAndRemembers) {
+  EXPECT_FALSE(auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2)).measured);
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 1);
+  const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
+  EXPECT_TRUE(r.measured);
+  EXPECT_GT(r.seconds[0][autotune::candidate_index(Algorithm::kAten)], 0);  // the baseline is always timed here
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 1);
+  EXPECT_EQ(auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2)).algorithms, r.algorithms);
+  // Another shape is another configuration.
+  oaconv::conv2d(at::randn({2, 6, 20, 18}), at::randn({8, 6, 5, 5}), {}, Conv2dFuncOptions().padding(2));
+  EXPECT_EQ(autotune_cache_size(), 2);
+}
+
+TEST_F(Autotune, InferenceMeasuresTheForwardOnlyAndTrainingTheRest) {
+  {
+    at::NoGradGuard no_grad;
+    step(false);
+  }
+  save_autotune_cache(file_);
+  EXPECT_NE(read_file().find("| 1 0 0 |"), std::string::npos) << read_file();
+  step(true);
+  save_autotune_cache(file_);
+  EXPECT_NE(read_file().find("| 1 1 1 |"), std::string::npos) << read_file();
+}
+
+TEST_F(Autotune, SaveLoadRoundTrip) {
+  step(true);
+  const AutotuneRecord before = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
+  save_autotune_cache(file_);
+  clear_autotune_cache();
+  EXPECT_FALSE(auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2)).measured);
+  load_autotune_cache(file_);
+  const AutotuneRecord after = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
+  EXPECT_TRUE(after.measured);
+  EXPECT_EQ(after.algorithms, before.algorithms);
+  for (int pass = 0; pass < 3; ++pass)
+    for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
+  EXPECT_FALSE(std::filesystem::exists(file_ + ".tmp"));
+}
+
+TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
+  // A hand-written record: forward by direct, gradients by fft and oaa. The calls use it (no
+  // measuring: the cache stays at one entry) and stay correct.
+  const at::Tensor x = at::randn({4, 6, 20, 18});
+  const at::Tensor w = at::randn({8, 6, 5, 5});
+  const ConvGeometry g = make_conv_geometry(x, w, {}, Conv2dFuncOptions().padding(2));
+  std::ostringstream line;
+  line << "float32 " << at::get_num_threads();
+  for (int64_t v : g.to_vector()) line << " " << v;
+  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4\n";
+  std::ofstream(file_) << "# comment\n" << line.str();
+  load_autotune_cache(file_);
+  const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
+  EXPECT_EQ(r.algorithms, (PassAlgorithms{Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}));
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 1);
+}
+
+TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
+  expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1\n", "line 1: the key must be");
+  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1\n",
+                    "line 2: unknown algorithm");
+  expect_load_error("float32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
+  expect_load_error("garbage\n", "line 1: expected 'KEY : forward grad_input grad_weight");
+  try {
+    load_autotune_cache("/no/such/oaconv_autotune.txt");
+    ADD_FAILURE();
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("cannot read '/no/such/oaconv_autotune.txt'"), std::string::npos);
+  }
+}
+
+TEST_F(Autotune, OffMeansTheCostModelAndNoMeasuring) {
+  set_autotune(false);
+  EXPECT_FALSE(autotune_enabled());
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 0);
+}
+
+// Run by CTest a second time with OACONV_AUTOTUNE_CACHE set (test_autotune_cache_file).
+TEST(AutotuneEnvironment, CacheFileIsWrittenAfterMeasuring) {
+  const char* path = std::getenv("OACONV_AUTOTUNE_CACHE");
+  if (path == nullptr) GTEST_SKIP() << "OACONV_AUTOTUNE_CACHE not set";
+  std::filesystem::remove(path);
+  oaconv::conv2d(at::randn({3, 5, 17, 19}), at::randn({7, 5, 3, 3}), {}, Conv2dFuncOptions().padding(1));
+  std::ifstream in(path);
+  std::string header, record;
+  std::getline(in, header);
+  std::getline(in, record);
+  EXPECT_EQ(header.rfind("# oaconv autotune cache v1", 0), 0u) << header;
+  EXPECT_EQ(record.rfind("float32 " + std::to_string(at::get_num_threads()) + " 3 5 7 1 17 19 3 3", 0), 0u) << record;
+}
+
+}  // namespace
+}  // namespace oaconv
