@@ -42,7 +42,25 @@ TEST(DecidePassAlgorithms, KeepsAtenUnlessClearlyBeaten) {
   // 2 % faster is noise at the default 3 % margin; 4 % is not.
   EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {10, 20, 9.6, 11}, {10, 20, 9.8, 11})).forward, Algorithm::kAten);
   EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.6, 11}, {10, 20, 9.6, 11}, {10, 20, 9.6, 11})).forward, Algorithm::kFft);
-  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {1, 1, 1, 1}, {1, 1, 1, 1}), 0.0).forward, Algorithm::kFft);
+  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {1, 1, 1, 1}, {1, 1, 1, 1}), kNoStepTimes, 0.0).forward,
+            Algorithm::kFft);
+}
+
+TEST(DecidePassAlgorithms, AWholeSpectralStepBeatsAPassByPassMix) {
+  // Pass by pass: forward aten (10), gradients oaa (6 + 7) = 23; oaa's whole step, sharing its
+  // transforms, takes 20: oaa everywhere.
+  const PassTimes passes = times({10, 30, 12, 11}, {10, 30, 6.5, 6}, {10, 30, 8, 7});
+  const PassAlgorithms mix = decide_pass_algorithms(passes);
+  EXPECT_EQ(mix, (PassAlgorithms{Algorithm::kAten, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd}));
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{-1, -1, -1, 20}),
+            (PassAlgorithms{Algorithm::kOverlapAdd, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd}));
+  // A whole step slower than the mix changes nothing.
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{-1, -1, -1, 24}), mix);
+  // Against an all-aten mix (30) a whole step must win by the margin: 29.5 is noise, 28 is not.
+  const PassTimes aten_wins = times({10, 30, 12, 11}, {10, 30, 11, 12}, {10, 30, 12, 11});
+  EXPECT_EQ(decide_pass_algorithms(aten_wins, StepTimes{-1, -1, 29.5, -1}).forward, Algorithm::kAten);
+  EXPECT_EQ(decide_pass_algorithms(aten_wins, StepTimes{-1, -1, 28, -1}),
+            (PassAlgorithms{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft}));
 }
 
 TEST(DecidePassAlgorithms, SkipsCandidatesWithoutTimes) {
@@ -194,6 +212,7 @@ TEST_F(Autotune, SaveLoadRoundTrip) {
   EXPECT_EQ(after.algorithms, before.algorithms);
   for (int pass = 0; pass < 3; ++pass)
     for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
+  for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.step_seconds[c], before.step_seconds[c], 1e-5 * std::abs(before.step_seconds[c]) + 1e-12);
   EXPECT_FALSE(std::filesystem::exists(file_ + ".tmp"));
 }
 
@@ -206,7 +225,7 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
   std::ostringstream line;
   line << "float32 " << at::get_num_threads();
   for (int64_t v : g.to_vector()) line << " " << v;
-  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4\n";
+  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4 | -1 -1 -1 -1\n";
   std::ofstream(file_) << "# comment\n" << line.str();
   load_autotune_cache(file_);
   const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
@@ -216,8 +235,8 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
 }
 
 TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
-  expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1\n", "line 1: the key must be");
-  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1\n",
+  expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1\n", "line 1: the key must be");
+  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1\n",
                     "line 2: unknown algorithm");
   expect_load_error("float32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
   expect_load_error("garbage\n", "line 1: expected 'KEY : forward grad_input grad_weight");

@@ -31,10 +31,20 @@ struct PassAlgorithms {
 // a negative value means "not a candidate / not measured".
 using PassTimes = std::array<std::array<double, 4>, 3>;
 
-// The pure decision: per pass, the fastest candidate with a time; aten unless another is
-// faster by more than `margin` (relative), so measurement noise never trades the baseline for
-// an equal algorithm. Passes with no time at all get aten.
-PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, double margin = 0.03);
+// Seconds of a whole training step (forward + both gradients) per candidate run alone, where
+// measured (negative otherwise): a spectral algorithm shares work between its passes (one
+// grad-output transform for both gradients, forward's input spectra reused), which passes timed
+// one by one cannot show.
+using StepTimes = std::array<double, 4>;
+constexpr StepTimes kNoStepTimes{-1, -1, -1, -1};
+
+// The pure decision. Per pass, the fastest candidate with a time — aten unless another is
+// faster by more than `margin` (relative), so noise never trades the baseline for an equal
+// algorithm; passes with no time at all get aten. Then, if whole-step times are given, one
+// algorithm for every pass replaces that mix when its step is faster than the mix's summed
+// pass times (by the same margin when it is aten's turn to be beaten).
+PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes& step_seconds = kNoStepTimes,
+                                      double margin = 0.03);
 
 // The cost model's estimated seconds for every pass and candidate of a case (input sizes
 // (N, C, H, W), weight sizes (O, C/groups, kh, kw)), used when measuring is off and to skip
@@ -45,6 +55,7 @@ PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef w
 struct AutotuneRecord {
   PassAlgorithms algorithms;
   PassTimes seconds;  // measured (or modelled, when `measured` is false)
+  StepTimes step_seconds = kNoStepTimes;
   bool measured = false;
 };
 

@@ -46,6 +46,7 @@ constexpr double kCandidateBudget = 0.1;  // seconds of timed runs per candidate
 struct Entry {
   PassAlgorithms algorithms;
   PassTimes seconds;
+  StepTimes step_seconds = kNoStepTimes;
   bool measured[kPasses] = {false, false, false};
 };
 
@@ -111,7 +112,8 @@ class Registry {
   void save(const std::string& path) {
     std::ostringstream text;
     text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
-            "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x aten,direct,fft,oaa)\n";
+            "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x aten,direct,fft,oaa) | whole-step "
+            "seconds (aten,direct,fft,oaa)\n";
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [key, e] : entries_) {
@@ -121,6 +123,8 @@ class Registry {
         text << " |";
         for (const auto& pass : e.seconds)
           for (double t : pass) text << " " << t;
+        text << " |";
+        for (double t : e.step_seconds) text << " " << t;
         text << "\n";
       }
     }
@@ -163,7 +167,7 @@ class Registry {
       TORCH_CHECK((dtype == "float32" || dtype == "float64") && values == 19, "oaconv::load_autotune_cache: '", path,
                   "' line ", number, ": the key must be a dtype, a thread count and 18 geometry numbers");
       std::istringstream rest(line.substr(colon + 3));
-      std::string names[3], bar1, bar2;
+      std::string names[3], bar1, bar2, bar3;
       Entry e;
       e.seconds = unmeasured();
       rest >> names[0] >> names[1] >> names[2] >> bar1;
@@ -171,8 +175,10 @@ class Registry {
       rest >> m[0] >> m[1] >> m[2] >> bar2;
       for (auto& pass : e.seconds)
         for (double& t : pass) rest >> t;
-      TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|", "oaconv::load_autotune_cache: '", path, "' line ", number,
-                  ": malformed record");
+      rest >> bar3;
+      for (double& t : e.step_seconds) rest >> t;
+      TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|" && bar3 == "|", "oaconv::load_autotune_cache: '", path,
+                  "' line ", number, ": malformed record");
       try {
         e.algorithms = PassAlgorithms{algorithm_from_string(names[0]), algorithm_from_string(names[1]),
                                       algorithm_from_string(names[2])};
@@ -277,12 +283,44 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     }
     e.measured[pass] = true;
   }
+  // The whole step of the most promising spectral algorithm, run as autograd would run it
+  // (forward keeps its spectra, one grad-output transform serves both gradients).
+  if (backward && e.measured[1] && e.measured[2]) {
+    int best_spectral = -1;
+    double best_sum = -1;
+    for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
+      const int c = candidate_index(a);
+      if (e.seconds[0][c] < 0 || e.seconds[1][c] < 0 || e.seconds[2][c] < 0) continue;
+      const double sum = e.seconds[0][c] + e.seconds[1][c] + e.seconds[2][c];
+      if (best_sum < 0 || sum < best_sum) best_sum = sum, best_spectral = c;
+    }
+    if (best_spectral >= 0) {
+      const Algorithm a = candidate(best_spectral);
+      double reference = 0;
+      for (int pass = 0; pass < kPasses; ++pass) {
+        double fastest = -1;
+        for (double t : e.seconds[pass])
+          if (t >= 0 && (fastest < 0 || t < fastest)) fastest = t;
+        reference += fastest;
+      }
+      at::AutoGradMode grad(true);
+      const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
+      const at::Tensor ws = w.detach().requires_grad_(true);
+      const at::Tensor bs = b.defined() ? b.detach().requires_grad_(true) : at::Tensor();
+      e.step_seconds[best_spectral] = time_candidate(
+          [&] {
+            const at::Tensor wc = ws.detach().clone().requires_grad_(true);
+            run_training_step(a, xs, wc, bs, g, gy);
+          },
+          reference);
+    }
+  }
   // Passes not measured keep the model's times (flagged unmeasured) so the record is whole.
   PassTimes for_decision = e.seconds;
   for (int pass = 0; pass < kPasses; ++pass) {
     if (!e.measured[pass]) for_decision[pass] = model[pass];
   }
-  e.algorithms = decide_pass_algorithms(for_decision);
+  e.algorithms = decide_pass_algorithms(for_decision, e.step_seconds);
 }
 
 }  // namespace
@@ -293,6 +331,7 @@ AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int
   if (Registry::instance().find(key_of(g, dtype, threads), e)) {
     r.algorithms = e.algorithms;
     r.seconds = e.seconds;
+    r.step_seconds = e.step_seconds;
     r.measured = e.measured[0];
     return r;
   }

@@ -1,6 +1,7 @@
 #include "conv_passes.h"
 
 #include "../aten_conv.h"
+#include "../direct/direct_conv.h"
 #include "../direct/direct_passes.h"
 #include "../fft/spectral_conv.h"
 
@@ -82,6 +83,19 @@ at::Tensor run_grad_weight(Algorithm algorithm, const at::Tensor& gy, const at::
   at::Tensor gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
   direct::grad_weight_out(gy.contiguous(), x.contiguous(), g, gw);
   return gw;
+}
+
+void run_training_step(Algorithm algorithm, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                       const ConvGeometry& g, const at::Tensor& gy) {
+  at::Tensor y;
+  if (algorithm == Algorithm::kAten) {
+    y = aten::conv2d(x, w, bias, g);
+  } else if (algorithm == Algorithm::kDirect) {
+    y = direct::conv2d(x, w, bias, g);
+  } else {
+    y = fft::conv2d(x, w, bias, g, algorithm);
+  }
+  y.backward(gy);
 }
 
 }  // namespace oaconv::autotune

@@ -28,4 +28,9 @@ at::Tensor run_grad_input(Algorithm algorithm, const at::Tensor& gy, const at::T
 at::Tensor run_grad_weight(Algorithm algorithm, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
                            const ConvGeometry& g);
 
+// Forward + backward of every gradient with one algorithm through its autograd op (the work
+// sharing between passes included), grad-output gy.
+void run_training_step(Algorithm algorithm, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                       const ConvGeometry& g, const at::Tensor& gy);
+
 }  // namespace oaconv::autotune

@@ -24,7 +24,7 @@
 
 namespace oaconv {
 
-PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, double margin) {
+PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes& step_seconds, double margin) {
   Algorithm chosen[autotune::kPasses];
   for (int pass = 0; pass < autotune::kPasses; ++pass) {
     const auto& t = seconds[pass];
@@ -37,7 +37,25 @@ PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, double margin) {
     if (best < 0 || (t[aten] >= 0 && t[best] * (1.0 + margin) >= t[aten])) best = aten;
     chosen[pass] = autotune::candidate(best);
   }
-  return PassAlgorithms{chosen[0], chosen[1], chosen[2]};
+  const PassAlgorithms mix{chosen[0], chosen[1], chosen[2]};
+  double mix_total = 0;
+  for (int pass = 0; pass < autotune::kPasses; ++pass) {
+    const double t = seconds[pass][autotune::candidate_index(chosen[pass])];
+    if (t < 0) return mix;  // a pass without times: nothing to weigh whole steps against
+    mix_total += t;
+  }
+  const bool mix_is_aten = mix == PassAlgorithms{Algorithm::kAten, Algorithm::kAten, Algorithm::kAten};
+  PassAlgorithms best = mix;
+  double best_total = mix_total;
+  for (int c = 0; c < autotune::kCandidates; ++c) {
+    if (step_seconds[c] < 0) continue;
+    const double needed = mix_is_aten && best == mix ? 1.0 + margin : 1.0;  // beating the baseline takes the margin
+    if (step_seconds[c] * needed < best_total) {
+      best = PassAlgorithms{autotune::candidate(c), autotune::candidate(c), autotune::candidate(c)};
+      best_total = step_seconds[c];
+    }
+  }
+  return best;
 }
 
 namespace autotune {

@@ -1,0 +1,57 @@
+#include "layer_passes.h"
+
+#include <oaconv/functional.h>
+
+#include <ATen/ATen.h>
+
+namespace oaconv::bench {
+
+const char* to_string(Operation op) {
+  switch (op) {
+    case Operation::kForward: return "forward";
+    case Operation::kGradInput: return "grad_input";
+    case Operation::kGradWeight: return "grad_weight";
+    case Operation::kForwardBackward: return "fwd_bwd";
+  }
+  return "?";
+}
+
+LayerPasses::LayerPasses(const LayerShape& s, Algorithm algorithm, Operation op)
+    : op_(op),
+      options_(Conv2dFuncOptions().padding(s.kernel / 2).groups(s.groups).algorithm(algorithm)) {
+  at::manual_seed(0);
+  const bool x_grad = op != Operation::kGradWeight;
+  const bool w_grad = op != Operation::kGradInput;
+  x_ = at::randn({s.batch, s.in_channels, s.size, s.size}).requires_grad_(x_grad);
+  w_ = (at::randn({s.out_channels, s.in_channels / s.groups, s.kernel, s.kernel}) * 0.05).requires_grad_(w_grad);
+  b_ = at::randn({s.out_channels}).requires_grad_(w_grad);
+  const int64_t out = s.size + 2 * (s.kernel / 2) - s.kernel + 1;
+  gy_ = at::randn({s.batch, s.out_channels, out, out});
+}
+
+void LayerPasses::prepare() {
+  if (op_ == Operation::kGradInput || op_ == Operation::kGradWeight) y_ = conv2d(x_, w_, b_, options_);
+}
+
+void LayerPasses::run() {
+  switch (op_) {
+    case Operation::kForward: {
+      y_ = conv2d(x_, w_, b_, options_);
+      at::NoGradGuard no_grad;
+      w_.add_(0.0);  // as in training, every forward follows a weight update
+      break;
+    }
+    case Operation::kGradInput:
+    case Operation::kGradWeight:
+      y_.backward(gy_);
+      break;
+    case Operation::kForwardBackward: {
+      conv2d(x_, w_, b_, options_).backward(gy_);
+      at::NoGradGuard no_grad;
+      w_.add_(0.0);  // an optimizer step: the weight's version changes
+      break;
+    }
+  }
+}
+
+}  // namespace oaconv::bench

@@ -1,0 +1,34 @@
+#pragma once
+// One layer's tensors and each timed operation on them, through the public API only:
+//   forward      y = conv(x, w, b) in training mode (graph recorded, as in a training step),
+//                the weight updated in place after it (kernel transforms paid every time);
+//   grad_input   y.backward(gy) with only x requiring a gradient;
+//   grad_weight  y.backward(gy) with only w and b requiring gradients;
+//   fwd_bwd      forward + backward of every gradient, then an optimizer-like in-place update
+//                of the weight (so spectral algorithms pay the kernel transform every step).
+#include "sweep_shapes.h"
+
+#include <oaconv/options.h>
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::bench {
+
+enum class Operation { kForward, kGradInput, kGradWeight, kForwardBackward };
+const char* to_string(Operation op);
+
+class LayerPasses {
+ public:
+  LayerPasses(const LayerShape& shape, Algorithm algorithm, Operation op);
+  // The part of the operation that is not timed (the forward before a backward-only pass).
+  void prepare();
+  // The timed part.
+  void run();
+
+ private:
+  Operation op_;
+  Conv2dFuncOptions options_;
+  at::Tensor x_, w_, b_, gy_, y_;
+};
+
+}  // namespace oaconv::bench

@@ -1,0 +1,27 @@
+#pragma once
+// The layer shapes oaconv_bench sweeps, by family, and which algorithms run on each.
+#include <oaconv/algorithm.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace oaconv::bench {
+
+struct LayerShape {
+  std::string family;  // image_kernel | channels | batch | depthwise
+  int64_t batch, in_channels, out_channels, size, kernel, groups;
+  double forward_macs() const;  // direct-equivalent multiply-adds of one forward (padding k/2)
+  std::string name() const;     // e.g. H64_k7_N8_C16to16_g1
+};
+
+enum class Sweep { kSmoke, kQuick, kStandard };
+Sweep sweep_from_string(const std::string& name);  // smoke | quick | standard
+
+std::vector<LayerShape> sweep_shapes(Sweep sweep);
+
+// Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
+// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
+std::vector<Algorithm> algorithms_for(const LayerShape& shape);
+
+}  // namespace oaconv::bench

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Figures and a summary from an oaconv_bench JSON file (Google Benchmark's --benchmark_out).
+
+Usage: bench/plot.py RESULTS.json OUT_PREFIX
+Writes OUT_PREFIX_vs_image_size.png (time against image size, one panel per kernel size — the
+seed's first graph), OUT_PREFIX_vs_kernel_size.png (time against kernel size, one panel per
+image size — its second), OUT_PREFIX_heatmap.png (the best FFT algorithm's speedup over aten on
+the image x kernel grid, crossover at 1x outlined), and prints, for every shape, auto against
+the best single algorithm and against aten (the `auto` targets). Needs python3-matplotlib."""
+import json
+import re
+import sys
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+NAME = re.compile(r"^(?P<family>[a-z_]+)/(?P<op>[a-z_]+)/H(?P<size>\d+)_k(?P<k>\d+)_N(?P<n>\d+)_C(?P<c>\d+)to(?P<o>\d+)_g(?P<g>\d+)/(?P<algo>[a-z]+)")
+COLOURS = {"aten": "black", "direct": "tab:gray", "fft": "tab:blue", "oaa": "tab:orange", "auto": "tab:green"}
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    times = {}  # (family, op, size, k, n, c, o, g) -> {algo: ms}
+    for b in data["benchmarks"]:
+        m = NAME.match(b["name"])
+        if not m or b.get("run_type", "iteration") != "iteration":
+            continue
+        d = m.groupdict()
+        key = (d["family"], d["op"], int(d["size"]), int(d["k"]), int(d["n"]), int(d["c"]), int(d["o"]), int(d["g"]))
+        unit = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
+        times.setdefault(key, {})[d["algo"]] = b["real_time"] * unit
+    return data["context"], times
+
+
+def grid(times):
+    """(size, k) -> {algo: ms} for the image x kernel family, forward+backward."""
+    out = {}
+    for (family, op, size, k, *_), t in times.items():
+        if family == "image_kernel" and op == "fwd_bwd":
+            out[(size, k)] = t
+    return out
+
+
+def line_panels(cells, panel_values, x_values, panel_of, x_of, title, xlabel, path):
+    cols = min(4, len(panel_values))
+    rows = (len(panel_values) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.3 * rows), squeeze=False)
+    for ax, p in zip(axes.flat, panel_values):
+        for algo in ("aten", "direct", "fft", "oaa", "auto"):
+            xs, ys = [], []
+            for x in x_values:
+                t = cells.get((p, x) if panel_of == "size" else (x, p), {})
+                if algo in t:
+                    xs.append(x)
+                    ys.append(t[algo])
+            if xs:
+                ax.plot(xs, ys, marker="o", ms=3, label=algo, color=COLOURS[algo])
+        ax.set_title("%s = %d" % ("image" if panel_of == "size" else "kernel", p))
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("ms per step")
+        if x_of == "size":
+            ax.set_xscale("log", base=2)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panel_values):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def heatmap(cells, sizes, kernels, threads, path):
+    speedup = np.full((len(kernels), len(sizes)), np.nan)
+    for i, k in enumerate(kernels):
+        for j, s in enumerate(sizes):
+            t = cells.get((s, k), {})
+            spectral = [t[a] for a in ("fft", "oaa") if a in t]
+            if "aten" in t and spectral:
+                speedup[i, j] = t["aten"] / min(spectral)
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    log = np.log2(speedup)
+    limit = np.nanmax(np.abs(log)) if np.isfinite(log).any() else 1
+    im = ax.imshow(log, cmap="RdBu", vmin=-limit, vmax=limit, origin="lower", aspect="auto")
+    for i in range(len(kernels)):
+        for j in range(len(sizes)):
+            if np.isfinite(speedup[i, j]):
+                ax.text(j, i, "%.2g" % speedup[i, j], ha="center", va="center", fontsize=8)
+    if np.isfinite(log).sum() > 3:
+        ax.contour(np.nan_to_num(log, nan=0.0), levels=[0], colors="k", linewidths=2)  # crossover: 1x
+    ax.set_xticks(range(len(sizes)), [str(s) for s in sizes])
+    ax.set_yticks(range(len(kernels)), [str(k) for k in kernels])
+    ax.set_xlabel("image size (H = W)")
+    ax.set_ylabel("kernel size k")
+    ax.set_title("best of fft/oaa: speedup over aten, forward+backward\n(16->16 channels, %s threads; black line: 1x crossover)" % threads)
+    cbar = fig.colorbar(im, ax=ax)
+    cbar.set_label("log2 speedup (blue: FFT faster)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def summary(times):
+    print("%-13s %-12s %-32s %9s %9s %-7s %9s %8s %8s" % ("family", "operation", "shape", "aten ms", "best ms", "best",
+                                                         "auto ms", "auto/best", "auto/aten"))
+    worst_best, worst_aten, rows = 0.0, 0.0, 0
+    for key in sorted(times):
+        family, op, size, k, n, c, o, g = key
+        t = times[key]
+        if "auto" not in t or "aten" not in t:
+            continue
+        singles = {a: v for a, v in t.items() if a != "auto"}
+        best = min(singles, key=singles.get)
+        auto_best, auto_aten = t["auto"] / singles[best], t["auto"] / t["aten"]
+        if op == "fwd_bwd":
+            worst_best, worst_aten, rows = max(worst_best, auto_best), max(worst_aten, auto_aten), rows + 1
+        flag = "" if auto_best <= 1.10 and auto_aten <= 1.05 else "  <-- misses a target"
+        shape = "H%d k%d N%d C%d->%d g%d" % (size, k, n, c, o, g)
+        print("%-13s %-12s %-32s %9.3f %9.3f %-7s %9.3f %8.2f %8.2f%s" % (family, op, shape, t["aten"], singles[best], best,
+                                                                       t["auto"], auto_best, auto_aten, flag))
+    print("forward+backward over %d shapes: auto is at worst %.2fx the best single algorithm (target <= 1.10) "
+          "and %.2fx aten (target <= 1.05)" % (rows, worst_best, worst_aten))
+
+
+def main(results, prefix):
+    context, times = load(results)
+    threads = context.get("threads", "?")
+    cells = grid(times)
+    sizes = sorted({s for s, _ in cells})
+    kernels = sorted({k for _, k in cells})
+    if cells:
+        line_panels(cells, kernels, sizes, "k", "size", "time per forward+backward step vs image size (%s threads)" % threads,
+                    "image size (H = W; batch scaled to ~32k pixels)", prefix + "_vs_image_size.png")
+        line_panels(cells, sizes, kernels, "size", "k", "time per forward+backward step vs kernel size (%s threads)" % threads,
+                    "kernel size k", prefix + "_vs_kernel_size.png")
+        heatmap(cells, sizes, kernels, threads, prefix + "_heatmap.png")
+        print("wrote %s_vs_image_size.png, %s_vs_kernel_size.png, %s_heatmap.png" % (prefix, prefix, prefix))
+    summary(times)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
