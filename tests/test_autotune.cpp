@@ -42,25 +42,26 @@ TEST(DecidePassAlgorithms, KeepsAtenUnlessClearlyBeaten) {
   // 2 % faster is noise at the default 3 % margin; 4 % is not.
   EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {10, 20, 9.6, 11}, {10, 20, 9.8, 11})).forward, Algorithm::kAten);
   EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.6, 11}, {10, 20, 9.6, 11}, {10, 20, 9.6, 11})).forward, Algorithm::kFft);
-  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {1, 1, 1, 1}, {1, 1, 1, 1}), kNoStepTimes, 0.0).forward,
+  EXPECT_EQ(decide_pass_algorithms(times({10, 20, 9.8, 11}, {1, 1, 1, 1}, {1, 1, 1, 1}), kNoStepTimes, -1, 0.0).forward,
             Algorithm::kFft);
 }
 
-TEST(DecidePassAlgorithms, AWholeSpectralStepBeatsAPassByPassMix) {
-  // Pass by pass: forward aten (10), gradients oaa (6 + 7) = 23; oaa's whole step, sharing its
-  // transforms, takes 20: oaa everywhere.
+TEST(DecidePassAlgorithms, MeasuredWholeStepsDecide) {
+  // Pass by pass the mix is forward aten, gradients oaa.
   const PassTimes passes = times({10, 30, 12, 11}, {10, 30, 6.5, 6}, {10, 30, 8, 7});
-  const PassAlgorithms mix = decide_pass_algorithms(passes);
-  EXPECT_EQ(mix, (PassAlgorithms{Algorithm::kAten, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd}));
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{-1, -1, -1, 20}),
-            (PassAlgorithms{Algorithm::kOverlapAdd, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd}));
-  // A whole step slower than the mix changes nothing.
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{-1, -1, -1, 24}), mix);
-  // Against an all-aten mix (30) a whole step must win by the margin: 29.5 is noise, 28 is not.
-  const PassTimes aten_wins = times({10, 30, 12, 11}, {10, 30, 11, 12}, {10, 30, 12, 11});
-  EXPECT_EQ(decide_pass_algorithms(aten_wins, StepTimes{-1, -1, 29.5, -1}).forward, Algorithm::kAten);
-  EXPECT_EQ(decide_pass_algorithms(aten_wins, StepTimes{-1, -1, 28, -1}),
-            (PassAlgorithms{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft}));
+  const PassAlgorithms mix{Algorithm::kAten, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd};
+  const PassAlgorithms all_oaa{Algorithm::kOverlapAdd, Algorithm::kOverlapAdd, Algorithm::kOverlapAdd};
+  const PassAlgorithms all_fft{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft};
+  const PassAlgorithms all_aten{Algorithm::kAten, Algorithm::kAten, Algorithm::kAten};
+  EXPECT_EQ(decide_pass_algorithms(passes), mix);                               // inference: no steps
+  // oaa's whole step (sharing its transforms) beats the mix's measured step, and the reverse.
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, 20}, 23), all_oaa);
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, 24}, 23), mix);
+  // Against aten's step (30) another must win by the margin: 29.5 is noise, 28 is not.
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, 29.5, -1}), all_aten);
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, 28, -1}), all_fft);
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, -1}, 29.5), all_aten);
+  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, -1}, 25), mix);
 }
 
 TEST(DecidePassAlgorithms, SkipsCandidatesWithoutTimes) {
@@ -213,6 +214,7 @@ TEST_F(Autotune, SaveLoadRoundTrip) {
   for (int pass = 0; pass < 3; ++pass)
     for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
   for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.step_seconds[c], before.step_seconds[c], 1e-5 * std::abs(before.step_seconds[c]) + 1e-12);
+  EXPECT_NEAR(after.mix_step_seconds, before.mix_step_seconds, 1e-5 * std::abs(before.mix_step_seconds) + 1e-12);
   EXPECT_FALSE(std::filesystem::exists(file_ + ".tmp"));
 }
 
@@ -225,7 +227,7 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
   std::ostringstream line;
   line << "float32 " << at::get_num_threads();
   for (int64_t v : g.to_vector()) line << " " << v;
-  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4 | -1 -1 -1 -1\n";
+  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4 | -1 -1 -1 -1 -1\n";
   std::ofstream(file_) << "# comment\n" << line.str();
   load_autotune_cache(file_);
   const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
@@ -235,8 +237,8 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
 }
 
 TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
-  expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1\n", "line 1: the key must be");
-  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1\n",
+  expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n", "line 1: the key must be");
+  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n",
                     "line 2: unknown algorithm");
   expect_load_error("float32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
   expect_load_error("garbage\n", "line 1: expected 'KEY : forward grad_input grad_weight");

@@ -56,7 +56,15 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
       }
       s << "\n";
     }
-    s << "  rule: per pass the fastest; aten unless another is more than 3 % faster\n";
+    s << "  whole training step ms (autograd, fresh weight each step):";
+    const char* algos[] = {"aten", "direct", "fft", "oaa"};
+    bool any = false;
+    for (int c = 0; c < 4; ++c) {
+      if (r.step_seconds[c] >= 0) s << " " << algos[c] << " " << std::fixed << std::setprecision(3) << r.step_seconds[c] * 1e3, any = true;
+    }
+    if (r.mix_step_seconds >= 0) s << " per-pass mix " << r.mix_step_seconds * 1e3, any = true;
+    s << (any ? "\n" : " none (inference only, or not measured)\n");
+    s << "  rule: the per-pass fastest make a mix; the fastest measured whole step wins (aten unless beaten by 3 %)\n";
   }
   return s.str();
 }

@@ -31,20 +31,21 @@ struct PassAlgorithms {
 // a negative value means "not a candidate / not measured".
 using PassTimes = std::array<std::array<double, 4>, 3>;
 
-// Seconds of a whole training step (forward + both gradients) per candidate run alone, where
-// measured (negative otherwise): a spectral algorithm shares work between its passes (one
-// grad-output transform for both gradients, forward's input spectra reused), which passes timed
-// one by one cannot show.
+// Seconds of a whole training step (forward + both gradients, through autograd) per candidate
+// run alone, where measured (negative otherwise): a spectral algorithm shares work between its
+// passes (one grad-output transform for both gradients, forward's input spectra reused), which
+// passes timed one by one cannot show, and passes timed alone miss autograd's own costs.
 using StepTimes = std::array<double, 4>;
 constexpr StepTimes kNoStepTimes{-1, -1, -1, -1};
 
-// The pure decision. Per pass, the fastest candidate with a time — aten unless another is
-// faster by more than `margin` (relative), so noise never trades the baseline for an equal
-// algorithm; passes with no time at all get aten. Then, if whole-step times are given, one
-// algorithm for every pass replaces that mix when its step is faster than the mix's summed
-// pass times (by the same margin when it is aten's turn to be beaten).
+// The pure decision. First the per-pass mix: per pass the fastest candidate with a time —
+// aten unless another is faster by more than `margin` (relative), so noise never trades the
+// baseline for an equal algorithm; a pass with no time at all gets aten. Then, when whole
+// training steps were measured (the single algorithms' in step_seconds, the mix's in
+// mix_step_seconds; negative = not measured), the fastest whole step wins — aten's unless
+// beaten by the margin. Without any step times (inference) the mix is the answer.
 PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes& step_seconds = kNoStepTimes,
-                                      double margin = 0.03);
+                                      double mix_step_seconds = -1, double margin = 0.03);
 
 // The cost model's estimated seconds for every pass and candidate of a case (input sizes
 // (N, C, H, W), weight sizes (O, C/groups, kh, kw)), used when measuring is off and to skip
@@ -56,6 +57,7 @@ struct AutotuneRecord {
   PassAlgorithms algorithms;
   PassTimes seconds;  // measured (or modelled, when `measured` is false)
   StepTimes step_seconds = kNoStepTimes;
+  double mix_step_seconds = -1;  // the per-pass mix's whole step, when it was measured
   bool measured = false;
 };
 

@@ -14,6 +14,7 @@
 #include "autotuner.h"
 
 #include "conv_passes.h"
+#include "mixed_conv.h"
 #include "pass_model.h"
 
 #include <ATen/ATen.h>
@@ -42,11 +43,13 @@ constexpr double kSlowFactor = 1.5;       // vs the best measured so far: stop t
 constexpr double kLostFactor = 3.0;       // warm-up vs the best so far: not timed at all
 constexpr int kTimedRuns = 2;
 constexpr double kCandidateBudget = 0.1;  // seconds of timed runs per candidate and pass
+constexpr double kAtenMargin = 0.03;      // another algorithm must beat aten by this much
 
 struct Entry {
   PassAlgorithms algorithms;
   PassTimes seconds;
   StepTimes step_seconds = kNoStepTimes;
+  double mix_step_seconds = -1;
   bool measured[kPasses] = {false, false, false};
 };
 
@@ -113,7 +116,7 @@ class Registry {
     std::ostringstream text;
     text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
             "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x aten,direct,fft,oaa) | whole-step "
-            "seconds (aten,direct,fft,oaa)\n";
+            "seconds (aten,direct,fft,oaa) mix\n";
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [key, e] : entries_) {
@@ -125,7 +128,7 @@ class Registry {
           for (double t : pass) text << " " << t;
         text << " |";
         for (double t : e.step_seconds) text << " " << t;
-        text << "\n";
+        text << " " << e.mix_step_seconds << "\n";
       }
     }
     const std::string temporary = path + ".tmp";
@@ -177,6 +180,7 @@ class Registry {
         for (double& t : pass) rest >> t;
       rest >> bar3;
       for (double& t : e.step_seconds) rest >> t;
+      rest >> e.mix_step_seconds;
       TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|" && bar3 == "|", "oaconv::load_autotune_cache: '", path,
                   "' line ", number, ": malformed record");
       try {
@@ -273,7 +277,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (pass == 0) {
         run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
       } else if (pass == 1) {
-        run = [&] { run_grad_input(a, gy, x, w, g); };
+        // Alone, a spectral grad-input transforms the kernel itself (forward by another
+        // algorithm did not): a fresh weight copy makes it pay that, as it will in the mix.
+        run = [&] { run_grad_input(a, gy, x, training ? w.clone() : w, g); };
       } else {
         run = [&] { run_grad_weight(a, gy, x, w, g); };
       }
@@ -283,8 +289,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     }
     e.measured[pass] = true;
   }
-  // The whole step of the most promising spectral algorithm, run as autograd would run it
-  // (forward keeps its spectra, one grad-output transform serves both gradients).
+  // Whole training steps, as autograd runs them: aten's, the most promising spectral
+  // algorithm's (forward keeps its spectra, one grad-output transform serves both gradients),
+  // and the per-pass mix's when it is none of those. The fastest decides.
   if (backward && e.measured[1] && e.measured[2]) {
     int best_spectral = -1;
     double best_sum = -1;
@@ -294,25 +301,30 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const double sum = e.seconds[0][c] + e.seconds[1][c] + e.seconds[2][c];
       if (best_sum < 0 || sum < best_sum) best_sum = sum, best_spectral = c;
     }
+    at::AutoGradMode grad(true);
+    const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
+    const at::Tensor ws = w.detach();
+    const at::Tensor bs = b.defined() ? b.detach().requires_grad_(true) : at::Tensor();
+    const auto fresh_weight = [&] { return ws.clone().requires_grad_(true); };  // an updated weight every step
+    double best_step = -1;
+    const auto time_step = [&](const std::function<void(const at::Tensor&)>& step) {
+      const double t = time_candidate([&] { step(fresh_weight()); }, best_step);
+      best_step = best_step < 0 ? t : std::min(best_step, t);
+      return t;
+    };
+    const int aten = candidate_index(Algorithm::kAten);
+    if (e.seconds[0][aten] >= 0) {
+      e.step_seconds[aten] = time_step([&](const at::Tensor& wc) { run_training_step(Algorithm::kAten, xs, wc, bs, g, gy); });
+    }
     if (best_spectral >= 0) {
       const Algorithm a = candidate(best_spectral);
-      double reference = 0;
-      for (int pass = 0; pass < kPasses; ++pass) {
-        double fastest = -1;
-        for (double t : e.seconds[pass])
-          if (t >= 0 && (fastest < 0 || t < fastest)) fastest = t;
-        reference += fastest;
-      }
-      at::AutoGradMode grad(true);
-      const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
-      const at::Tensor ws = w.detach().requires_grad_(true);
-      const at::Tensor bs = b.defined() ? b.detach().requires_grad_(true) : at::Tensor();
-      e.step_seconds[best_spectral] = time_candidate(
-          [&] {
-            const at::Tensor wc = ws.detach().clone().requires_grad_(true);
-            run_training_step(a, xs, wc, bs, g, gy);
-          },
-          reference);
+      e.step_seconds[best_spectral] = time_step([&](const at::Tensor& wc) { run_training_step(a, xs, wc, bs, g, gy); });
+    }
+    PassTimes for_mix = e.seconds;
+    const PassAlgorithms mix = per_pass_fastest(for_mix, kAtenMargin);
+    const bool mixed = !(mix.forward == mix.grad_input && mix.forward == mix.grad_weight);
+    if (mixed) {
+      e.mix_step_seconds = time_step([&](const at::Tensor& wc) { mixed_conv2d(xs, wc, bs, g, mix).backward(gy); });
     }
   }
   // Passes not measured keep the model's times (flagged unmeasured) so the record is whole.
@@ -320,7 +332,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   for (int pass = 0; pass < kPasses; ++pass) {
     if (!e.measured[pass]) for_decision[pass] = model[pass];
   }
-  e.algorithms = decide_pass_algorithms(for_decision, e.step_seconds);
+  e.algorithms = decide_pass_algorithms(for_decision, e.step_seconds, e.mix_step_seconds, kAtenMargin);
 }
 
 }  // namespace
@@ -332,6 +344,7 @@ AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int
     r.algorithms = e.algorithms;
     r.seconds = e.seconds;
     r.step_seconds = e.step_seconds;
+    r.mix_step_seconds = e.mix_step_seconds;
     r.measured = e.measured[0];
     return r;
   }

@@ -24,37 +24,48 @@
 
 namespace oaconv {
 
-PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes& step_seconds, double margin) {
+PassAlgorithms per_pass_fastest(const PassTimes& seconds, double margin) {
   Algorithm chosen[autotune::kPasses];
+  const int aten = autotune::candidate_index(Algorithm::kAten);
   for (int pass = 0; pass < autotune::kPasses; ++pass) {
     const auto& t = seconds[pass];
     int best = -1;
     for (int c = 0; c < autotune::kCandidates; ++c) {
       if (t[c] >= 0 && (best < 0 || t[c] < t[best])) best = c;
     }
-    const int aten = autotune::candidate_index(Algorithm::kAten);
     // Keep the baseline unless the winner is clearly faster.
     if (best < 0 || (t[aten] >= 0 && t[best] * (1.0 + margin) >= t[aten])) best = aten;
     chosen[pass] = autotune::candidate(best);
   }
-  const PassAlgorithms mix{chosen[0], chosen[1], chosen[2]};
-  double mix_total = 0;
-  for (int pass = 0; pass < autotune::kPasses; ++pass) {
-    const double t = seconds[pass][autotune::candidate_index(chosen[pass])];
-    if (t < 0) return mix;  // a pass without times: nothing to weigh whole steps against
-    mix_total += t;
-  }
-  const bool mix_is_aten = mix == PassAlgorithms{Algorithm::kAten, Algorithm::kAten, Algorithm::kAten};
+  return PassAlgorithms{chosen[0], chosen[1], chosen[2]};
+}
+
+PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes& step_seconds, double mix_step_seconds,
+                                      double margin) {
+  const PassAlgorithms mix = per_pass_fastest(seconds, margin);
+  // Whole-step options: every single algorithm with a measured step, and the mix if its own
+  // step was measured (or it is one of those single algorithms).
+  const auto single = [](int c) { return PassAlgorithms{autotune::candidate(c), autotune::candidate(c), autotune::candidate(c)}; };
   PassAlgorithms best = mix;
-  double best_total = mix_total;
+  double best_total = -1;
+  for (int c = 0; c < autotune::kCandidates; ++c) {
+    if (single(c) == mix && step_seconds[c] >= 0) best_total = step_seconds[c];
+  }
+  if (best_total < 0) best_total = mix_step_seconds;
+  bool any_step = best_total >= 0;
   for (int c = 0; c < autotune::kCandidates; ++c) {
     if (step_seconds[c] < 0) continue;
-    const double needed = mix_is_aten && best == mix ? 1.0 + margin : 1.0;  // beating the baseline takes the margin
-    if (step_seconds[c] * needed < best_total) {
-      best = PassAlgorithms{autotune::candidate(c), autotune::candidate(c), autotune::candidate(c)};
+    any_step = true;
+    if (best_total < 0 || step_seconds[c] < best_total) {
+      best = single(c);
       best_total = step_seconds[c];
     }
   }
+  if (!any_step) return mix;  // forward only (inference), or nothing measured whole
+  // The baseline stays unless beaten by the margin.
+  const double aten_step = step_seconds[autotune::candidate_index(Algorithm::kAten)];
+  const PassAlgorithms all_aten = single(autotune::candidate_index(Algorithm::kAten));
+  if (aten_step >= 0 && !(best == all_aten) && best_total * (1.0 + margin) >= aten_step) return all_aten;
   return best;
 }
 
