@@ -320,8 +320,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const Algorithm a = candidate(best_spectral);
       e.step_seconds[best_spectral] = time_step([&](const at::Tensor& wc) { run_training_step(a, xs, wc, bs, g, gy); });
     }
-    PassTimes for_mix = e.seconds;
-    const PassAlgorithms mix = per_pass_fastest(for_mix, kAtenMargin);
+    const PassAlgorithms mix = per_pass_fastest(e.seconds, kAtenMargin);
     const bool mixed = !(mix.forward == mix.grad_input && mix.forward == mix.grad_weight);
     if (mixed) {
       e.mix_step_seconds = time_step([&](const at::Tensor& wc) { mixed_conv2d(xs, wc, bs, g, mix).backward(gy); });

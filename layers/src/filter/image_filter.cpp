@@ -191,8 +191,7 @@ at::Tensor ImageFilter::operator()(const at::Tensor& image) {
     case FilterAlgorithm::kSeparable:
       out = filter::separable_correlate_valid(padded, factors_.columns, factors_.rows);
       break;
-    case FilterAlgorithm::kBox:
-      TORCH_CHECK(constant_, "oaconv::filter2d: algorithm 'box' needs a kernel whose entries are all equal");
+    case FilterAlgorithm::kBox:  // only for constant kernels (checked in the constructor; auto's rule)
       out = filter::box_correlate_valid(padded, kh, kw, correlation_kernel_.view(-1)[0].item<double>());
       break;
     default: {
