@@ -1,9 +1,12 @@
 #include "pruned_dft.h"
 
+#include "dft_matrix_product.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -28,6 +31,10 @@ struct Twiddles {
   }
 };
 
+// Kernel spectrum, row axis first (k x k taps -> P_h x k, cheap: a real kernel) then along the
+// column axis as one matrix product per plane that writes the interleaved spectrum directly:
+//   t[u][(r, b)] = sum_a e_h[u][a]_r w[a][b]                  (r = re, im)
+//   W[u][(v, re)] = sum_b t_re e_w,re - t_im e_w,im,  W[u][(v, im)] = sum_b t_re e_w,im + t_im e_w,re
 template <typename T>
 void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   const ConvGeometry& g = p.g;
@@ -35,60 +42,39 @@ void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   const int64_t rows = p.tiling.rows.fft, cols = p.tiling.cols.fft, half = cols / 2 + 1;
   const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
   const double scale = 1.0 / static_cast<double>(rows * cols);
-  // e_h[u][a] (scaled) and e_w[b][v], forward sign.
+  // e_h[u][a] (scaled), forward sign.
   const Twiddles<T> eh(rows, kh, g.dilation_h, rows, -1.0, std::vector<double>(rows, scale));
-  // e_w[b][v] has phase v * (b * dilation): built as rows v, columns b, then transposed.
-  const Twiddles<T> ewt(half, kw, g.dilation_w, cols, -1.0, std::vector<double>(half, 1.0));
-  std::vector<T> ew_re(kw * half), ew_im(kw * half);
+  // e_w[v][b]: phase v * (b * dilation), packed as the (2 kw) x (2 half) real matrix above.
+  const Twiddles<T> ew(half, kw, g.dilation_w, cols, -1.0, std::vector<double>(half, 1.0));
+  PackedMatrix<T> columns(2 * kw, 2 * half);
   for (int64_t b = 0; b < kw; ++b)
     for (int64_t v = 0; v < half; ++v) {
-      ew_re[b * half + v] = ewt.re[v * kw + b];
-      ew_im[b * half + v] = ewt.im[v * kw + b];
+      const T er = ew.re[v * kw + b], ei = ew.im[v * kw + b];
+      columns(b, 2 * v) = er;
+      columns(b, 2 * v + 1) = ei;
+      columns(kw + b, 2 * v) = -ei;
+      columns(kw + b, 2 * v + 1) = er;
     }
   at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> t_re(rows * kw), t_im(rows * kw), out_re(half), out_im(half);
+    PackedMatrix<T> taps(kh, kw);
+    std::vector<T> t(rows * 2 * kw);
     for (int64_t plane = begin; plane < end; ++plane) {
       const T* wp = w + plane * kh * kw;
-      // Rows: t[u][b] = sum_a e_h[u][a] w[a][b].
-      for (int64_t u = 0; u < rows; ++u) {
-        T* tr = t_re.data() + u * kw;
-        T* ti = t_im.data() + u * kw;
-        for (int64_t b = 0; b < kw; ++b) tr[b] = ti[b] = T(0);
-        for (int64_t a = 0; a < kh; ++a) {
-          const T er = eh.re[u * kh + a], ei = eh.im[u * kh + a];
-          const T* wa = wp + a * kw;
-#pragma omp simd
-          for (int64_t b = 0; b < kw; ++b) {
-            tr[b] += er * wa[b];
-            ti[b] += ei * wa[b];
-          }
-        }
-      }
-      // Columns: W[u][v] = sum_b t[u][b] e_w[b][v], written interleaved into the spectrum.
+      for (int64_t a = 0; a < kh; ++a) std::copy(wp + a * kw, wp + (a + 1) * kw, taps.row(a));
+      multiply_rows(eh.re.data(), rows, kh, taps, t.data(), 2 * kw);       // t_re
+      multiply_rows(eh.im.data(), rows, kh, taps, t.data() + kw, 2 * kw);  // t_im
       T* dst_plane = spectrum + plane * stride;
-      for (int64_t u = 0; u < rows; ++u) {
-        for (int64_t v = 0; v < half; ++v) out_re[v] = out_im[v] = T(0);
-        for (int64_t b = 0; b < kw; ++b) {
-          const T tr = t_re[u * kw + b], ti = t_im[u * kw + b];
-          const T* er = ew_re.data() + b * half;
-          const T* ei = ew_im.data() + b * half;
-#pragma omp simd
-          for (int64_t v = 0; v < half; ++v) {
-            out_re[v] += tr * er[v] - ti * ei[v];
-            out_im[v] += tr * ei[v] + ti * er[v];
-          }
-        }
-        T* dst = dst_plane + 2 * u * half;
-        for (int64_t v = 0; v < half; ++v) {
-          dst[2 * v] = out_re[v];
-          dst[2 * v + 1] = out_im[v];
-        }
-      }
+      multiply_rows(t.data(), rows, 2 * kw, columns, dst_plane, 2 * half);
       for (int64_t i = 2 * rows * half; i < stride; ++i) dst_plane[i] = T(0);  // SIMD padding
     }
   });
 }
 
+// Weight-gradient taps, column axis first as one matrix product per plane straight from the
+// interleaved spectrum rows (the long reduction, over v <= P_w/2 for P_h rows), then the row
+// axis, real part only, for the k x k taps:
+//   s[u][(re, b)] = sum_v c_v (GW_re e_re - GW_im e_im),  s[u][(im, b)] = sum_v c_v (GW_re e_im + GW_im e_re)
+//   gw[a][b] = sum_u Re(e^{+i theta_ua} s[u][b])
 template <typename T>
 void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   const ConvGeometry& g = p.g;
@@ -99,51 +85,33 @@ void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   std::vector<double> c(half, 2.0 / static_cast<double>(rows * cols));
   c[0] = 1.0 / static_cast<double>(rows * cols);
   if (cols % 2 == 0) c[half - 1] = c[0];
-  const Twiddles<T> evt(half, kw, g.dilation_w, cols, 1.0, c);  // [v][b]
-  std::vector<T> ev_re(kw * half), ev_im(kw * half);              // [b][v]
-  for (int64_t b = 0; b < kw; ++b)
-    for (int64_t v = 0; v < half; ++v) {
-      ev_re[b * half + v] = evt.re[v * kw + b];
-      ev_im[b * half + v] = evt.im[v * kw + b];
+  const Twiddles<T> ev(half, kw, g.dilation_w, cols, 1.0, c);  // [v][b]
+  // s's rows are written as whole SIMD vectors: re at columns [0, kw), im at [kwp, kwp + kw), so
+  // that s is, as it stands, the packed (2 P_h) x kw right operand of the row-axis product.
+  const int64_t kwp = PackedMatrix<T>::padded(kw);
+  PackedMatrix<T> columns(2 * half, kwp + kw);
+  for (int64_t v = 0; v < half; ++v)
+    for (int64_t b = 0; b < kw; ++b) {
+      const T er = ev.re[v * kw + b], ei = ev.im[v * kw + b];
+      columns(2 * v, b) = er;
+      columns(2 * v + 1, b) = -ei;
+      columns(2 * v, kwp + b) = ei;
+      columns(2 * v + 1, kwp + b) = er;
     }
+  // Row axis, real part only: gw[a][b] = sum_u (e_re[u][a] s_re[u][b] - e_im[u][a] s_im[u][b]),
+  // a product with the kh x (2 P_h) matrix R[a][2u] = e_re, R[a][2u + 1] = -e_im.
   const Twiddles<T> eu(rows, kh, g.dilation_h, rows, 1.0, std::vector<double>(rows, 1.0));  // [u][a]
+  std::vector<T> r(kh * 2 * rows);
+  for (int64_t a = 0; a < kh; ++a)
+    for (int64_t u = 0; u < rows; ++u) {
+      r[a * 2 * rows + 2 * u] = eu.re[u * kh + a];
+      r[a * 2 * rows + 2 * u + 1] = -eu.im[u * kh + a];
+    }
   at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> g_re(half), g_im(half), s_re(rows * kw), s_im(rows * kw);
+    PackedMatrix<T> s(2 * rows, kw);
     for (int64_t plane = begin; plane < end; ++plane) {
-      const T* src = spectrum + plane * stride;
-      // Columns: s[u][b] = sum_v c_v GW[u][v] e^{+i theta_vb}.
-      for (int64_t u = 0; u < rows; ++u) {
-        const T* row = src + 2 * u * half;
-        for (int64_t v = 0; v < half; ++v) {
-          g_re[v] = row[2 * v];
-          g_im[v] = row[2 * v + 1];
-        }
-        for (int64_t b = 0; b < kw; ++b) {
-          const T* er = ev_re.data() + b * half;
-          const T* ei = ev_im.data() + b * half;
-          T acc_re = 0, acc_im = 0;
-#pragma omp simd reduction(+ : acc_re, acc_im)
-          for (int64_t v = 0; v < half; ++v) {
-            acc_re += g_re[v] * er[v] - g_im[v] * ei[v];
-            acc_im += g_re[v] * ei[v] + g_im[v] * er[v];
-          }
-          s_re[u * kw + b] = acc_re;
-          s_im[u * kw + b] = acc_im;
-        }
-      }
-      // Rows, real part only: gw[a][b] = sum_u Re(e^{+i theta_ua} s[u][b]).
-      T* out = gw + plane * kh * kw;
-      for (int64_t a = 0; a < kh; ++a) {
-        T* o = out + a * kw;
-        for (int64_t b = 0; b < kw; ++b) o[b] = T(0);
-        for (int64_t u = 0; u < rows; ++u) {
-          const T er = eu.re[u * kh + a], ei = eu.im[u * kh + a];
-          const T* sr = s_re.data() + u * kw;
-          const T* si = s_im.data() + u * kw;
-#pragma omp simd
-          for (int64_t b = 0; b < kw; ++b) o[b] += er * sr[b] - ei * si[b];
-        }
-      }
+      multiply_rows(spectrum + plane * stride, rows, 2 * half, columns, s.row(0), 2 * kwp);
+      multiply_rows(r.data(), kh, 2 * rows, s, gw + plane * kh * kw, kw);
     }
   });
 }

@@ -1,6 +1,6 @@
 #pragma once
 // Transforms of kernels, which have only k x k nonzero taps in a P_h x P_w plane, done as
-// separable DFTs by matrix products (BLAS) instead of full FFTs:
+// separable DFTs by matrix products instead of full FFTs:
 //
 //   W[u, v] = sum_{a<kh, b<kw} w[a, b] e^{-2 pi i (u a dh / P_h + v b dw / P_w)}
 //           = (E_h w E_w)[u, v],   E_h: P_h x kh,  E_w: kw x (P_w/2 + 1)
@@ -12,9 +12,10 @@
 //
 // with c_v = 2 except c_0 = 1 and c_{P_w/2} = 1 for even P_w (the columns that have no mirror
 // image in the half spectrum). A full FFT would spend P log P work per plane to produce (or
-// keep) k x k values; these products cost about P k per plane. They are our own loops,
-// parallel over planes in LibTorch's OpenMP pool and vectorised along the long axis: BLAS
-// (OpenBLAS's pthread pool) would fight the OpenMP workers for the cores.
+// keep) k x k values; these products cost about P k per plane. The long axis (P_h rows of P_w/2+1
+// frequencies against k taps) is a register-blocked product (dft_matrix_product.h), run per
+// plane inside LibTorch's OpenMP pool: BLAS (OpenBLAS's own pthread pool) would fight the
+// OpenMP workers for the cores and ignore the thread count the user set.
 #include "spectral_problem.h"
 
 #include <ATen/core/Tensor.h>
