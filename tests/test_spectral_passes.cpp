@@ -56,8 +56,8 @@ TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
   fft::grad_input_chunk(p, gy_spectrum, kernel, gx);
   EXPECT_LE(relative_error(gx, grads[0]), 1e-10);
 
-  at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
-  fft::accumulate_grad_weight_spectrum(p, gy_spectrum, x_spectrum, gw_spectrum);
+  at::Tensor gw_spectrum = at::full({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, NAN, x.options());
+  fft::grad_weight_spectrum(p, gy_spectrum, x_spectrum, gw_spectrum);
   at::Tensor gw = at::full(w.sizes(), NAN, w.options());
   fft::grad_weight_from_spectrum(p, gw_spectrum, gw);
   EXPECT_LE(relative_error(gw, grads[1]), 1e-10);

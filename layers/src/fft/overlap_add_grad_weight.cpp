@@ -14,20 +14,20 @@
 
 namespace oaconv::fft {
 
-void accumulate_grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectrum,
-                                     const at::Tensor& x_spectrum, at::Tensor& gw_spectrum) {
+void grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectrum,
+                          const at::Tensor& x_spectrum, at::Tensor& gw_spectrum) {
   const ConvGeometry& g = p.g;
   const int64_t rows = gy_spectrum.size(0) / g.out_channels;  // n * T
   const int64_t cg = g.in_per_group(), og = g.out_per_group();
   PhaseTimer timer(&PhaseTimes::spectral_product);
   AT_DISPATCH_FLOATING_TYPES(gw_spectrum.scalar_type(), "oaconv::fft::grad_weight_product", [&] {
     for (int64_t group = 0; group < g.groups; ++group) {
-      // A[o, nt] = G[nt, o] (conjugated), B[nt, c] = X[nt, c], C = GW[o, c] (accumulated).
+      // A[o, nt] = G[nt, o] (conjugated), B[nt, c] = X[nt, c], C = GW[o, c] (overwritten).
       spectral_gemm<scalar_t>(og, cg, rows, 2 * p.spectrum_stride,
                               spectrum_matrix<scalar_t>(gy_spectrum, group * og, 1, g.out_channels), true,
                               spectrum_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
                               spectrum_matrix<scalar_t>(gw_spectrum, group * og * cg, cg, 1),
-                              /*accumulate=*/true);
+                              /*accumulate=*/false);
     }
   });
 }

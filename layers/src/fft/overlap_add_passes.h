@@ -27,9 +27,9 @@ void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const
 // gx (n, C, H, W) from G and W.
 void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, const at::Tensor& kernel_spectrum,
                       at::Tensor& gx);
-// GW [O * Cg, stride, 2] += this chunk's weight-gradient spectrum, from G and X.
-void accumulate_grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectrum,
-                                     const at::Tensor& x_spectrum, at::Tensor& gw_spectrum);
+// GW [O * Cg, stride, 2] = the weight-gradient spectrum summed over every row of G and X.
+void grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectrum,
+                          const at::Tensor& x_spectrum, at::Tensor& gw_spectrum);
 // gw (O, Cg, kh, kw) from the summed GW (destroyed): inverse FFT, first K taps every dilation.
 void grad_weight_from_spectrum(const SpectralProblem& p, at::Tensor& gw_spectrum, at::Tensor& gw);
 

@@ -171,8 +171,9 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
     });
   }
   if (want_gw) {
-    at::Tensor gw_spectrum = at::zeros({g.out_channels * g.in_per_group(), p.spectrum_stride, 2}, x.options());
-    accumulate_grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
+    // Overwritten by the product (no zero fill), from the pool (no fresh pages each step).
+    at::Tensor gw_spectrum = new_spectrum(p, g.out_channels * g.in_per_group(), x.options());
+    grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
     out.gw = at::empty_like(w, at::MemoryFormat::Contiguous);
     grad_weight_from_spectrum(p, gw_spectrum, out.gw);
   }
