@@ -1,6 +1,6 @@
 // The spectral passes (fft and oaa tilings) called on buffers poisoned with NaN: every output
 // element, and every spectrum value the transforms produce, must be written; results equal
-// torch's in float64. Also the pruned DFTs against full FFTs.
+// torch's in float64, in both spectrum layouts. Also the pruned DFTs against full FFTs.
 #include "conv_cases.h"
 #include "test_support.h"
 
@@ -28,14 +28,16 @@ at::Tensor poisoned_spectrum(const fft::SpectralProblem& p, int64_t planes) {
   return fft::new_spectrum(p, planes, at::TensorOptions().dtype(at::kDouble)).fill_(NAN);
 }
 
-TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
-  const auto& [c, algorithm] = GetParam();
+// Both spectrum layouts (row-major, columns outer) are run whatever the size would pick.
+void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
+  SCOPED_TRACE(columns_outer ? "columns outer" : "row-major");
   const at::Tensor x = c.make_input(at::kDouble).requires_grad_(true);
   const at::Tensor w = c.make_weight(at::kDouble).requires_grad_(true);
   const at::Tensor b = c.make_bias(at::kDouble);
   const auto options = c.options(Algorithm::kAten);
   const ConvGeometry g = make_conv_geometry(x, w, b, options);
-  const fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, at::kDouble, at::get_num_threads());
+  fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, at::kDouble, at::get_num_threads());
+  p.columns_outer = columns_outer;
 
   const at::Tensor y_ref = oaconv::conv2d(x, w, b, options);
   const at::Tensor gy = at::randn(y_ref.sizes(), y_ref.options());
@@ -63,12 +65,21 @@ TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
   EXPECT_LE(relative_error(gw, grads[1]), 1e-10);
 }
 
+TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
+  const auto& [c, algorithm] = GetParam();
+  check_passes(c, algorithm, false);
+  check_passes(c, algorithm, true);
+}
+
 // Float32 runs another SIMD width (16 lanes, not 8) through the same register-blocked products.
-void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dtype, double tolerance) {
+void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dtype, double tolerance,
+                       bool columns_outer) {
+  SCOPED_TRACE(columns_outer ? "columns outer" : "row-major");
   const at::Tensor x = c.make_input(dtype);
   const at::Tensor w = c.make_weight(dtype);
   const ConvGeometry g = make_conv_geometry(x, w, {}, c.options(Algorithm::kAten));
-  const fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, dtype, 1);
+  fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, dtype, 1);
+  p.columns_outer = columns_outer;
   const int64_t planes = g.out_channels * g.in_per_group();
 
   // Kernel spectrum: the dilated kernel zero-padded to P_h x P_w, scaled, through FFTW.
@@ -96,8 +107,10 @@ void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dt
 
 TEST_P(SpectralPasses, PrunedDftsEqualFullTransforms) {
   const auto& [c, algorithm] = GetParam();
-  check_pruned_dfts(c, algorithm, at::kDouble, 1e-12);
-  check_pruned_dfts(c, algorithm, at::kFloat, 2e-6);
+  for (bool columns_outer : {false, true}) {
+    check_pruned_dfts(c, algorithm, at::kDouble, 1e-12, columns_outer);
+    check_pruned_dfts(c, algorithm, at::kFloat, 2e-6, columns_outer);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, SpectralPasses,

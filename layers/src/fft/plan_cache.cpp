@@ -28,8 +28,10 @@ void* make_plan(const PlanKey& k) {
   F::plan_with_nthreads(k.threads);
 
   const int64_t half = k.cols / 2 + 1;
-  // Transform dims: rows (real stride Pw, spectrum stride Pw/2+1), columns (unit strides).
-  const typename F::IoDim dims[2] = {{k.rows, k.cols, half}, {k.cols, 1, 1}};
+  // Transform dims: rows (real stride Pw), columns (real stride 1). The spectrum element (u, v)
+  // sits at u * (Pw/2+1) + v (row-major), or at v * Ph + u with columns outer.
+  const int64_t spec_row = k.columns_outer ? 1 : half, spec_col = k.columns_outer ? k.rows : 1;
+  const typename F::IoDim dims[2] = {{k.rows, k.cols, spec_row}, {k.cols, 1, spec_col}};
   typename F::IoDim batch[1];
   const int64_t real_elems = k.howmany * k.real_stride;
   const int64_t spec_elems = k.howmany * k.spectrum_stride;
@@ -47,7 +49,7 @@ void* make_plan(const PlanKey& k) {
     plan = F::plan_r2c(2, dims, 1, batch, real, spec, k.flags);
   } else {
     // c2r: the input is the spectrum, so the row dim reads with stride Pw/2+1, writes Pw.
-    const typename F::IoDim inv_dims[2] = {{k.rows, half, k.cols}, {k.cols, 1, 1}};
+    const typename F::IoDim inv_dims[2] = {{k.rows, spec_row, k.cols}, {k.cols, spec_col, 1}};
     batch[0] = {k.howmany, k.spectrum_stride, k.real_stride};
     plan = F::plan_c2r(2, inv_dims, 1, batch, spec, real, k.flags);
   }

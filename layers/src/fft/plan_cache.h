@@ -28,8 +28,10 @@ struct PlanKey {
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;
   unsigned flags = 0;
+  bool columns_outer = false;       // spectrum stored [P_w/2+1][P_h] (see SpectralProblem)
   auto tie() const {
-    return std::tie(rows, cols, howmany, real_stride, spectrum_stride, direction, dtype, threads, flags);
+    return std::tie(rows, cols, howmany, real_stride, spectrum_stride, direction, dtype, threads, flags,
+                    columns_outer);
   }
   bool operator<(const PlanKey& o) const { return tie() < o.tie(); }
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace oaconv::fft {
@@ -31,87 +32,116 @@ struct Twiddles {
   }
 };
 
-// Kernel spectrum, row axis first (k x k taps -> P_h x k, cheap: a real kernel) then along the
-// column axis as one matrix product per plane that writes the interleaved spectrum directly:
-//   t[u][(r, b)] = sum_a e_h[u][a]_r w[a][b]                  (r = re, im)
-//   W[u][(v, re)] = sum_b t_re e_w,re - t_im e_w,im,  W[u][(v, im)] = sum_b t_re e_w,im + t_im e_w,re
+// One axis of the transform: its frequencies (P_h rows, or P_w/2+1 columns of the half
+// spectrum), its kernel taps and their dilation, and the transform size.
+struct Axis {
+  int64_t freqs, taps, dilation, size;
+};
+
+// The spectrum plane's outer axis (its rows, of inner-axis frequencies, contiguous) and inner
+// axis, per the problem's layout.
+std::pair<Axis, Axis> spectrum_axes(const SpectralProblem& p) {
+  const Axis rows{p.tiling.rows.fft, p.g.kernel_h, p.g.dilation_h, p.tiling.rows.fft};
+  const Axis cols{p.tiling.cols.fft / 2 + 1, p.g.kernel_w, p.g.dilation_w, p.tiling.cols.fft};
+  return p.columns_outer ? std::make_pair(cols, rows) : std::make_pair(rows, cols);
+}
+
+// Kernel spectrum, outer axis first (k x k taps -> outer freqs x k: a real kernel, cheap), then
+// along the inner axis as one product per plane that writes the interleaved spectrum rows:
+//   t[o][(r, y)] = sum_x e_O[o][x]_r w[x][y]                  (r = re, im; x, y: outer, inner tap)
+//   W[o][(i, re)] = sum_y t_re e_I,re - t_im e_I,im,  W[o][(i, im)] = sum_y t_re e_I,im + t_im e_I,re
+// With columns outer, x is the column tap b and y the row tap a: the taps enter transposed.
 template <typename T>
 void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   const ConvGeometry& g = p.g;
   const int64_t planes = g.out_channels * g.in_per_group();
-  const int64_t rows = p.tiling.rows.fft, cols = p.tiling.cols.fft, half = cols / 2 + 1;
+  const auto [outer, inner] = spectrum_axes(p);
   const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
-  const double scale = 1.0 / static_cast<double>(rows * cols);
-  // e_h[u][a] (scaled), forward sign.
-  const Twiddles<T> eh(rows, kh, g.dilation_h, rows, -1.0, std::vector<double>(rows, scale));
-  // e_w[v][b]: phase v * (b * dilation), packed as the (2 kw) x (2 half) real matrix above.
-  const Twiddles<T> ew(half, kw, g.dilation_w, cols, -1.0, std::vector<double>(half, 1.0));
-  PackedMatrix<T> columns(2 * kw, 2 * half);
-  for (int64_t b = 0; b < kw; ++b)
-    for (int64_t v = 0; v < half; ++v) {
-      const T er = ew.re[v * kw + b], ei = ew.im[v * kw + b];
-      columns(b, 2 * v) = er;
-      columns(b, 2 * v + 1) = ei;
-      columns(kw + b, 2 * v) = -ei;
-      columns(kw + b, 2 * v + 1) = er;
+  const int64_t used = 2 * outer.freqs * inner.freqs;
+  const double scale = 1.0 / static_cast<double>(p.real_plane);
+  // e_O[o][x] (scaled) and e_I[i][y], forward sign.
+  const Twiddles<T> eo(outer.freqs, outer.taps, outer.dilation, outer.size, -1.0,
+                       std::vector<double>(outer.freqs, scale));
+  const Twiddles<T> ei(inner.freqs, inner.taps, inner.dilation, inner.size, -1.0,
+                       std::vector<double>(inner.freqs, 1.0));
+  const int64_t ky = inner.taps;
+  PackedMatrix<T> along_inner(2 * ky, 2 * inner.freqs);
+  for (int64_t y = 0; y < ky; ++y)
+    for (int64_t i = 0; i < inner.freqs; ++i) {
+      const T re = ei.re[i * ky + y], im = ei.im[i * ky + y];
+      along_inner(y, 2 * i) = re;
+      along_inner(y, 2 * i + 1) = im;
+      along_inner(ky + y, 2 * i) = -im;
+      along_inner(ky + y, 2 * i + 1) = re;
     }
   at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-    PackedMatrix<T> taps(kh, kw);
-    std::vector<T> t(rows * 2 * kw);
+    PackedMatrix<T> taps(outer.taps, ky);  // w[x][y]
+    std::vector<T> t(outer.freqs * 2 * ky);
     for (int64_t plane = begin; plane < end; ++plane) {
       const T* wp = w + plane * kh * kw;
-      for (int64_t a = 0; a < kh; ++a) std::copy(wp + a * kw, wp + (a + 1) * kw, taps.row(a));
-      multiply_rows(eh.re.data(), rows, kh, taps, t.data(), 2 * kw);       // t_re
-      multiply_rows(eh.im.data(), rows, kh, taps, t.data() + kw, 2 * kw);  // t_im
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) (p.columns_outer ? taps(b, a) : taps(a, b)) = wp[a * kw + b];
+      multiply_rows(eo.re.data(), outer.freqs, outer.taps, taps, t.data(), 2 * ky);       // t_re
+      multiply_rows(eo.im.data(), outer.freqs, outer.taps, taps, t.data() + ky, 2 * ky);  // t_im
       T* dst_plane = spectrum + plane * stride;
-      multiply_rows(t.data(), rows, 2 * kw, columns, dst_plane, 2 * half);
-      for (int64_t i = 2 * rows * half; i < stride; ++i) dst_plane[i] = T(0);  // SIMD padding
+      multiply_rows(t.data(), outer.freqs, 2 * ky, along_inner, dst_plane, 2 * inner.freqs);
+      for (int64_t i = used; i < stride; ++i) dst_plane[i] = T(0);  // SIMD padding
     }
   });
 }
 
-// Weight-gradient taps, column axis first as one matrix product per plane straight from the
-// interleaved spectrum rows (the long reduction, over v <= P_w/2 for P_h rows), then the row
-// axis, real part only, for the k x k taps:
-//   s[u][(re, b)] = sum_v c_v (GW_re e_re - GW_im e_im),  s[u][(im, b)] = sum_v c_v (GW_re e_im + GW_im e_re)
-//   gw[a][b] = sum_u Re(e^{+i theta_ua} s[u][b])
+// Weight-gradient taps, inner axis first as one product per plane straight from the
+// interleaved spectrum rows (the long reduction), then the outer axis, real part only:
+//   s[o][(re, y)] = sum_i GW_re e_I,re - GW_im e_I,im,  s[o][(im, y)] = sum_i GW_re e_I,im + GW_im e_I,re
+//   out[x][y] = sum_o Re(e_O[o][x] s[o][y])      (= gw[a][b], or gw[b][a] with columns outer)
+// The column axis's twiddles carry c_v and the 1/(P_h P_w) scale.
 template <typename T>
 void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   const ConvGeometry& g = p.g;
   const int64_t planes = g.out_channels * g.in_per_group();
-  const int64_t rows = p.tiling.rows.fft, cols = p.tiling.cols.fft, half = cols / 2 + 1;
+  const auto [outer, inner] = spectrum_axes(p);
   const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
+  const int64_t cols = p.tiling.cols.fft, half = cols / 2 + 1;
   // Column weights c_v (Hermitian half spectrum) and the 1/(P_h P_w) scale, folded in.
-  std::vector<double> c(half, 2.0 / static_cast<double>(rows * cols));
-  c[0] = 1.0 / static_cast<double>(rows * cols);
+  std::vector<double> c(half, 2.0 / static_cast<double>(p.real_plane));
+  c[0] = 1.0 / static_cast<double>(p.real_plane);
   if (cols % 2 == 0) c[half - 1] = c[0];
-  const Twiddles<T> ev(half, kw, g.dilation_w, cols, 1.0, c);  // [v][b]
-  // s's rows are written as whole SIMD vectors: re at columns [0, kw), im at [kwp, kwp + kw), so
-  // that s is, as it stands, the packed (2 P_h) x kw right operand of the row-axis product.
-  const int64_t kwp = PackedMatrix<T>::padded(kw);
-  PackedMatrix<T> columns(2 * half, kwp + kw);
-  for (int64_t v = 0; v < half; ++v)
-    for (int64_t b = 0; b < kw; ++b) {
-      const T er = ev.re[v * kw + b], ei = ev.im[v * kw + b];
-      columns(2 * v, b) = er;
-      columns(2 * v + 1, b) = -ei;
-      columns(2 * v, kwp + b) = ei;
-      columns(2 * v + 1, kwp + b) = er;
+  const std::vector<double> ones_outer(outer.freqs, 1.0), ones_inner(inner.freqs, 1.0);
+  const Twiddles<T> eo(outer.freqs, outer.taps, outer.dilation, outer.size, 1.0, p.columns_outer ? c : ones_outer);
+  const Twiddles<T> ei(inner.freqs, inner.taps, inner.dilation, inner.size, 1.0, p.columns_outer ? ones_inner : c);
+  // s's rows are written as whole SIMD vectors: re at columns [0, ky), im at [kyp, kyp + ky), so
+  // that s is, as it stands, the packed (2 outer freqs) x ky right operand of the outer product.
+  const int64_t kx = outer.taps, ky = inner.taps, kyp = PackedMatrix<T>::padded(ky);
+  PackedMatrix<T> along_inner(2 * inner.freqs, kyp + ky);
+  for (int64_t i = 0; i < inner.freqs; ++i)
+    for (int64_t y = 0; y < ky; ++y) {
+      const T re = ei.re[i * ky + y], im = ei.im[i * ky + y];
+      along_inner(2 * i, y) = re;
+      along_inner(2 * i + 1, y) = -im;
+      along_inner(2 * i, kyp + y) = im;
+      along_inner(2 * i + 1, kyp + y) = re;
     }
-  // Row axis, real part only: gw[a][b] = sum_u (e_re[u][a] s_re[u][b] - e_im[u][a] s_im[u][b]),
-  // a product with the kh x (2 P_h) matrix R[a][2u] = e_re, R[a][2u + 1] = -e_im.
-  const Twiddles<T> eu(rows, kh, g.dilation_h, rows, 1.0, std::vector<double>(rows, 1.0));  // [u][a]
-  std::vector<T> r(kh * 2 * rows);
-  for (int64_t a = 0; a < kh; ++a)
-    for (int64_t u = 0; u < rows; ++u) {
-      r[a * 2 * rows + 2 * u] = eu.re[u * kh + a];
-      r[a * 2 * rows + 2 * u + 1] = -eu.im[u * kh + a];
+  // Outer axis, real part only: a product with the kx x (2 outer freqs) matrix
+  // R[x][2o] = e_O,re[o][x], R[x][2o + 1] = -e_O,im[o][x].
+  std::vector<T> r(kx * 2 * outer.freqs);
+  for (int64_t x = 0; x < kx; ++x)
+    for (int64_t o = 0; o < outer.freqs; ++o) {
+      r[x * 2 * outer.freqs + 2 * o] = eo.re[o * kx + x];
+      r[x * 2 * outer.freqs + 2 * o + 1] = -eo.im[o * kx + x];
     }
   at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-    PackedMatrix<T> s(2 * rows, kw);
+    PackedMatrix<T> s(2 * outer.freqs, ky);
+    std::vector<T> transposed(p.columns_outer ? kh * kw : 0);
     for (int64_t plane = begin; plane < end; ++plane) {
-      multiply_rows(spectrum + plane * stride, rows, 2 * half, columns, s.row(0), 2 * kwp);
-      multiply_rows(r.data(), kh, 2 * rows, s, gw + plane * kh * kw, kw);
+      multiply_rows(spectrum + plane * stride, outer.freqs, 2 * inner.freqs, along_inner, s.row(0), 2 * kyp);
+      T* out = gw + plane * kh * kw;
+      if (!p.columns_outer) {
+        multiply_rows(r.data(), kx, 2 * outer.freqs, s, out, ky);
+        continue;
+      }
+      multiply_rows(r.data(), kx, 2 * outer.freqs, s, transposed.data(), ky);  // [b][a]
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) out[a * kw + b] = transposed[b * kh + a];
     }
   });
 }

@@ -21,6 +21,10 @@ struct SpectralProblem {
   int64_t frequencies = 0;             // P_h * (P_w / 2 + 1)
   int64_t spectrum_stride = 0;         // frequencies rounded up to whole SIMD vectors (complex)
   int64_t real_plane = 0;              // P_h * P_w
+  // Spectrum layout of one plane: row-major, element (u, v) at u * (P_w/2+1) + v, or with
+  // columns outer, at v * P_h + u (FFTW's faster choice for small transforms). The spectral
+  // products do not care (every frequency is independent); the pruned DFTs follow it.
+  bool columns_outer = false;
 
   int64_t tiles() const { return tiling.tiles(); }
   // Batch items per chunk so that one pass's transient buffers stay under `limit` bytes.
