@@ -1,5 +1,7 @@
 #include <oaconv/training/target_classifier.h>
 
+#include "max_pool_2x2.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
@@ -64,8 +66,9 @@ TargetClassifierImpl::TargetClassifierImpl(const ClassifierConfig& config) : con
 at::Tensor TargetClassifierImpl::forward(const at::Tensor& images) {
   at::Tensor x = images;
   for (size_t i = 0; i < convs_.size(); ++i) {
-    x = at::relu(norms_[i]->forward(convs_[i]->forward(x)));
-    if (x.size(2) >= 2 && x.size(3) >= 2) x = at::max_pool2d(x, {2, 2});
+    // In place: batch norm's backward needs its input and statistics, not its output.
+    x = norms_[i]->forward(convs_[i]->forward(x)).relu_();
+    if (x.size(2) >= 2 && x.size(3) >= 2) x = max_pool_2x2(x);
   }
   return head_->forward(at::adaptive_avg_pool2d(x, {kHeadCells, kHeadCells}).flatten(1));
 }
