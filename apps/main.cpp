@@ -2,12 +2,14 @@
 #include "commands.h"
 #include "threads.h"
 
+#include <oaconv/allocator_tuning.h>
+
 #include <c10/util/Exception.h>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
-  oaconv::apps::keep_freed_memory();
+  oaconv::keep_freed_memory();
   CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto), and an image filter"};
   app.require_subcommand(1);
   oaconv::apps::add_info_command(app);

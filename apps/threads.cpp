@@ -6,10 +6,6 @@
 
 #include <dlfcn.h>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 namespace oaconv::apps {
 
 void set_threads(int threads) {
@@ -24,13 +20,6 @@ void set_threads(int threads) {
   if (auto set_blas = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_blas(1);
   }
-}
-
-void keep_freed_memory() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 512 << 20);  // blocks below 512 MiB come from the heap
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);    // and freed heap memory is kept for reuse
-#endif
 }
 
 }  // namespace oaconv::apps

@@ -1,5 +1,7 @@
 #include "bench_threads.h"
 
+#include <oaconv/allocator_tuning.h>
+
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
@@ -11,6 +13,7 @@ namespace oaconv::bench {
 
 int configure_threads() {
   static const int threads = [] {
+    keep_freed_memory();  // as the apps do: aten's batch-sized tensors are not fresh mmaps each call
     const char* env = std::getenv("OACONV_THREADS");
     const int n = env ? std::atoi(env) : static_cast<int>(std::thread::hardware_concurrency());
     at::set_num_threads(n > 0 ? n : 1);

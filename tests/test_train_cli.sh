@@ -13,9 +13,12 @@ echo "$out" | grep -q "speedup" || fail "no comparison table: $out"
 [ -s "$work/c.json" ] && [ -s "$work/c.png" ] || fail "compare did not write its JSON and plot"
 grep -q '"algorithm": "oaa"' "$work/c.json" || fail "JSON lacks the oaa run"
 
-out="$("$oaconv" train --algorithm fft --epochs 2 "${tiny[@]}" --checkpoint "$work/t.ckpt" --json "$work/t.json" 2>&1)" ||
-  fail "train failed: $out"
+out="$("$oaconv" train --algorithm fft --epochs 2 "${tiny[@]}" --checkpoint "$work/t.ckpt" --json "$work/t.json" \
+  --hard-val-count 24 2>&1)" || fail "train failed: $out"
 [ -s "$work/t.ckpt" ] || fail "no checkpoint"
+echo "$out" | grep -q "^hard split (24 samples): loss [0-9.]*, accuracy [0-9.]*%" || fail "no hard-split line: $out"
+echo "$out" | grep -q "^wall time since start: [0-9.]* s" || fail "no wall-time line: $out"
+grep -q '"hard_split"' "$work/t.json" && grep -q '"samples": 24' "$work/t.json" || fail "JSON lacks the hard split"
 out="$("$oaconv" train --algorithm fft --epochs 3 "${tiny[@]}" --checkpoint "$work/t.ckpt" --resume 2>&1)"
 echo "$out" | grep -q "belongs to another run" || fail "resuming with other options should be refused: $out"
 
@@ -28,5 +31,6 @@ expect_error() {
 expect_error "unknown algorithm 'winograd'" train --algorithm winograd "${tiny[@]}"
 expect_error "--epochs must be at least 1, but got 0" train --epochs 0 "${tiny[@]}"
 expect_error "--batch-size 100 is larger than the training set (64 samples)" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 100
+expect_error "--hard-val-count must be >= 0, but got -5" train --hard-val-count -5 "${tiny[@]}"
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 echo "1 passed, 0 failed"

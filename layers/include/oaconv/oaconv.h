@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header: everything a user of oaconv's layers needs.
 #include <oaconv/algorithm.h>
+#include <oaconv/allocator_tuning.h>
 #include <oaconv/autotune.h>
 #include <oaconv/build_info.h>
 #include <oaconv/cache.h>
