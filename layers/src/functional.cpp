@@ -17,16 +17,19 @@ namespace {
 at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                        const Conv2dFuncOptions& options) {
   const ConvGeometry g = make_conv_geometry(input, weight, bias, options);
-  Algorithm algorithm = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
   const bool ours_can_run =
       resolve_algorithm(Algorithm::kDirect, g, input.scalar_type(), input.device()) == Algorithm::kDirect;
+  Algorithm algorithm;
   if (options.algorithm() == Algorithm::kAuto && ours_can_run) {
     // auto on a case our algorithms can run: one algorithm per pass, measured once per shape.
+    // (Not resolve_algorithm(kAuto): its cost model costs ~5 us a call, 1-3 % of a small layer.)
     const PassAlgorithms chosen = autotune::choose_for_call(g, input, weight, bias);
     if (!(chosen.forward == chosen.grad_input && chosen.forward == chosen.grad_weight)) {
       return autotune::mixed_conv2d(input, weight, bias, g, chosen);
     }
     algorithm = chosen.forward;
+  } else {
+    algorithm = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
   }
   switch (algorithm) {
     case Algorithm::kAten: return aten::conv2d(input, weight, bias, g);
