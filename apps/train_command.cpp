@@ -31,11 +31,8 @@ struct TrainArgs : TrainingArgs {
 // noisier targets): the data set's own hard split, disjoint from training and validation.
 training::EpochStats evaluate_hard_split(training::TargetClassifier& model, const TrainArgs& a) {
   namespace ds = oaconv::datasets;
-  const ds::UavTargets hard(ds::UavTargetsOptions()
-                                .image_size(a.image_size)
-                                .profile(ds::profile_from_string(a.profile))
+  const ds::UavTargets hard(a.data_options()
                                 .difficulty(ds::Difficulty::kHard)
-                                .background_fraction(a.background_fraction)
                                 .count(a.hard_val_count)
                                 .seed(ds::UavTargets::split_seed(a.seed, ds::Split::kHard)));
   training::DataSplit split;

@@ -35,11 +35,7 @@ void TrainingArgs::add_to(CLI::App* cmd) {
 std::function<training::DataSplit(int64_t)> fresh_epoch_data(const TrainingArgs& a) {
   if (!a.fresh_data) return {};
   namespace ds = oaconv::datasets;
-  const auto options = ds::UavTargetsOptions()
-                           .image_size(a.image_size)
-                           .profile(ds::profile_from_string(a.profile))
-                           .difficulty(ds::difficulty_from_string(a.difficulty))
-                           .background_fraction(a.background_fraction)
+  const auto options = a.data_options()
                            .count(a.train_count * a.epochs)
                            .seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain));
   return [options, n = a.train_count](int64_t epoch) {
@@ -54,6 +50,15 @@ training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const
   if (!widths.empty()) c.widths = parse_int_list(widths, "--widths");
   if (!kernels.empty()) c.kernels = parse_int_list(kernels, "--kernels");
   return c;
+}
+
+datasets::UavTargetsOptions TrainingArgs::data_options() const {
+  namespace ds = oaconv::datasets;
+  return ds::UavTargetsOptions()
+      .image_size(image_size)
+      .profile(ds::profile_from_string(profile))
+      .difficulty(ds::difficulty_from_string(difficulty))
+      .background_fraction(background_fraction);
 }
 
 training::TrainerOptions TrainingArgs::trainer_options() const {
@@ -76,11 +81,7 @@ TrainingData make_training_data(const TrainingArgs& a) {
   TORCH_CHECK(a.batch_size <= a.train_count, "--batch-size ", a.batch_size, " is larger than the training set (",
               a.train_count, " samples)");
   namespace ds = oaconv::datasets;
-  auto options = ds::UavTargetsOptions()
-                     .image_size(a.image_size)
-                     .profile(ds::profile_from_string(a.profile))
-                     .difficulty(ds::difficulty_from_string(a.difficulty))
-                     .background_fraction(a.background_fraction);
+  const auto options = a.data_options();
   const auto t0 = std::chrono::steady_clock::now();
   const ds::UavTargets train(ds::UavTargetsOptions(options).count(a.train_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain)));
   const ds::UavTargets val(ds::UavTargetsOptions(options).count(a.val_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kValidation)));

@@ -28,6 +28,8 @@ struct TrainingArgs {
   void add_to(CLI::App* cmd);
   training::ClassifierConfig model_config(int64_t num_classes) const;
   training::TrainerOptions trainer_options() const;
+  // Image size, profile, difficulty and background share of every split; count and seed unset.
+  datasets::UavTargetsOptions data_options() const;
 };
 
 struct TrainingData {
