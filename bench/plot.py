@@ -23,9 +23,11 @@ COLOURS = {"aten": "black", "direct": "tab:gray", "fft": "tab:blue", "oaa": "tab
 
 
 def load(path):
+    """(family, op, size, k, n, c, o, g) -> {algo: ms}: the median of each row's repetitions
+    (oaconv_bench repeats every row, interleaved in random order; one run counts as itself)."""
     with open(path) as f:
         data = json.load(f)
-    times = {}  # (family, op, size, k, n, c, o, g) -> {algo: ms}
+    runs = defaultdict(list)
     for b in data["benchmarks"]:
         m = NAME.match(b["name"])
         if not m or b.get("run_type", "iteration") != "iteration":
@@ -33,8 +35,12 @@ def load(path):
         d = m.groupdict()
         key = (d["family"], d["op"], int(d["size"]), int(d["k"]), int(d["n"]), int(d["c"]), int(d["o"]), int(d["g"]))
         unit = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
-        times.setdefault(key, {})[d["algo"]] = b["real_time"] * unit
-    return data["context"], times
+        runs[(key, d["algo"])].append(b["real_time"] * unit)
+    times = {}
+    for (key, algo), ms in runs.items():
+        times.setdefault(key, {})[algo] = float(np.median(ms))
+    repetitions = max((len(ms) for ms in runs.values()), default=0)
+    return data["context"], times, repetitions
 
 
 def grid(times):
@@ -129,7 +135,7 @@ def summary(times):
 
 
 def main(results, prefix):
-    context, times = load(results)
+    context, times, repetitions = load(results)
     threads = context.get("threads", "?")
     cells = grid(times)
     sizes = sorted({s for s, _ in cells})
@@ -141,6 +147,7 @@ def main(results, prefix):
                     "kernel size k", prefix + "_vs_kernel_size.png")
         heatmap(cells, sizes, kernels, threads, prefix + "_heatmap.png")
         print("wrote %s_vs_image_size.png, %s_vs_kernel_size.png, %s_heatmap.png" % (prefix, prefix, prefix))
+    print("times are medians of %d repetition(s) per row" % repetitions)
     summary(times)
 
 

@@ -4,16 +4,16 @@
 // auto's measuring) reported apart as cold_ms. Usage:
 //   oaconv_bench [--sweep smoke|quick|standard] [--operations fwd_bwd,forward,...] [benchmark flags]
 // Threads: OACONV_THREADS (default all cores), printed in the context. scripts/bench runs it.
+#include "layer_benchmark.h"
 #include "layer_passes.h"
 #include "sweep_shapes.h"
 #include "../bench_threads.h"
 
 #include <oaconv/oaconv.h>
 
-#include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -22,53 +22,8 @@
 
 namespace {
 
-using oaconv::bench::LayerPasses;
 using oaconv::bench::LayerShape;
 using oaconv::bench::Operation;
-
-void BM_Layer(benchmark::State& state, LayerShape shape, oaconv::Algorithm algorithm, Operation op) {
-  oaconv::bench::configure_threads();
-  LayerPasses layer(shape, algorithm, op);
-  // Cold: our plan and kernel caches empty (FFTW's own wisdom from earlier shapes may remain).
-  oaconv::clear_caches();
-  const auto t0 = std::chrono::steady_clock::now();
-  layer.prepare();
-  layer.run();
-  state.counters["cold_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  oaconv::set_phase_timing(true);
-  oaconv::PhaseTimes p;  // of the timed parts only
-  const auto add_phases_since = [&p](const oaconv::PhaseTimes& before) {
-    const oaconv::PhaseTimes now = oaconv::phase_times();
-    p.input_transform += now.input_transform - before.input_transform;
-    p.kernel_transform += now.kernel_transform - before.kernel_transform;
-    p.spectral_product += now.spectral_product - before.spectral_product;
-    p.inverse_transform += now.inverse_transform - before.inverse_transform;
-    p.overlap_add += now.overlap_add - before.overlap_add;
-  };
-  for (auto _ : state) {
-    if (op == Operation::kGradInput || op == Operation::kGradWeight) {
-      state.PauseTiming();
-      layer.prepare();
-      state.ResumeTiming();
-    }
-    const oaconv::PhaseTimes before = oaconv::phase_times();
-    layer.run();
-    add_phases_since(before);
-  }
-  oaconv::set_phase_timing(false);
-  const double passes = op == Operation::kForwardBackward ? 3.0 : 1.0;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(passes * 2 * shape.forward_macs() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["threads"] = at::get_num_threads();
-  const double n = static_cast<double>(state.iterations());
-  if (p.input_transform + p.kernel_transform + p.spectral_product > 0) {
-    state.counters["input_fft_ms"] = p.input_transform / n * 1e3;
-    state.counters["kernel_fft_ms"] = p.kernel_transform / n * 1e3;
-    state.counters["product_ms"] = p.spectral_product / n * 1e3;
-    state.counters["inverse_fft_ms"] = p.inverse_transform / n * 1e3;
-    state.counters["overlap_add_ms"] = p.overlap_add / n * 1e3;
-  }
-}
 
 std::vector<Operation> parse_operations(const std::string& list) {
   std::vector<Operation> out;
@@ -112,6 +67,13 @@ int main(int argc, char** argv) {
   // batch and depthwise families (and on every smoke shape).
   const std::vector<Operation> chosen = operations.empty() ? std::vector<Operation>{} : parse_operations(operations);
   const int threads = oaconv::bench::configure_threads();
+  oaconv::bench::SweepTiming timing = oaconv::bench::timing_of(s);
+  // Google Benchmark's own flags, when given, replace the sweep's timing (a per-benchmark
+  // setting would otherwise silently override them).
+  const auto given = [&rest](const char* flag) {
+    return std::any_of(rest.begin() + 1, rest.end(), [flag](const char* a) { return std::strncmp(a, flag, std::strlen(flag)) == 0; });
+  };
+  const bool own_min_time = !given("--benchmark_min_time"), own_repetitions = !given("--benchmark_repetitions");
   for (const LayerShape& shape : oaconv::bench::sweep_shapes(s)) {
     std::vector<Operation> ops = chosen;
     if (ops.empty()) {
@@ -124,19 +86,32 @@ int main(int argc, char** argv) {
       for (oaconv::Algorithm a : oaconv::bench::algorithms_for(shape)) {
         const std::string name = shape.family + "/" + oaconv::bench::to_string(op) + "/" + shape.name() + "/" +
                                  oaconv::to_string(a);
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Layer, shape, a, op)
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_layer_benchmark, name, shape, a, op)
                       ->Unit(benchmark::kMillisecond)
                       ->UseRealTime();
-        if (s == oaconv::bench::Sweep::kSmoke) {
-          b->Iterations(2);
-        } else {
-          b->MinTime(s == oaconv::bench::Sweep::kQuick ? 0.05 : 0.2);
+        if (timing.iterations > 0) {
+          b->Iterations(timing.iterations);
+        } else if (own_min_time) {
+          b->MinTime(timing.min_time_s);
         }
+        if (own_repetitions && timing.repetitions > 1) b->Repetitions(timing.repetitions)->DisplayAggregatesOnly(true);
       }
     }
   }
   benchmark::AddCustomContext("sweep", sweep);
-  std::cerr << "oaconv_bench: sweep " << sweep << ", " << threads << " threads\n";
+  if (own_repetitions) {
+    benchmark::AddCustomContext("repetitions", std::to_string(timing.repetitions));
+    std::cerr << "oaconv_bench: sweep " << sweep << ", " << threads << " threads, " << timing.repetitions
+              << " repetition(s) per row\n";
+  } else {
+    std::cerr << "oaconv_bench: sweep " << sweep << ", " << threads << " threads\n";
+  }
+  // Repetitions of all rows run in random order (Google Benchmark's random interleaving), so a
+  // slow minute of the machine lands on a few repetitions of many rows, not on all of one row;
+  // the median of each row's repetitions is what bench/plot.py compares. A flag given on the
+  // command line comes later and wins.
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  if (!own_repetitions || timing.repetitions > 1) rest.insert(rest.begin() + 1, interleave.data());
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;

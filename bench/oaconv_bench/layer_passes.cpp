@@ -1,5 +1,6 @@
 #include "layer_passes.h"
 
+#include <oaconv/autotune.h>
 #include <oaconv/functional.h>
 
 #include <ATen/ATen.h>
@@ -52,6 +53,11 @@ void LayerPasses::run() {
       break;
     }
   }
+}
+
+std::string LayerPasses::auto_choice() const {
+  const PassAlgorithms a = auto_pass_algorithms(x_.sizes(), w_.sizes(), options_, x_.scalar_type()).algorithms;
+  return to_string(a.forward) + "/" + to_string(a.grad_input) + "/" + to_string(a.grad_weight);
 }
 
 }  // namespace oaconv::bench

@@ -12,6 +12,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <string>
+
 namespace oaconv::bench {
 
 enum class Operation { kForward, kGradInput, kGradWeight, kForwardBackward };
@@ -24,6 +26,8 @@ class LayerPasses {
   void prepare();
   // The timed part.
   void run();
+  // For auto: what it runs per pass, e.g. "fft/fft/oaa" (forward/grad_input/grad_weight).
+  std::string auto_choice() const;
 
  private:
   Operation op_;

@@ -47,6 +47,15 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
   return shapes;
 }
 
+SweepTiming timing_of(Sweep sweep) {
+  switch (sweep) {
+    case Sweep::kSmoke: return {1, 0.0, 2};
+    case Sweep::kQuick: return {3, 0.03, 0};
+    case Sweep::kStandard: return {3, 0.1, 0};
+  }
+  return {1, 0.1, 0};
+}
+
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   std::vector<Algorithm> out{Algorithm::kAten, Algorithm::kFft, Algorithm::kOverlapAdd, Algorithm::kAuto};
   if (shape.forward_macs() < 3e8) out.push_back(Algorithm::kDirect);

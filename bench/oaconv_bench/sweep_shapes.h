@@ -20,6 +20,15 @@ Sweep sweep_from_string(const std::string& name);  // smoke | quick | standard
 
 std::vector<LayerShape> sweep_shapes(Sweep sweep);
 
+// How long each row is timed: `repetitions` runs of at least `min_time_s` each (their median is
+// what counts), or exactly `iterations` per run when that is > 0 (the smoke test).
+struct SweepTiming {
+  int repetitions;
+  double min_time_s;
+  int64_t iterations;
+};
+SweepTiming timing_of(Sweep sweep);
+
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
 // costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
 std::vector<Algorithm> algorithms_for(const LayerShape& shape);
