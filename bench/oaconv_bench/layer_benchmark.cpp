@@ -12,9 +12,8 @@
 namespace oaconv::bench {
 namespace {
 
-// The row whose layer is warm, and its cold time (reported by every call of the repetition).
+// The layer of the warm row, and its cold time (reported by every call of the repetition).
 struct WarmRow {
-  std::string row;
   std::unique_ptr<LayerPasses> layer;
   double cold_ms = 0;
 };
@@ -35,15 +34,20 @@ void add_difference(PhaseTimes& sum, const PhaseTimes& a, const PhaseTimes& b) {
 
 }  // namespace
 
+std::string& warm_row_name() {
+  static std::string name;
+  return name;
+}
+
 void run_layer_benchmark(benchmark::State& state, const std::string& row, const LayerShape& shape,
                          Algorithm algorithm, Operation op) {
   configure_threads();
   WarmRow& warm = warm_row();
-  if (warm.row != row || !warm.layer) {
+  if (warm_row_name() != row || !warm.layer) {
     // Another row ran in between (the previous call, or another repetition interleaved):
     // start cold. FFTW's own wisdom from earlier shapes may remain, as in any process.
     warm.layer.reset();
-    warm.row.clear();
+    warm_row_name().clear();
     auto layer = std::make_unique<LayerPasses>(shape, algorithm, op);
     clear_caches();
     clear_autotune_cache();
@@ -52,7 +56,7 @@ void run_layer_benchmark(benchmark::State& state, const std::string& row, const 
     layer->run();
     warm.cold_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     warm.layer = std::move(layer);
-    warm.row = row;
+    warm_row_name() = row;
   }
   LayerPasses& layer = *warm.layer;
   state.counters["cold_ms"] = warm.cold_ms;

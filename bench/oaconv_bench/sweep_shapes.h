@@ -21,13 +21,21 @@ Sweep sweep_from_string(const std::string& name);  // smoke | quick | standard
 std::vector<LayerShape> sweep_shapes(Sweep sweep);
 
 // How long each row is timed: `repetitions` runs of at least `min_time_s` each (their median is
-// what counts), or exactly `iterations` per run when that is > 0 (the smoke test).
+// what counts; `comparison_min_time_s` for the interleaved rows, whose iteration is a round of
+// every algorithm), or exactly `iterations` per run when that is > 0 (the smoke test).
 struct SweepTiming {
   int repetitions;
   double min_time_s;
+  double comparison_min_time_s;
   int64_t iterations;
 };
 SweepTiming timing_of(Sweep sweep);
+
+// Repetitions of one row: the sweep's, except 1 for an aten or direct row the cost model puts
+// over 0.25 s per call (k >= 15 on big images: 10-100x the FFT rows, so far from any
+// comparison threshold, and each call long enough to average short noise by itself; five
+// repetitions of them would double the sweep).
+int repetitions_for(const LayerShape& shape, Algorithm algorithm, bool forward_backward, const SweepTiming& timing);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
 // costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).

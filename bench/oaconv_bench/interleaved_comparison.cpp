@@ -1,0 +1,103 @@
+#include "interleaved_comparison.h"
+
+#include "layer_benchmark.h"
+#include "../bench_threads.h"
+
+#include <oaconv/oaconv.h>
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+namespace oaconv::bench {
+namespace {
+
+constexpr double kExcludedFactor = 3.0;
+
+struct Contender {
+  Algorithm algorithm;
+  std::unique_ptr<LayerPasses> layer;
+  double warm_seconds = 0;
+  bool in_rounds = true;
+};
+
+// The layers of the warm row (Google Benchmark calls a row several times per repetition).
+struct WarmComparison {
+  std::vector<Contender> contenders;
+  double auto_cold_ms = 0;
+};
+
+WarmComparison& warm_comparison() {
+  static WarmComparison w;
+  return w;
+}
+
+double seconds_of(LayerPasses& layer) {
+  layer.prepare();
+  const auto t0 = std::chrono::steady_clock::now();
+  layer.run();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+void run_interleaved_comparison(benchmark::State& state, const std::string& row, const LayerShape& shape,
+                                const std::vector<Algorithm>& algorithms, Operation op) {
+  configure_threads();
+  WarmComparison& warm = warm_comparison();
+  if (warm_row_name() != row || warm.contenders.empty()) {
+    warm_row_name().clear();
+    warm.contenders.clear();
+    clear_caches();
+    clear_autotune_cache();
+    for (Algorithm a : algorithms) {
+      Contender c{a, std::make_unique<LayerPasses>(shape, a, op)};
+      const double cold = seconds_of(*c.layer);  // planning, kernel spectra, auto's measuring
+      if (a == Algorithm::kAuto) warm.auto_cold_ms = cold * 1e3;
+      c.warm_seconds = seconds_of(*c.layer);
+      warm.contenders.push_back(std::move(c));
+    }
+    double fastest = -1;
+    for (const Contender& c : warm.contenders) {
+      fastest = fastest < 0 ? c.warm_seconds : std::min(fastest, c.warm_seconds);
+    }
+    for (Contender& c : warm.contenders) {
+      c.in_rounds = c.algorithm == Algorithm::kAuto || c.warm_seconds <= kExcludedFactor * fastest;
+    }
+    warm_row_name() = row;
+  }
+  std::vector<Contender*> rounds;
+  for (Contender& c : warm.contenders) {
+    if (c.in_rounds) rounds.push_back(&c);
+  }
+  std::vector<std::vector<double>> times(rounds.size());
+  size_t start = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < rounds.size(); ++i) {
+      const size_t j = (start + i) % rounds.size();
+      times[j].push_back(seconds_of(*rounds[j]->layer));
+    }
+    start = (start + 1) % rounds.size();
+  }
+  for (size_t j = 0; j < rounds.size(); ++j) {
+    state.counters[to_string(rounds[j]->algorithm) + "_ms"] = median(times[j]) * 1e3;
+  }
+  for (const Contender& c : warm.contenders) {
+    if (!c.in_rounds) state.counters[to_string(c.algorithm) + "_excluded_ms"] = c.warm_seconds * 1e3;
+  }
+  state.counters["cold_ms"] = warm.auto_cold_ms;
+  state.counters["threads"] = at::get_num_threads();
+  for (const Contender& c : warm.contenders) {
+    if (c.algorithm == Algorithm::kAuto) state.SetLabel(c.layer->auto_choice());
+  }
+}
+
+}  // namespace oaconv::bench

@@ -1,0 +1,26 @@
+#pragma once
+// One row per (shape, operation) that times every algorithm in the same rounds: each timed
+// iteration is one round running every algorithm once, the starting algorithm rotating, and each
+// algorithm's time is the median of its own runs in these rounds. A slow moment of the machine
+// (this machine's timings drift by 10-40 % from one second to the next) thus hits all
+// algorithms alike, and the ratios - auto against the best single algorithm and against aten,
+// the `auto` targets - are honest where rows timed minutes apart are not.
+#include "layer_passes.h"
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+namespace oaconv::bench {
+
+// Counters: <algorithm>_ms for every algorithm in the rounds; <algorithm>_excluded_ms (its
+// warm time) for one left out of the rounds because a warm call of it took over 3x the fastest
+// algorithm's (aten at k = 31 takes seconds: it can neither be the best nor near auto); auto is
+// always in. The first call of each repetition clears our caches and auto's choices, so auto
+// measures again in every repetition (its decision is part of what is compared); cold_ms is
+// auto's first call.
+void run_interleaved_comparison(benchmark::State& state, const std::string& row, const LayerShape& shape,
+                                const std::vector<Algorithm>& algorithms, Operation op);
+
+}  // namespace oaconv::bench
