@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
         } else if (own_min_time) {
           b->MinTime(timing.min_time_s);
         }
-        const int repetitions = oaconv::bench::repetitions_for(shape, a, op == Operation::kForwardBackward, timing);
+        const double modelled = a == oaconv::Algorithm::kAuto ? 0.0 : oaconv::bench::modelled_seconds(shape, a, op);
+        const int repetitions = oaconv::bench::repetitions_for(a, modelled, timing);
         if (own_repetitions && repetitions > 1) b->Repetitions(repetitions)->DisplayAggregatesOnly(true);
       }
       // Every algorithm again, in shared rounds: the row bench/plot.py judges auto by.

@@ -15,9 +15,10 @@
 namespace oaconv::bench {
 
 // Counters: <algorithm>_ms for every algorithm in the rounds; <algorithm>_excluded_ms (its
-// warm time) for one left out of the rounds because a warm call of it took over 3x the fastest
-// algorithm's (aten at k = 31 takes seconds: it can neither be the best nor near auto); auto is
-// always in. The first call of each repetition clears our caches and auto's choices, so auto
+// warm time) for one left out of the rounds because a call of it took over 3x the fastest
+// algorithm's (aten at k = 31 takes seconds: it can neither be the best nor near auto); none
+// for aten or direct where the cost model puts them over 10x the best (not run here; their
+// own rows have their times). auto is always in. The first call of each repetition clears our caches and auto's choices, so auto
 // measures again in every repetition (its decision is part of what is compared); cold_ms is
 // auto's first call.
 void run_interleaved_comparison(benchmark::State& state, const std::string& row, const LayerShape& shape,

@@ -4,6 +4,7 @@
 #include <oaconv/functional.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 namespace oaconv::bench {
 
@@ -15,6 +16,22 @@ const char* to_string(Operation op) {
     case Operation::kForwardBackward: return "fwd_bwd";
   }
   return "?";
+}
+
+double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation op) {
+  const PassTimes m = modelled_pass_seconds({shape.batch, shape.in_channels, shape.size, shape.size},
+                                            {shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel},
+                                            Conv2dFuncOptions().padding(shape.kernel / 2).groups(shape.groups),
+                                            at::get_num_threads());
+  TORCH_CHECK(algorithm != Algorithm::kAuto, "oaconv_bench: the cost model has no column for auto");
+  const int c = algorithm == Algorithm::kAten ? 0 : algorithm == Algorithm::kDirect ? 1 : algorithm == Algorithm::kFft ? 2 : 3;
+  switch (op) {
+    case Operation::kForward: return m[0][c];
+    case Operation::kGradInput: return m[1][c];
+    case Operation::kGradWeight: return m[2][c];
+    case Operation::kForwardBackward: return m[0][c] + m[1][c] + m[2][c];
+  }
+  return m[0][c];
 }
 
 LayerPasses::LayerPasses(const LayerShape& s, Algorithm algorithm, Operation op)

@@ -19,6 +19,10 @@ namespace oaconv::bench {
 enum class Operation { kForward, kGradInput, kGradWeight, kForwardBackward };
 const char* to_string(Operation op);
 
+// The cost model's seconds for one call of `op` with `algorithm` (aten, direct, fft or oaa) on
+// `shape` (oaconv::modelled_pass_seconds, at the current thread count).
+double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation op);
+
 class LayerPasses {
  public:
   LayerPasses(const LayerShape& shape, Algorithm algorithm, Operation op);

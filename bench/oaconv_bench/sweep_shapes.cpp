@@ -1,8 +1,5 @@
 #include "sweep_shapes.h"
 
-#include <oaconv/autotune.h>
-
-#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 namespace oaconv::bench {
@@ -59,15 +56,9 @@ SweepTiming timing_of(Sweep sweep) {
   return {1, 0.1, 0.3, 0};
 }
 
-int repetitions_for(const LayerShape& shape, Algorithm algorithm, bool forward_backward, const SweepTiming& timing) {
+int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing) {
   if (algorithm != Algorithm::kAten && algorithm != Algorithm::kDirect) return timing.repetitions;
-  const Conv2dFuncOptions options = Conv2dFuncOptions().padding(shape.kernel / 2).groups(shape.groups);
-  const PassTimes model = modelled_pass_seconds({shape.batch, shape.in_channels, shape.size, shape.size},
-                                                {shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel},
-                                                options, at::get_num_threads());
-  const int c = algorithm == Algorithm::kAten ? 0 : 1;  // PassTimes columns: aten, direct, fft, oaa
-  const double seconds = model[0][c] + (forward_backward ? model[1][c] + model[2][c] : 0.0);
-  return seconds > 0.25 ? 1 : timing.repetitions;
+  return modelled_seconds > 0.25 ? 1 : timing.repetitions;
 }
 
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {

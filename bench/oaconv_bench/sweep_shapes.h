@@ -35,7 +35,7 @@ SweepTiming timing_of(Sweep sweep);
 // over 0.25 s per call (k >= 15 on big images: 10-100x the FFT rows, so far from any
 // comparison threshold, and each call long enough to average short noise by itself; five
 // repetitions of them would double the sweep).
-int repetitions_for(const LayerShape& shape, Algorithm algorithm, bool forward_backward, const SweepTiming& timing);
+int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
 // costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
