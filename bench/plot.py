@@ -133,17 +133,20 @@ def standing_from_rows(t):
     return t["aten"], singles[best], best, t["auto"], t["auto"] / singles[best], t["auto"] / t["aten"]
 
 
-def standing_from_rounds(reps):
+def standing_from_rounds(reps, row_times):
     """The same from the interleaved row: ratios taken within each repetition's shared rounds,
     then the median over repetitions. aten left out of the rounds (> 3x the fastest) is
-    compared by its warm time."""
+    compared by its warm time; aten not run there (the cost model put it over 10x the best)
+    by its own row's median."""
     aten, best_ms, best_names, auto, to_best, to_aten = [], [], [], [], [], []
     for r in reps:
         singles = {a: v for a, v in r["ms"].items() if a != "auto"}
         if "auto" not in r["ms"] or not singles:
             continue
         best = min(singles, key=singles.get)
-        aten_ms = r["ms"].get("aten", r["excluded"].get("aten"))
+        aten_ms = r["ms"].get("aten", r["excluded"].get("aten", row_times.get("aten")))
+        if aten_ms is None:
+            continue
         aten.append(aten_ms)
         best_ms.append(singles[best])
         best_names.append(best)
@@ -168,7 +171,7 @@ def summary(times, choices, rounds):
         family, op, size, k, n, c, o, g = key
         standing, source, ran = None, "rows", choices.get(key, [])
         if rounds.get(key):
-            standing, source = standing_from_rounds(rounds[key]), "rounds"
+            standing, source = standing_from_rounds(rounds[key], times.get(key, {})), "rounds"
             ran = [r["label"] for r in rounds[key] if r["label"]]
         elif "auto" in times.get(key, {}) and "aten" in times[key]:
             standing = standing_from_rows(times[key])

@@ -1,6 +1,6 @@
 #pragma once
 // One row per (shape, operation) that times every algorithm in the same rounds: each timed
-// iteration is one round running every algorithm once, the starting algorithm rotating, and each
+// iteration is one round running every algorithm once, in a random order, and each
 // algorithm's time is the median of its own runs in these rounds. A slow moment of the machine
 // (this machine's timings drift by 10-40 % from one second to the next) thus hits all
 // algorithms alike, and the ratios - auto against the best single algorithm and against aten,

@@ -72,6 +72,13 @@ void LayerPasses::run() {
   }
 }
 
+LayerPasses LayerPasses::with_algorithm(Algorithm algorithm) const {
+  LayerPasses other = *this;
+  other.options_.algorithm(algorithm);
+  other.y_ = at::Tensor();
+  return other;
+}
+
 std::string LayerPasses::auto_choice() const {
   const PassAlgorithms a = auto_pass_algorithms(x_.sizes(), w_.sizes(), options_, x_.scalar_type()).algorithms;
   return to_string(a.forward) + "/" + to_string(a.grad_input) + "/" + to_string(a.grad_weight);

@@ -30,6 +30,9 @@ class LayerPasses {
   void prepare();
   // The timed part.
   void run();
+  // The same tensors (input, weight, bias, grad-output: shared, not copied) run by another
+  // algorithm, so that algorithms compared side by side read and write the same memory.
+  LayerPasses with_algorithm(Algorithm algorithm) const;
   // For auto: what it runs per pass, e.g. "fft/fft/oaa" (forward/grad_input/grad_weight).
   std::string auto_choice() const;
 
