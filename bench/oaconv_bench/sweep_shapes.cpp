@@ -50,7 +50,7 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
 SweepTiming timing_of(Sweep sweep) {
   switch (sweep) {
     case Sweep::kSmoke: return {1, 0.0, 0.0, 2};
-    case Sweep::kQuick: return {3, 0.03, 0.1, 0};
+    case Sweep::kQuick: return {2, 0.03, 0.1, 0};
     case Sweep::kStandard: return {3, 0.05, 0.2, 0};
   }
   return {1, 0.1, 0.3, 0};
