@@ -331,7 +331,10 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
       const int c = candidate_index(a);
       if (e.seconds[0][c] < 0 || e.seconds[1][c] < 0 || e.seconds[2][c] < 0) continue;
-      const double sum = e.seconds[0][c] + e.seconds[1][c] + e.seconds[2][c];
+      // Ranked by the passes the timed step will run: grad-input only when the input needs a
+      // gradient (a first layer's does not, and its grad-input time must not decide which
+      // spectral algorithm's step is timed).
+      const double sum = e.seconds[0][c] + (input.requires_grad() ? e.seconds[1][c] : 0.0) + e.seconds[2][c];
       if (best_sum < 0 || sum < best_sum) best_sum = sum, best_spectral = c;
     }
     at::AutoGradMode grad(true);
