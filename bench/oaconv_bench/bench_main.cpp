@@ -1,7 +1,9 @@
 // oaconv_bench: layer throughput of every algorithm (aten beside each in the same run) over
 // sweeps of image size, kernel size, channels, batch and depthwise layers; forward, grad-input,
 // grad-weight and forward+backward; the first call of each (FFTW planning, kernel transform,
-// auto's measuring) reported apart as cold_ms. Usage:
+// auto's measuring) reported apart as cold_ms; rows repeated in random interleaved order, and per
+// (shape, operation) an `interleaved` row timing all algorithms in shared rounds (the one
+// bench/plot.py judges auto by). Usage:
 //   oaconv_bench [--sweep smoke|quick|standard] [--operations fwd_bwd,forward,...] [benchmark flags]
 // Threads: OACONV_THREADS (default all cores), printed in the context. scripts/bench runs it.
 #include "interleaved_comparison.h"
