@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Figures and a summary from an oaconv_bench JSON file (Google Benchmark's --benchmark_out).
 
-Usage: bench/plot.py RESULTS.json OUT_PREFIX
+Usage: bench/plot.py RESULTS.json[.gz] OUT_PREFIX
 Writes OUT_PREFIX_vs_image_size.png (time against image size, one panel per kernel size — the
 seed's first graph), OUT_PREFIX_vs_kernel_size.png (time against kernel size, one panel per
 image size — its second), OUT_PREFIX_heatmap.png (the best FFT algorithm's speedup over aten on
 the image x kernel grid, crossover at 1x outlined), and prints, for every shape, auto against
 the best single algorithm and against aten (the `auto` targets), judged on the interleaved rows
 (every algorithm timed in the same rounds) where the file has them. Needs python3-matplotlib."""
+import gzip
 import json
 import re
 import sys
@@ -30,7 +31,7 @@ def load(path):
     choices: key -> what auto ran per pass in each repetition of its row (its label);
     rounds: key -> one dict per repetition of the interleaved row, {"ms": {algo: median ms in the
       shared rounds}, "excluded": {algo: warm ms of one left out as > 3x the fastest}, "label"}."""
-    with open(path) as f:
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         data = json.load(f)
     runs = defaultdict(list)
     choices = defaultdict(list)

@@ -20,6 +20,9 @@ echo "$out" | grep -q "times are medians of 3 repetition(s) per row" || fail "re
 echo "$out" | grep -Eq "forward\+backward: auto meets both targets on [0-2] of 2 shapes; at worst [0-9.]+x the best" ||
   fail "summary line: $out"
 [ "$(echo "$out" | grep -c "fwd_bwd .*(rounds)")" = 2 ] || fail "fwd_bwd standing not from the interleaved rounds: $out"
+# scripts/bench keeps the JSON gzipped: plot.py reads that alike.
+gzip -c "$work/smoke.json" > "$work/smoke.json.gz"
+[ "$("$py" "$plot" "$work/smoke.json.gz" "$work/gz" | tail -1)" = "$(echo "$out" | tail -1)" ] || fail "plot.py on .json.gz"
 for algo in aten fft oaa auto direct interleaved; do
   "$py" - "$work/smoke.json" "$algo" <<'PY' || fail "JSON has no 3 repetitions of $algo on both shapes"
 import json, sys
