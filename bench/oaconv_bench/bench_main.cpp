@@ -70,13 +70,22 @@ int main(int argc, char** argv) {
   // batch and depthwise families (and on every smoke shape).
   const std::vector<Operation> chosen = operations.empty() ? std::vector<Operation>{} : parse_operations(operations);
   const int threads = oaconv::bench::configure_threads();
-  oaconv::bench::SweepTiming timing = oaconv::bench::timing_of(s);
+  const oaconv::bench::SweepTiming timing = oaconv::bench::timing_of(s);
   // Google Benchmark's own flags, when given, replace the sweep's timing (a per-benchmark
   // setting would otherwise silently override them).
   const auto given = [&rest](const char* flag) {
     return std::any_of(rest.begin() + 1, rest.end(), [flag](const char* a) { return std::strncmp(a, flag, std::strlen(flag)) == 0; });
   };
   const bool own_min_time = !given("--benchmark_min_time"), own_repetitions = !given("--benchmark_repetitions");
+  const auto time_as_sweep = [&](benchmark::internal::Benchmark* b, double min_time_s, int repetitions) {
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
+    if (timing.iterations > 0) {
+      b->Iterations(timing.iterations);
+    } else if (own_min_time) {
+      b->MinTime(min_time_s);
+    }
+    if (own_repetitions && repetitions > 1) b->Repetitions(repetitions)->DisplayAggregatesOnly(true);
+  };
   for (const LayerShape& shape : oaconv::bench::sweep_shapes(s)) {
     std::vector<Operation> ops = chosen;
     if (ops.empty()) {
@@ -86,33 +95,18 @@ int main(int argc, char** argv) {
       }
     }
     for (Operation op : ops) {
+      const std::string prefix = shape.family + "/" + oaconv::bench::to_string(op) + "/" + shape.name() + "/";
       for (oaconv::Algorithm a : oaconv::bench::algorithms_for(shape)) {
-        const std::string name = shape.family + "/" + oaconv::bench::to_string(op) + "/" + shape.name() + "/" +
-                                 oaconv::to_string(a);
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_layer_benchmark, name, shape, a, op)
-                      ->Unit(benchmark::kMillisecond)
-                      ->UseRealTime();
-        if (timing.iterations > 0) {
-          b->Iterations(timing.iterations);
-        } else if (own_min_time) {
-          b->MinTime(timing.min_time_s);
-        }
+        const std::string name = prefix + oaconv::to_string(a);
         const double modelled = a == oaconv::Algorithm::kAuto ? 0.0 : oaconv::bench::modelled_seconds(shape, a, op);
-        const int repetitions = oaconv::bench::repetitions_for(a, modelled, timing);
-        if (own_repetitions && repetitions > 1) b->Repetitions(repetitions)->DisplayAggregatesOnly(true);
+        time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_layer_benchmark, name, shape, a, op),
+                      timing.min_time_s, oaconv::bench::repetitions_for(a, modelled, timing));
       }
       // Every algorithm again, in shared rounds: the row bench/plot.py judges auto by.
-      const std::string name = shape.family + "/" + oaconv::bench::to_string(op) + "/" + shape.name() + "/interleaved";
-      auto* b = benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_interleaved_comparison, name, shape,
-                                             oaconv::bench::algorithms_for(shape), op)
-                    ->Unit(benchmark::kMillisecond)
-                    ->UseRealTime();
-      if (timing.iterations > 0) {
-        b->Iterations(timing.iterations);
-      } else if (own_min_time) {
-        b->MinTime(timing.comparison_min_time_s);
-      }
-      if (own_repetitions && timing.repetitions > 1) b->Repetitions(timing.repetitions)->DisplayAggregatesOnly(true);
+      const std::string name = prefix + "interleaved";
+      time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_interleaved_comparison, name, shape,
+                                                 oaconv::bench::algorithms_for(shape), op),
+                    timing.comparison_min_time_s, timing.repetitions);
     }
   }
   benchmark::AddCustomContext("sweep", sweep);

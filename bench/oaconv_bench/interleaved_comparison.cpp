@@ -113,12 +113,10 @@ void run_interleaved_comparison(benchmark::State& state, const std::string& row,
   }
   for (const Contender& c : warm.contenders) {
     if (!c.in_rounds) state.counters[to_string(c.algorithm) + "_excluded_ms"] = c.warm_seconds * 1e3;
+    if (c.algorithm == Algorithm::kAuto) state.SetLabel(c.layer->auto_choice());
   }
   state.counters["cold_ms"] = warm.auto_cold_ms;
   state.counters["threads"] = at::get_num_threads();
-  for (const Contender& c : warm.contenders) {
-    if (c.algorithm == Algorithm::kAuto) state.SetLabel(c.layer->auto_choice());
-  }
 }
 
 }  // namespace oaconv::bench
