@@ -41,10 +41,15 @@ TEST_P(DftMatrixProduct, MatchesMatrixProduct) {
 }
 
 TEST(PackedMatrix, PadsColumnsToWholeVectorsWithZeros) {
+  // Whole SIMD vectors of the library's target (a column pads to one): 64, 32 or 16 bytes.
+  const int64_t float_lanes = fft::PackedMatrix<float>::padded(1), double_lanes = fft::PackedMatrix<double>::padded(1);
+  EXPECT_TRUE(float_lanes == 16 || float_lanes == 8 || float_lanes == 4) << float_lanes;
+  EXPECT_EQ(double_lanes * 2, float_lanes);
   fft::PackedMatrix<float> f(3, 17);
-  EXPECT_EQ(f.stride(), 32);
-  EXPECT_EQ(fft::PackedMatrix<double>::padded(17), 24);
+  EXPECT_EQ(f.stride(), (17 + float_lanes - 1) / float_lanes * float_lanes);
+  EXPECT_EQ(fft::PackedMatrix<double>::padded(17), (17 + double_lanes - 1) / double_lanes * double_lanes);
   EXPECT_EQ(fft::PackedMatrix<double>::padded(16), 16);
+  EXPECT_EQ(fft::PackedMatrix<float>::padded(float_lanes + 1), 2 * float_lanes);
   for (int64_t j = 0; j < f.stride(); ++j) EXPECT_EQ(f.row(2)[j], 0.0f);
 }
 
