@@ -30,7 +30,8 @@ def load(path):
       repetitions (oaconv_bench repeats every row, in random order; one run counts as itself);
     choices: key -> what auto ran per pass in each repetition of its row (its label);
     rounds: key -> one dict per repetition of the interleaved row, {"ms": {algo: median ms in the
-      shared rounds}, "excluded": {algo: warm ms of one left out as > 3x the fastest}, "label"}."""
+      shared rounds}, "excluded": {algo: warm ms of one left out as > 3x the fastest}, "label",
+      "rounds": how many rounds that repetition ran}."""
     with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         data = json.load(f)
     runs = defaultdict(list)
@@ -45,7 +46,8 @@ def load(path):
         if d["algo"] == "interleaved":
             ms = {c[:-3]: v for c, v in b.items() if c.endswith("_ms") and c != "cold_ms" and not c.endswith("_excluded_ms")}
             excluded = {c[:-len("_excluded_ms")]: v for c, v in b.items() if c.endswith("_excluded_ms")}
-            rounds[key].append({"ms": ms, "excluded": excluded, "label": b.get("label", "")})
+            rounds[key].append({"ms": ms, "excluded": excluded, "label": b.get("label", ""),
+                                "rounds": int(b.get("rounds", b.get("iterations", 0)))})
             continue
         unit = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
         runs[(key, d["algo"])].append(b["real_time"] * unit)
@@ -204,7 +206,10 @@ def main(results, prefix):
                     "kernel size k", prefix + "_vs_kernel_size.png")
         heatmap(cells, sizes, kernels, threads, prefix + "_heatmap.png")
         print("wrote %s_vs_image_size.png, %s_vs_kernel_size.png, %s_heatmap.png" % (prefix, prefix, prefix))
-    print("times are medians of %d repetition(s) per row; ratios from the interleaved rounds where present" % repetitions)
+    counts = [r["rounds"] for reps in rounds.values() for r in reps]
+    shared = " (%d-%d rounds per repetition)" % (min(counts), max(counts)) if counts else ""
+    print("times are medians of %d repetition(s) per row; ratios from the interleaved rounds where present%s"
+          % (repetitions, shared))
     summary(times, choices, rounds)
 
 

@@ -34,6 +34,7 @@ if sys.argv[2] == "interleaved":  # every algorithm timed in the rounds (none is
     for b in runs:
         assert all(a + "_ms" in b or a + "_excluded_ms" in b for a in ("aten", "fft", "oaa", "auto", "direct")), b
         assert "auto_ms" in b and b.get("label", "").count("/") == 2, b
+        assert b["iterations"] == 1 and b["rounds"] == 2, b  # the smoke sweep's 2 rounds, in one call
 PY
 done
 

@@ -17,6 +17,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -77,15 +78,22 @@ int main(int argc, char** argv) {
     return std::any_of(rest.begin() + 1, rest.end(), [flag](const char* a) { return std::strncmp(a, flag, std::strlen(flag)) == 0; });
   };
   const bool own_min_time = !given("--benchmark_min_time"), own_repetitions = !given("--benchmark_repetitions");
-  const auto time_as_sweep = [&](benchmark::internal::Benchmark* b, double min_time_s, int repetitions) {
+  const auto time_as_sweep = [&](benchmark::internal::Benchmark* b, int repetitions) {
     b->Unit(benchmark::kMillisecond)->UseRealTime();
     if (timing.iterations > 0) {
       b->Iterations(timing.iterations);
     } else if (own_min_time) {
-      b->MinTime(min_time_s);
+      b->MinTime(timing.min_time_s);
     }
     if (own_repetitions && repetitions > 1) b->Repetitions(repetitions)->DisplayAggregatesOnly(true);
   };
+  // The interleaved rows run their own rounds in one iteration per repetition; a
+  // --benchmark_min_time given replaces their minimum time too.
+  oaconv::bench::ComparisonTiming comparison{timing.comparison_min_rounds, timing.comparison_min_time_s,
+                                             timing.comparison_max_time_s};
+  for (const char* a : rest) {
+    if (std::strncmp(a, "--benchmark_min_time=", 21) == 0) comparison.min_time_s = std::atof(a + 21);
+  }
   for (const LayerShape& shape : oaconv::bench::sweep_shapes(s)) {
     std::vector<Operation> ops = chosen;
     if (ops.empty()) {
@@ -100,13 +108,15 @@ int main(int argc, char** argv) {
         const std::string name = prefix + oaconv::to_string(a);
         const double modelled = a == oaconv::Algorithm::kAuto ? 0.0 : oaconv::bench::modelled_seconds(shape, a, op);
         time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_layer_benchmark, name, shape, a, op),
-                      timing.min_time_s, oaconv::bench::repetitions_for(a, modelled, timing));
+                      oaconv::bench::repetitions_for(a, modelled, timing));
       }
       // Every algorithm again, in shared rounds: the row bench/plot.py judges auto by.
       const std::string name = prefix + "interleaved";
-      time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_interleaved_comparison, name, shape,
-                                                 oaconv::bench::algorithms_for(shape), op),
-                    timing.comparison_min_time_s, timing.repetitions);
+      benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
+          name.c_str(), oaconv::bench::run_interleaved_comparison, shape, oaconv::bench::algorithms_for(shape), op,
+          comparison);
+      b->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+      if (own_repetitions && timing.repetitions > 1) b->Repetitions(timing.repetitions)->DisplayAggregatesOnly(true);
     }
   }
   benchmark::AddCustomContext("sweep", sweep);

@@ -14,8 +14,8 @@ namespace oaconv::bench {
 // one call to the next of the same row, so only the first call of each repetition is cold:
 // there our caches and auto's measurements are cleared first, and cold_ms is that call's
 // planning + kernel transform (+ auto's measuring).
-// The row (of either kind: this one or interleaved_comparison.h's) whose layers, caches and auto
-// choices are warm in this process; a call for any other row starts cold and claims it.
+// The row whose layer, caches and auto choices are warm in this process; a call for any other
+// row starts cold and claims it (an interleaved row, which clears the caches, empties it).
 std::string& warm_row_name();
 
 void run_layer_benchmark(benchmark::State& state, const std::string& row, const LayerShape& shape,
