@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
   for (const char* a : rest) {
     if (std::strncmp(a, "--benchmark_min_time=", 21) == 0) comparison.min_time_s = std::atof(a + 21);
   }
+  oaconv::bench::ComparisonTiming pass_comparison = comparison;
+  pass_comparison.min_rounds = timing.pass_min_rounds;
   for (const LayerShape& shape : oaconv::bench::sweep_shapes(s)) {
     std::vector<Operation> ops = chosen;
     if (ops.empty()) {
@@ -114,7 +116,7 @@ int main(int argc, char** argv) {
       const std::string name = prefix + "interleaved";
       benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
           name.c_str(), oaconv::bench::run_interleaved_comparison, shape, oaconv::bench::algorithms_for(shape), op,
-          comparison);
+          op == Operation::kForwardBackward ? comparison : pass_comparison);
       b->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
       if (own_repetitions && timing.repetitions > 1) b->Repetitions(timing.repetitions)->DisplayAggregatesOnly(true);
     }

@@ -89,7 +89,7 @@ void run_interleaved_comparison(benchmark::State& state, const LayerShape& shape
   // than the aten it runs. Rounds go on until there are timing.min_rounds of them and
   // timing.min_time_s has passed, or timing.max_time_s has (after at least kFewestRounds):
   // aten run twice as two contenders in a quick sweep's 2-6 rounds came out up to 21 % apart
-  // (14 of 64 rows over 5 %), in 26-136 rounds at most 3.4 % (none over 5 %).
+  // (14 of 64 rows over 5 %), in 26-136 rounds at most 3.4 % (none of 36 over 5 %).
   std::vector<std::vector<double>> times(rounds.size());
   std::vector<size_t> order_of_round(rounds.size());
   std::iota(order_of_round.begin(), order_of_round.end(), size_t{0});

@@ -23,12 +23,14 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep);
 // How long each row is timed: `repetitions` runs of at least `min_time_s` each (their median is
 // what counts), or exactly `iterations` per run when that is > 0 (the smoke test). An
 // interleaved row's repetition runs rounds of every algorithm: at least comparison_min_rounds
-// and comparison_min_time_s, at most comparison_max_time_s (0: no limit) after a few.
+// (forward+backward, which the auto targets judge; pass_min_rounds for a single pass) and
+// comparison_min_time_s, at most comparison_max_time_s (0: no limit) after a few.
 struct SweepTiming {
   int repetitions;
   double min_time_s;
   int64_t iterations;
   int64_t comparison_min_rounds;
+  int64_t pass_min_rounds;
   double comparison_min_time_s;
   double comparison_max_time_s;
 };
