@@ -64,7 +64,8 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
     }
     if (r.mix_step_seconds >= 0) s << " per-pass mix " << r.mix_step_seconds * 1e3, any = true;
     s << (any ? "\n" : " none (inference only, or not measured)\n");
-    s << "  rule: the per-pass fastest make a mix; the fastest measured whole step wins (aten unless beaten by 3 %)\n";
+    s << "  rule: the per-pass fastest make a mix; the fastest measured whole step wins (aten unless beaten by 3 %;\n"
+         "        aten's step is not timed when its passes took over 2x the best spectral algorithm's)\n";
   }
   return s.str();
 }

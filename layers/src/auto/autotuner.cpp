@@ -9,10 +9,11 @@
 //    its fastest run (a candidate cut short keeps its warm-up time: it has lost anyway);
 //  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
 //    spectral forward pays its kernel transform as it will every step after an optimizer update;
-//  - then whole training steps of aten, the best spectral algorithm and the per-pass mix are
-//    timed in interleaved rounds (each warmed up once, then one run of each per round, at
-//    least 2 and up to 7 rounds while the rounds fit 0.3 s), so that a slow moment of the
-//    machine hits every candidate alike instead of one; each keeps its fastest run;
+//  - then whole training steps of aten (unless its passes took over 2x the best spectral
+//    algorithm's), the best spectral algorithm and the per-pass mix are timed in interleaved
+//    rounds (each warmed up once, then one run of each per round, at least 2 and up to 7
+//    rounds while the rounds fit 0.3 s), so that a slow moment of the machine hits every
+//    candidate alike instead of one; each keeps its fastest run;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
@@ -51,6 +52,7 @@ constexpr double kAtenMargin = 0.03;      // another algorithm must beat aten by
 constexpr int kMinStepRounds = 2;         // interleaved rounds of whole training steps ...
 constexpr int kMaxStepRounds = 7;
 constexpr double kStepRoundsBudget = 0.3;  // ... beyond the minimum only while they fit this
+constexpr double kStepContenderFactor = 2.0;  // aten's passes vs the best spectral's: no aten step
 
 struct Entry {
   PassAlgorithms algorithms;
@@ -326,16 +328,19 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   // algorithm's (forward keeps its spectra, one grad-output transform serves both gradients),
   // and the per-pass mix's when it is none of those. The fastest decides.
   if (backward && e.measured[1] && e.measured[2]) {
+    // Ranked by the passes the timed step will run: grad-input only when the input needs a
+    // gradient (a first layer's does not, and its grad-input time must not decide which
+    // spectral algorithm's step is timed).
+    const auto passes_sum = [&](int c) {
+      if (e.seconds[0][c] < 0 || e.seconds[1][c] < 0 || e.seconds[2][c] < 0) return -1.0;
+      return e.seconds[0][c] + (input.requires_grad() ? e.seconds[1][c] : 0.0) + e.seconds[2][c];
+    };
     int best_spectral = -1;
     double best_sum = -1;
     for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
       const int c = candidate_index(a);
-      if (e.seconds[0][c] < 0 || e.seconds[1][c] < 0 || e.seconds[2][c] < 0) continue;
-      // Ranked by the passes the timed step will run: grad-input only when the input needs a
-      // gradient (a first layer's does not, and its grad-input time must not decide which
-      // spectral algorithm's step is timed).
-      const double sum = e.seconds[0][c] + (input.requires_grad() ? e.seconds[1][c] : 0.0) + e.seconds[2][c];
-      if (best_sum < 0 || sum < best_sum) best_sum = sum, best_spectral = c;
+      const double sum = passes_sum(c);
+      if (sum >= 0 && (best_sum < 0 || sum < best_sum)) best_sum = sum, best_spectral = c;
     }
     at::AutoGradMode grad(true);
     const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
@@ -344,8 +349,13 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     const auto fresh_weight = [&] { return ws.clone().requires_grad_(true); };  // an updated weight every step
     std::vector<std::function<void()>> steps;
     std::vector<double*> results;
+    // aten's step is not timed when its passes took over kStepContenderFactor x the best
+    // spectral algorithm's (whose step shares transforms, so is no slower than its passes): it
+    // cannot win, and its step was the largest part of measuring such a layer (1.0 of 6.0 s
+    // on N8 C128->128 64x64 k7, aten 3x slower).
     const int aten = candidate_index(Algorithm::kAten);
-    if (e.seconds[0][aten] >= 0) {
+    const double aten_sum = passes_sum(aten);
+    if (aten_sum >= 0 && (best_sum < 0 || aten_sum <= kStepContenderFactor * best_sum)) {
       steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[aten]);
     }
