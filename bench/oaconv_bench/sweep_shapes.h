@@ -39,7 +39,9 @@ SweepTiming timing_of(Sweep sweep);
 // Repetitions of one row: the sweep's, except 1 for an aten or direct row the cost model puts
 // over 0.25 s per call (k >= 15 on big images: 10-100x the FFT rows, so far from any
 // comparison threshold, and each call long enough to average short noise by itself; five
-// repetitions of them would double the sweep).
+// repetitions of them would double the sweep), and 1 for auto, whose every repetition measures
+// again (0.1-5 s; 260 of the standard sweep's 1290 s with 3): auto is compared in the
+// interleaved rows, which repeat its measuring in each of their repetitions.
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
