@@ -50,10 +50,10 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
 SweepTiming timing_of(Sweep sweep) {
   switch (sweep) {
     case Sweep::kSmoke: return {1, 0.0, 2, 2, 2, 0.0, 0.0};
-    case Sweep::kQuick: return {2, 0.03, 0, 10, 3, 0.1, 1.0};
-    case Sweep::kStandard: return {3, 0.05, 0, 16, 5, 0.2, 1.5};
+    case Sweep::kQuick: return {2, 0.03, 0, 12, 4, 0.1, 1.5};
+    case Sweep::kStandard: return {3, 0.05, 0, 20, 5, 0.2, 2.0};
   }
-  return {1, 0.1, 0, 16, 5, 0.3, 1.5};
+  return {1, 0.1, 0, 20, 5, 0.3, 2.0};
 }
 
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing) {
