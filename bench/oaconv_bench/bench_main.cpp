@@ -78,9 +78,12 @@ int main(int argc, char** argv) {
     return std::any_of(rest.begin() + 1, rest.end(), [flag](const char* a) { return std::strncmp(a, flag, std::strlen(flag)) == 0; });
   };
   const bool own_min_time = !given("--benchmark_min_time"), own_repetitions = !given("--benchmark_repetitions");
-  const auto time_as_sweep = [&](benchmark::internal::Benchmark* b, int repetitions) {
+  // fixed_iterations > 0: the row times itself within that many iterations (the interleaved rows).
+  const auto time_as_sweep = [&](benchmark::internal::Benchmark* b, int repetitions, int64_t fixed_iterations) {
     b->Unit(benchmark::kMillisecond)->UseRealTime();
-    if (timing.iterations > 0) {
+    if (fixed_iterations > 0) {
+      b->Iterations(fixed_iterations);
+    } else if (timing.iterations > 0) {
       b->Iterations(timing.iterations);
     } else if (own_min_time) {
       b->MinTime(timing.min_time_s);
@@ -110,15 +113,14 @@ int main(int argc, char** argv) {
         const std::string name = prefix + oaconv::to_string(a);
         const double modelled = a == oaconv::Algorithm::kAuto ? 0.0 : oaconv::bench::modelled_seconds(shape, a, op);
         time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_layer_benchmark, name, shape, a, op),
-                      oaconv::bench::repetitions_for(a, modelled, timing));
+                      oaconv::bench::repetitions_for(a, modelled, timing), 0);
       }
       // Every algorithm again, in shared rounds: the row bench/plot.py judges auto by.
       const std::string name = prefix + "interleaved";
-      benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-          name.c_str(), oaconv::bench::run_interleaved_comparison, shape, oaconv::bench::algorithms_for(shape), op,
-          op == Operation::kForwardBackward ? comparison : pass_comparison);
-      b->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-      if (own_repetitions && timing.repetitions > 1) b->Repetitions(timing.repetitions)->DisplayAggregatesOnly(true);
+      time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_interleaved_comparison, shape,
+                                                 oaconv::bench::algorithms_for(shape), op,
+                                                 op == Operation::kForwardBackward ? comparison : pass_comparison),
+                    timing.repetitions, 1);
     }
   }
   benchmark::AddCustomContext("sweep", sweep);

@@ -3,7 +3,8 @@
 // with AVX-512 (16 floats or 8 doubles), 32 with AVX/AVX2, else 16 (SSE2, NEON). Portable across
 // x86 and ARM. The width must follow the target: a 64-byte vector on AVX2 is split into pairs of
 // 32-byte registers, doubling every kernel's register blocking into spills (measured on an AVX2
-// EPYC: the spectral products 22x and the small DFT products 12-30x slower than with 32 bytes).
+// EPYC, N8 C64->64 64x64 k7 with oaa: the spectral product 6.9 against 54-62 GFLOP/s, the
+// pruned kernel DFT 50 against 6 ms and the inverse 136 against 18 ms, about 8x each).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
