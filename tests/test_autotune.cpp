@@ -2,12 +2,14 @@
 // against torch::conv2d's autograd, measuring once and remembering, the cache file round trip
 // and its errors, and autotuning turned off.
 #include <oaconv/autotune.h>
+#include <oaconv/explain.h>
 #include <oaconv/functional.h>
 
 #include "auto/conv_passes.h"
 #include "auto/mixed_conv.h"
 #include "conv_cases.h"
 #include "conv_geometry.h"
+#include "fft/tiling.h"
 #include "test_support.h"
 
 #include <ATen/ATen.h>
@@ -248,6 +250,27 @@ TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
   } catch (const c10::Error& e) {
     EXPECT_NE(std::string(e.what_without_backtrace()).find("cannot read '/no/such/oaconv_autotune.txt'"), std::string::npos);
   }
+}
+
+// On 8x8 with a 7x7 kernel oaa's best tiling is fft's single 15x15 tile: the same code, so it
+// is timed once, as fft, in every pass (and the plan and product caches make the choice moot).
+TEST_F(Autotune, OverlapAddWithFftsTilingIsTimedOnceAsFft) {
+  const auto options = Conv2dFuncOptions().padding(3);
+  const ConvGeometry g = make_conv_geometry(at::empty({2, 4, 8, 8}), at::empty({6, 4, 7, 7}), {}, options, "test");
+  ASSERT_EQ(fft::choose_tiling(Algorithm::kOverlapAdd, g, at::get_num_threads()),
+            fft::choose_tiling(Algorithm::kFft, g, at::get_num_threads()));
+  const at::Tensor x = at::randn({2, 4, 8, 8}).requires_grad_(true);
+  const at::Tensor w = at::randn({6, 4, 7, 7}).requires_grad_(true);
+  oaconv::conv2d(x, w, {}, Conv2dFuncOptions(options).algorithm(Algorithm::kAuto)).sum().backward();
+  const AutotuneRecord r = auto_pass_algorithms({2, 4, 8, 8}, {6, 4, 7, 7}, options);
+  ASSERT_TRUE(r.measured);
+  for (int pass = 0; pass < autotune::kPasses; ++pass) {
+    EXPECT_LT(r.seconds[pass][autotune::candidate_index(Algorithm::kOverlapAdd)], 0) << "pass " << pass;
+  }
+  EXPECT_NE(r.algorithms.forward, Algorithm::kOverlapAdd);
+  EXPECT_NE(explain_conv2d({2, 4, 8, 8}, {6, 4, 7, 7}, Conv2dFuncOptions(options).algorithm(Algorithm::kAuto))
+                .find("oaa's tiling is fft's"),
+            std::string::npos);
 }
 
 TEST_F(Autotune, OffMeansTheCostModelAndNoMeasuring) {

@@ -43,7 +43,10 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
       << ", grad_input " << to_string(r.algorithms.grad_input) << ", grad_weight "
       << to_string(r.algorithms.grad_weight) << "\n";
     s << "  ms per pass   " << std::setw(9) << "aten" << std::setw(9) << "direct" << std::setw(9) << "fft"
-      << std::setw(9) << "oaa" << "   (- = not run: the model put it over 4x the best)\n";
+      << std::setw(9) << "oaa" << "   (- = not run: the model put it over 4x the best"
+      << (fft::choose_tiling(Algorithm::kOverlapAdd, g, threads) == fft::choose_tiling(Algorithm::kFft, g, threads)
+              ? "; oaa's tiling is fft's, so fft's code: timed once, as fft)\n"
+              : ")\n");
     const char* names[] = {"forward", "grad_input", "grad_weight"};
     for (int pass = 0; pass < 3; ++pass) {
       s << "  " << std::left << std::setw(12) << names[pass] << std::right;
@@ -63,7 +66,7 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
       if (r.step_seconds[c] >= 0) s << " " << algos[c] << " " << std::fixed << std::setprecision(3) << r.step_seconds[c] * 1e3, any = true;
     }
     if (r.mix_step_seconds >= 0) s << " per-pass mix " << r.mix_step_seconds * 1e3, any = true;
-    s << (any ? "\n" : " none (inference only, or not measured)\n");
+    s << (any ? "\n" : " none (inference only, a single contender, or not measured)\n");
     s << "  rule: the per-pass fastest make a mix; the fastest measured whole step wins (aten unless beaten by 3 %;\n"
          "        aten's step is not timed when its passes took over 2x the best spectral algorithm's)\n";
   }

@@ -1,27 +1,35 @@
 // How `auto` measures (the first time a configuration is seen, per pass needed):
 //  - candidates: direct, fft, oaa unless the cost model puts them above 4x the model's best for
 //    that pass, aten unless above 10x (hopeless ones are not run at all: aten's depthwise k31
-//    forward alone takes 0.7 s);
+//    forward alone takes 0.7 s); oaa is not run when its tiling is fft's one tile (the same
+//    transforms and products: it would time fft's code again);
 //  - candidates run in the order of their modelled time, so a fast one sets the reference early;
-//  - each runs once to warm up (FFTW planning, kernel spectrum, caches); if even that run is
-//    within 3x of the best so far, up to two timed runs follow, stopping early when a run is
-//    1.5x slower than the best so far or the candidate has used its 0.1 s share; its time is
-//    its fastest run (a candidate cut short keeps its warm-up time: it has lost anyway);
+//  - a first run that made FFTW plans is run again (planning is paid once, not every step; a
+//    candidate planning after another's was otherwise judged lost by its planning time); the
+//    first run that did not plan is a sample: over 3x the best so far, the candidate has lost
+//    and is not run again; otherwise one more run, and a third when the first was cold (over
+//    1.25x the second: caches), unless the second was already 1.5x the best so far or the
+//    candidate's samples used its 0.1 s share; its time is its fastest sample;
 //  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
 //    spectral forward pays its kernel transform as it will every step after an optimizer update;
 //  - then whole training steps of aten (unless its passes took over 2x the best spectral
 //    algorithm's), the best spectral algorithm (both fft and oaa when their passes are within
-//    15 %) and the per-pass mix are timed in interleaved
-//    rounds (each warmed up once, then one run of each per round, at least 2 and up to 7
-//    rounds while the rounds fit 0.3 s), so that a slow moment of the machine hits every
-//    candidate alike instead of one; each keeps its fastest run;
+//    15 %) and the per-pass mix are timed in interleaved rounds (no separate warm-up: the passes
+//    just ran, so plans and caches are warm; one run of each per round, at least 2 and up to 7
+//    rounds while the rounds fit 0.3 s; one over 3x the best in the first round stops there),
+//    so that a slow moment of the machine hits every candidate alike instead of one; each keeps
+//    its fastest run; with a single contender no step is timed;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
+// Counting first runs as samples and not warming the steps up again cut the first call of the
+// `large` preset's layers by about a third (measured in the closing note of issue 6).
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
 
 #include "conv_passes.h"
 #include "mixed_conv.h"
 #include "pass_model.h"
+#include "../fft/plan_cache.h"
+#include "../fft/tiling.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -46,8 +54,9 @@ namespace {
 constexpr double kHopelessFactor = 4.0;   // vs the model's best: not measured
 constexpr double kAtenHopelessFactor = 10.0;  // the baseline needs a wider margin to be skipped
 constexpr double kSlowFactor = 1.5;       // vs the best measured so far: stop timing
-constexpr double kLostFactor = 3.0;       // warm-up vs the best so far: not timed at all
-constexpr int kTimedRuns = 2;
+constexpr double kLostFactor = 3.0;       // first run vs the best so far: not run again
+constexpr double kColdFactor = 1.25;      // first run vs the second: it was cold, run a third
+constexpr int kMaxRuns = 3;
 constexpr double kCandidateBudget = 0.1;  // seconds of timed runs per candidate and pass
 constexpr double kAtenMargin = 0.03;      // another algorithm must beat aten by this much
 constexpr int kMinStepRounds = 2;         // interleaved rounds of whole training steps ...
@@ -248,17 +257,12 @@ double seconds_of(const std::function<void()>& run) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Whole steps: each candidate warmed up once, then timed in interleaved rounds; a candidate
-// whose warm-up is kLostFactor x the best warm-up is not timed further (it keeps that time).
+// Whole steps, timed in interleaved rounds (the passes ran just before: plans and caches are
+// warm, so the first round counts); a candidate over kLostFactor x the best in the first round
+// is not run again (it keeps that time).
 std::vector<double> time_interleaved(const std::vector<std::function<void()>>& runs) {
   std::vector<double> best(runs.size(), -1);
   std::vector<bool> timed(runs.size(), true);
-  double best_warm_up = -1;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    best[i] = seconds_of(runs[i]);
-    best_warm_up = best_warm_up < 0 ? best[i] : std::min(best_warm_up, best[i]);
-  }
-  for (size_t i = 0; i < runs.size(); ++i) timed[i] = best[i] <= kLostFactor * best_warm_up;
   double spent = 0;
   for (int round = 0; round < kMaxStepRounds; ++round) {
     double round_seconds = 0;
@@ -268,21 +272,31 @@ std::vector<double> time_interleaved(const std::vector<std::function<void()>>& r
       round_seconds += t;
       best[i] = round == 0 ? t : std::min(best[i], t);
     }
+    if (round == 0) {
+      const double fastest = *std::min_element(best.begin(), best.end());
+      for (size_t i = 0; i < runs.size(); ++i) timed[i] = best[i] <= kLostFactor * fastest;
+    }
     spent += round_seconds;
     if (round + 1 >= kMinStepRounds && spent + round_seconds > kStepRoundsBudget) break;
   }
   return best;
 }
 
+// FFTW plans made so far by this process (a run that made one was cold: planning is paid once).
+int64_t plans_made() { return fft::PlanCache::instance().stats().misses; }
+
 // Times `run` per the rules above; `best_so_far` < 0 when none.
 double time_candidate(const std::function<void()>& run, double best_so_far) {
-  const double warm_up = seconds_of(run);  // planning, caches
-  if (best_so_far >= 0 && warm_up > kLostFactor * best_so_far) return warm_up;
-  double best = -1, spent = 0;
-  for (int i = 0; i < kTimedRuns; ++i) {
+  const int64_t plans_before = plans_made();
+  double first = seconds_of(run);
+  if (plans_made() != plans_before) first = seconds_of(run);  // that one planned: not a sample
+  if (best_so_far >= 0 && first > kLostFactor * best_so_far) return first;
+  double best = first, spent = first;
+  for (int i = 1; i < kMaxRuns; ++i) {
     const double t = seconds_of(run);
     spent += t;
-    best = best < 0 ? t : std::min(best, t);
+    best = std::min(best, t);
+    if (i == 1 && first <= kColdFactor * t) break;  // the first was warm: two samples suffice
     if (best_so_far >= 0 && t > kSlowFactor * best_so_far) break;
     if (spent > kCandidateBudget) break;
   }
@@ -295,7 +309,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const at::Tensor x = input.detach().contiguous(), w = weight.detach().contiguous();
   const at::Tensor b = bias.defined() ? bias.detach() : at::Tensor();
   const bool training = weight.requires_grad();
-  const PassTimes model = modelled_seconds(g, at::get_num_threads());
+  const int threads = at::get_num_threads();
+  const PassTimes model = modelled_seconds(g, threads);
+  const bool oaa_is_fft = fft::choose_tiling(Algorithm::kOverlapAdd, g, threads) == fft::choose_tiling(Algorithm::kFft, g, threads);
   const at::Tensor gy = backward ? at::randn({g.batch, g.out_channels, g.out_h, g.out_w}, x.options()) : at::Tensor();
   for (int pass = 0; pass < kPasses; ++pass) {
     if (e.measured[pass] || (pass > 0 && !backward)) continue;
@@ -310,6 +326,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       e.seconds[pass][c] = -1;
       const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
       if (model[pass][c] > hopeless * model_best) continue;
+      if (a == Algorithm::kOverlapAdd && oaa_is_fft) continue;
       std::function<void()> run;
       if (pass == 0) {
         run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
@@ -377,8 +394,13 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       steps.push_back([&] { mixed_conv2d(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
-    const std::vector<double> times = time_interleaved(steps);
-    for (size_t i = 0; i < times.size(); ++i) *results[i] = times[i];
+    // One contender (the mix is then that algorithm everywhere) has nothing to be compared
+    // with: its step would not change the decision, and it was the largest part of measuring
+    // (270 of 1050 ms for the large preset's N64 C32->64 16x16 k11 layer).
+    if (steps.size() > 1) {
+      const std::vector<double> times = time_interleaved(steps);
+      for (size_t i = 0; i < times.size(); ++i) *results[i] = times[i];
+    }
   }
   // Passes not measured keep the model's times (flagged unmeasured) so the record is whole.
   PassTimes for_decision = e.seconds;

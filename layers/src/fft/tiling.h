@@ -29,6 +29,9 @@ struct AxisTiling {
   int64_t tile = 0;    // B: input samples per tile
   int64_t fft = 0;     // P: transform size, >= B + K - 1
   int64_t tiles = 0;   // T = ceil(H / B)
+  bool operator==(const AxisTiling& o) const {
+    return length == o.length && kernel == o.kernel && tile == o.tile && fft == o.fft && tiles == o.tiles;
+  }
 };
 
 struct Tiling {
@@ -37,6 +40,7 @@ struct Tiling {
   // Complex frequencies of one real 2-D transform: P_h * (P_w / 2 + 1).
   int64_t frequencies() const { return rows.fft * (cols.fft / 2 + 1); }
   std::string to_string() const;
+  bool operator==(const Tiling& o) const { return rows == o.rows && cols == o.cols; }
 };
 
 // Tiling for one axis with a given FFT size P (B = P - K + 1, as large as P allows).
