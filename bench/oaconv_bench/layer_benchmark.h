@@ -13,7 +13,8 @@ namespace oaconv::bench {
 // it picks an iteration count; the layer (tensors, plans, spectra, auto's choice) is kept from
 // one call to the next of the same row, so only the first call of each repetition is cold:
 // there our caches and auto's measurements are cleared first, and cold_ms is that call's
-// planning + kernel transform (+ auto's measuring).
+// planning + kernel transform (+ auto's measuring). A slow baseline row (is_slow_baseline)
+// makes no separate cold call: its first timed iteration is the first call, and cold_ms.
 // The row whose layer, caches and auto choices are warm in this process; a call for any other
 // row starts cold and claims it (an interleaved row, which clears the caches, empties it).
 std::string& warm_row_name();

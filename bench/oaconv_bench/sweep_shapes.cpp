@@ -58,8 +58,11 @@ SweepTiming timing_of(Sweep sweep) {
 
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing) {
   if (algorithm == Algorithm::kAuto) return 1;
-  if (algorithm != Algorithm::kAten && algorithm != Algorithm::kDirect) return timing.repetitions;
-  return modelled_seconds > 0.25 ? 1 : timing.repetitions;
+  return is_slow_baseline(algorithm, modelled_seconds) ? 1 : timing.repetitions;
+}
+
+bool is_slow_baseline(Algorithm algorithm, double modelled_seconds) {
+  return (algorithm == Algorithm::kAten || algorithm == Algorithm::kDirect) && modelled_seconds > kSlowBaselineSeconds;
 }
 
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {

@@ -44,6 +44,12 @@ SweepTiming timing_of(Sweep sweep);
 // interleaved rows, which repeat its measuring in each of their repetitions.
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing);
 
+// A baseline row (aten or direct) the cost model puts over this per call: one repetition, and
+// its first call is also its timed one (neither plans nor caches anything worth a separate
+// cold call; aten's k >= 15 rows on 512x512 took 12-16 s a call, twice each).
+constexpr double kSlowBaselineSeconds = 0.25;
+bool is_slow_baseline(Algorithm algorithm, double modelled_seconds);
+
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
 // costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
 std::vector<Algorithm> algorithms_for(const LayerShape& shape);
