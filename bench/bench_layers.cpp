@@ -28,10 +28,12 @@ const std::vector<Shape>& shapes() {
       {"N4_C16to16_256x256_k15", 4, 16, 16, 256, 15, 1},
       {"N8_dw64_64x64_k31", 8, 64, 64, 64, 31, 64},
       {"N32_C32to32_32x32_k3", 32, 32, 32, 32, 3, 1},
-      // The three convolutions of the `large` classifier preset at batch 64.
-      {"large1_N64_C3to16_64x64_k11", 64, 3, 16, 64, 11, 1},
-      {"large2_N64_C16to32_32x32_k9", 64, 16, 32, 32, 9, 1},
-      {"large3_N64_C32to64_16x16_k7", 64, 32, 64, 16, 7, 1},
+      // The four convolutions of the `large` classifier preset (training/src/target_classifier.cpp)
+      // at batch 64.
+      {"large1_N64_C3to16_64x64_k15", 64, 3, 16, 64, 15, 1},
+      {"large2_N64_C16to32_32x32_k13", 64, 16, 32, 32, 13, 1},
+      {"large3_N64_C32to64_16x16_k11", 64, 32, 64, 16, 11, 1},
+      {"large4_N64_C64to128_8x8_k7", 64, 64, 128, 8, 7, 1},
   };
   return s;
 }

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   }
   oaconv::bench::ComparisonTiming pass_comparison = comparison;
   pass_comparison.min_rounds = timing.pass_min_rounds;
+  if (own_min_time) pass_comparison.min_time_s = timing.pass_min_time_s;
   for (const LayerShape& shape : oaconv::bench::sweep_shapes(s)) {
     std::vector<Operation> ops = chosen;
     if (ops.empty()) {

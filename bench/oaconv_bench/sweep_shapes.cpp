@@ -49,11 +49,11 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
 
 SweepTiming timing_of(Sweep sweep) {
   switch (sweep) {
-    case Sweep::kSmoke: return {1, 0.0, 2, 2, 2, 0.0, 0.0};
-    case Sweep::kQuick: return {2, 0.03, 0, 12, 4, 0.1, 1.5};
-    case Sweep::kStandard: return {3, 0.05, 0, 20, 5, 0.2, 2.0};
+    case Sweep::kSmoke: return {1, 0.0, 2, 2, 2, 0.0, 0.0, 0.0};
+    case Sweep::kQuick: return {2, 0.03, 0, 12, 4, 0.25, 1.5, 0.1};
+    case Sweep::kStandard: return {3, 0.05, 0, 20, 5, 0.5, 2.0, 0.2};
   }
-  return {1, 0.1, 0, 20, 5, 0.3, 2.0};
+  return {1, 0.1, 0, 20, 5, 0.5, 2.0, 0.2};
 }
 
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing) {

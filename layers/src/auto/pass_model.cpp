@@ -8,6 +8,10 @@
 //     sqrt(min(1, Cg*Og / 512)) and by 0.4 for kernels larger than 11.
 //   direct: ~55 GMAC/s on dense layers, ~24 GMAC/s depthwise.
 // Rates scale with the thread count (measured 1.97-2.1x from 1 to 2 threads).
+// On the machine kind's other CPU, an EPYC with AVX2 only, bench_layers' five shapes took
+// (medians of the ratios, 2026-11-23) 2.0x as long with aten (1.4-5x), 2.1x with direct
+// (1.7-2.5x) and 2.5x with fft/oaa (fft/tiling.cpp scales its rates): this file is built for the
+// machine it runs on, so the rates below follow its instruction set.
 #include "pass_model.h"
 
 #include "conv_passes.h"
@@ -71,13 +75,20 @@ PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes&
 
 namespace autotune {
 
+#if defined(__AVX512F__)
+constexpr double kAtenMachineScale = 1.0, kDirectMachineScale = 1.0;
+#else
+constexpr double kAtenMachineScale = 0.49, kDirectMachineScale = 0.48;
+#endif
+
 PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
   const double scale = std::max(1, threads) / 2.0;  // rates below are at 2 threads
   const double macs = g.forward_macs();
   const double channel_pairs = static_cast<double>(g.in_per_group() * g.out_per_group());
   const bool large_kernel = std::max(g.kernel_h, g.kernel_w) > 11;
-  const double aten_rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs / 512.0)) * (large_kernel ? 0.4 : 1.0) * scale;
-  const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * scale;
+  const double aten_rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs / 512.0)) * (large_kernel ? 0.4 : 1.0) *
+                           kAtenMachineScale * scale;
+  const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * kDirectMachineScale * scale;
   PassTimes t;
   const double fft = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kFft, g, threads), threads) / 3;
   const double oaa = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kOverlapAdd, g, threads), threads) / 3;

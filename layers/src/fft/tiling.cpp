@@ -14,9 +14,17 @@ namespace {
 // Measured on this project's machine kind (ANCHORS.md and bench/): batched real 2-D FFTW at
 // ~18 GFLOP/s per thread in the 2.5 N log2 N convention, the spectral product at ~40 GFLOP/s
 // per thread, and a per-tile overhead for gathering and scattering (memory-bound).
-constexpr double kFftFlopsPerSecond = 18e9;
-constexpr double kProductFlopsPerSecond = 40e9;
-constexpr double kBytesPerSecond = 8e9;
+// On the machine kind's other CPU, an EPYC with AVX2 only (this file is built for the machine
+// it runs on), bench_layers' fft and oaa steps took 2.2-3.0x as long (median 2.5x, same five
+// shapes, 2026-11-23): all three rates scaled alike, so oaa's tiling choices stay the same.
+#if defined(__AVX512F__)
+constexpr double kMachineScale = 1.0;
+#else
+constexpr double kMachineScale = 0.40;
+#endif
+constexpr double kFftFlopsPerSecond = 18e9 * kMachineScale;
+constexpr double kProductFlopsPerSecond = 40e9 * kMachineScale;
+constexpr double kBytesPerSecond = 8e9 * kMachineScale;
 
 std::vector<int64_t> fast_sizes_between(int64_t lo, int64_t hi) {
   std::vector<int64_t> sizes;
