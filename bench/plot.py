@@ -207,7 +207,8 @@ def main(results, prefix):
         heatmap(cells, sizes, kernels, threads, prefix + "_heatmap.png")
         print("wrote %s_vs_image_size.png, %s_vs_kernel_size.png, %s_heatmap.png" % (prefix, prefix, prefix))
     counts = [r["rounds"] for reps in rounds.values() for r in reps]
-    shared = " (%d-%d rounds per repetition)" % (min(counts), max(counts)) if counts else ""
+    shared = " (%d repetition(s), %d-%d rounds each)" % (max(len(reps) for reps in rounds.values()), min(counts),
+                                                          max(counts)) if counts else ""
     print("times are medians of %d repetition(s) per row; ratios from the interleaved rounds where present%s"
           % (repetitions, shared))
     summary(times, choices, rounds)

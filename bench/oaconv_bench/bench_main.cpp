@@ -121,14 +121,15 @@ int main(int argc, char** argv) {
       time_as_sweep(benchmark::RegisterBenchmark(name.c_str(), oaconv::bench::run_interleaved_comparison, shape,
                                                  oaconv::bench::algorithms_for(shape), op,
                                                  op == Operation::kForwardBackward ? comparison : pass_comparison),
-                    timing.repetitions, 1);
+                    timing.comparison_repetitions, 1);
     }
   }
   benchmark::AddCustomContext("sweep", sweep);
   if (own_repetitions) {
     benchmark::AddCustomContext("repetitions", std::to_string(timing.repetitions));
+    benchmark::AddCustomContext("comparison_repetitions", std::to_string(timing.comparison_repetitions));
     std::cerr << "oaconv_bench: sweep " << sweep << ", " << threads << " threads, " << timing.repetitions
-              << " repetition(s) per row\n";
+              << " repetition(s) per row, " << timing.comparison_repetitions << " per interleaved row\n";
   } else {
     std::cerr << "oaconv_bench: sweep " << sweep << ", " << threads << " threads\n";
   }
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
   // the median of each row's repetitions is what bench/plot.py compares. A flag given on the
   // command line comes later and wins.
   std::string interleave = "--benchmark_enable_random_interleaving=true";
-  if (!own_repetitions || timing.repetitions > 1) rest.insert(rest.begin() + 1, interleave.data());
+  if (!own_repetitions || timing.repetitions > 1 || timing.comparison_repetitions > 1) rest.insert(rest.begin() + 1, interleave.data());
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
   if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;

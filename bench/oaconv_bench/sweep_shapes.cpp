@@ -48,12 +48,25 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
 }
 
 SweepTiming timing_of(Sweep sweep) {
+  SweepTiming t;
   switch (sweep) {
-    case Sweep::kSmoke: return {1, 0.0, 2, 2, 2, 0.0, 0.0, 0.0};
-    case Sweep::kQuick: return {2, 0.03, 0, 12, 4, 0.25, 1.5, 0.1};
-    case Sweep::kStandard: return {3, 0.05, 0, 20, 5, 0.5, 2.0, 0.2};
+    case Sweep::kSmoke:  // exact iteration counts, two rounds: only that it all runs
+      t.iterations = 2;
+      break;
+    case Sweep::kQuick:
+      t.min_time_s = 0.03;
+      t.comparison_repetitions = 2;
+      t.comparison_min_rounds = 12, t.comparison_min_time_s = 0.25, t.comparison_max_time_s = 1.5;
+      t.pass_min_rounds = 4, t.pass_min_time_s = 0.1;
+      break;
+    case Sweep::kStandard:
+      t.repetitions = 2, t.min_time_s = 0.05;
+      t.comparison_repetitions = 3;
+      t.comparison_min_rounds = 20, t.comparison_min_time_s = 0.5, t.comparison_max_time_s = 2.0;
+      t.pass_min_rounds = 5, t.pass_min_time_s = 0.2;
+      break;
   }
-  return {1, 0.1, 0, 20, 5, 0.5, 2.0, 0.2};
+  return t;
 }
 
 int repetitions_for(Algorithm algorithm, double modelled_seconds, const SweepTiming& timing) {

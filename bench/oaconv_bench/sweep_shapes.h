@@ -22,21 +22,25 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep);
 
 // How long each row is timed: `repetitions` runs of at least `min_time_s` each (their median is
 // what counts), or exactly `iterations` per run when that is > 0 (the smoke test). An
-// interleaved row's repetition runs rounds of every algorithm: at least comparison_min_rounds
-// and comparison_min_time_s (forward+backward, which the auto targets judge; pass_min_rounds
-// and pass_min_time_s for a single pass), at most comparison_max_time_s (0: no limit) after a
+// interleaved row - the one auto is judged by - runs `comparison_repetitions` times; each
+// repetition runs rounds of every algorithm: at least comparison_min_rounds and
+// comparison_min_time_s (forward+backward, which the auto targets judge; pass_min_rounds and
+// pass_min_time_s for a single pass), at most comparison_max_time_s (0: no limit) after a
 // few. aten against its own code in auto read 1.13-1.19x in each of three repetitions of 20-24
 // rounds (0.2 s, N32 16->16 32x32 k1, standard sweep of 2026-11-23) and 1.01x in 219-560
-// rounds: cheap shapes get more rounds from the minimum time.
+// rounds: cheap shapes get more rounds from the minimum time. The per-algorithm rows (the
+// figures' times) run fewer repetitions than the interleaved ones: that kept the standard sweep
+// under 15 minutes on the AVX2 CPU (864 s with 3 and 3).
 struct SweepTiming {
-  int repetitions;
-  double min_time_s;
-  int64_t iterations;
-  int64_t comparison_min_rounds;
-  int64_t pass_min_rounds;
-  double comparison_min_time_s;
-  double comparison_max_time_s;
-  double pass_min_time_s;
+  int repetitions = 1;
+  double min_time_s = 0;
+  int64_t iterations = 0;
+  int comparison_repetitions = 1;
+  int64_t comparison_min_rounds = 2;
+  double comparison_min_time_s = 0;
+  double comparison_max_time_s = 0;
+  int64_t pass_min_rounds = 2;
+  double pass_min_time_s = 0;
 };
 SweepTiming timing_of(Sweep sweep);
 
