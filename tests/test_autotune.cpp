@@ -273,6 +273,25 @@ TEST_F(Autotune, OverlapAddWithFftsTilingIsTimedOnceAsFft) {
             std::string::npos);
 }
 
+TEST(SpectralTiling, NamesEachAlgorithmsTilingAndRejectsOthers) {
+  const auto options = Conv2dFuncOptions().padding(3);
+  EXPECT_EQ(spectral_tiling({2, 4, 8, 8}, {6, 4, 7, 7}, options, Algorithm::kFft), "1x1 tiles of 8x8 at FFT 15x15");
+  EXPECT_EQ(spectral_tiling({2, 4, 8, 8}, {6, 4, 7, 7}, options, Algorithm::kOverlapAdd),
+            spectral_tiling({2, 4, 8, 8}, {6, 4, 7, 7}, options, Algorithm::kFft));
+  // A large image with a small kernel: oaa cuts it into tiles, fft does not.
+  EXPECT_NE(spectral_tiling({1, 16, 512, 512}, {16, 16, 3, 3}, Conv2dFuncOptions().padding(1), Algorithm::kOverlapAdd)
+                .rfind("1x1 tiles", 0),
+            0u);
+  try {
+    spectral_tiling({2, 4, 8, 8}, {6, 4, 7, 7}, options, Algorithm::kAten);
+    ADD_FAILURE() << "no error for aten";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("oaconv::spectral_tiling: expected fft or oaa, but got aten"),
+              std::string::npos)
+        << e.what_without_backtrace();
+  }
+}
+
 TEST_F(Autotune, OffMeansTheCostModelAndNoMeasuring) {
   set_autotune(false);
   EXPECT_FALSE(autotune_enabled());

@@ -5,7 +5,8 @@
 // repetition: its set-up and all its rounds. A slow moment of the machine
 // (this machine's timings drift by 10-40 % from one second to the next) thus hits all
 // algorithms alike, and the ratios - auto against the best single algorithm and against aten,
-// the `auto` targets - are honest where rows timed minutes apart are not.
+// the `auto` targets - are honest where rows timed minutes apart are not. Where oaa's tiling
+// is fft's single tile (the same code) it is timed once, as fft (counter oaa_is_fft).
 #include "layer_passes.h"
 
 #include <benchmark/benchmark.h>

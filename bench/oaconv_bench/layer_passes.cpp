@@ -1,10 +1,13 @@
 #include "layer_passes.h"
 
 #include <oaconv/autotune.h>
+#include <oaconv/explain.h>
 #include <oaconv/functional.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+
+#include <vector>
 
 namespace oaconv::bench {
 
@@ -32,6 +35,14 @@ double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation 
     case Operation::kForwardBackward: return m[0][c] + m[1][c] + m[2][c];
   }
   return m[0][c];
+}
+
+bool overlap_add_runs_fft_code(const LayerShape& shape) {
+  const std::vector<int64_t> input{shape.batch, shape.in_channels, shape.size, shape.size};
+  const std::vector<int64_t> weight{shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel};
+  const auto options = Conv2dFuncOptions().padding(shape.kernel / 2).groups(shape.groups);
+  return spectral_tiling(input, weight, options, Algorithm::kOverlapAdd) ==
+         spectral_tiling(input, weight, options, Algorithm::kFft);
 }
 
 LayerPasses::LayerPasses(const LayerShape& s, Algorithm algorithm, Operation op)

@@ -23,6 +23,9 @@ const char* to_string(Operation op);
 // `shape` (oaconv::modelled_pass_seconds, at the current thread count).
 double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation op);
 
+// Whether oaa's tiling of `shape` is fft's single tile: then both run the same code.
+bool overlap_add_runs_fft_code(const LayerShape& shape);
+
 class LayerPasses {
  public:
   LayerPasses(const LayerShape& shape, Algorithm algorithm, Operation op);

@@ -73,4 +73,14 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   return s.str();
 }
 
+std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                            const Conv2dFuncOptions& options, Algorithm algorithm) {
+  TORCH_CHECK(algorithm == Algorithm::kFft || algorithm == Algorithm::kOverlapAdd,
+              "oaconv::spectral_tiling: expected fft or oaa, but got ", to_string(algorithm));
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(c10::kFloat);
+  const ConvGeometry g = make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), at::Tensor(),
+                                            options, "oaconv::spectral_tiling");
+  return fft::choose_tiling(algorithm, g, at::get_num_threads()).to_string();
+}
+
 }  // namespace oaconv

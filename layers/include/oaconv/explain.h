@@ -14,4 +14,10 @@ namespace oaconv {
 std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                            const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
 
+// How `algorithm` (fft or oaa) cuts this convolution's image at the current thread count, e.g.
+// "2x2 tiles of 32x32 at FFT 40x40". Where oaa's equals fft's (one tile: small images, large
+// kernels) the two run the same code.
+std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                            const Conv2dFuncOptions& options, Algorithm algorithm);
+
 }  // namespace oaconv
