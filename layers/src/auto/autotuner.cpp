@@ -2,7 +2,8 @@
 //  - candidates: direct, fft, oaa unless the cost model puts them above 4x the model's best for
 //    that pass, aten unless above 10x (hopeless ones are not run at all: aten's depthwise k31
 //    forward alone takes 0.7 s); oaa is not run when its tiling is fft's one tile (the same
-//    transforms and products: it would time fft's code again);
+//    transforms and products: it would time fft's code again); the gradient passes leave out a
+//    candidate whose measured forward took over 4x the best forward;
 //  - candidates run in the order of their modelled time, so a fast one sets the reference early;
 //  - a first run that made FFTW plans is run again (planning is paid once, not every step; a
 //    candidate planning after another's was otherwise judged lost by its planning time); the
@@ -18,7 +19,8 @@
 //    just ran, so plans and caches are warm; one run of each per round, at least 2 and up to 7
 //    rounds while the rounds fit 0.3 s; one over 3x the best in the first round stops there),
 //    so that a slow moment of the machine hits every candidate alike instead of one; each keeps
-//    its fastest run; with a single contender no step is timed;
+//    its fastest run; the mix only when its passes beat every single algorithm's by over 3 %;
+//    with a single contender no step is timed;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
 // Counting first runs as samples and not warming the steps up again cut the first call of the
 // `large` preset's layers by about a third (measured in the closing note of issue 6).
@@ -303,6 +305,21 @@ double time_candidate(const std::function<void()>& run, double best_so_far) {
   return best;
 }
 
+// A gradient pass does not run a candidate whose measured forward took over kHopelessFactor x
+// the best forward: the measured form of the model's rule (on the large preset's N64 16->32
+// 32x32 k13 layer aten's forward took 5.4x fft's and its gradients 2.4x and 3.3x; its three
+// passes were 435 of the first call's 1120 ms). Direct's passes share one loop nest; aten's
+// differ more (depthwise k7: its forward the fastest, its grad-weight 8x slower), but not from
+// over 4x behind to the front.
+bool measured_hopeless(const Entry& e, int c) {
+  if (!e.measured[0] || e.seconds[0][c] < 0) return false;
+  double best = -1;
+  for (double t : e.seconds[0]) {
+    if (t >= 0) best = best < 0 ? t : std::min(best, t);
+  }
+  return e.seconds[0][c] > kHopelessFactor * best;
+}
+
 void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
              bool backward, Entry& e) {
   at::NoGradGuard no_grad;
@@ -327,6 +344,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
       if (model[pass][c] > hopeless * model_best) continue;
       if (a == Algorithm::kOverlapAdd && oaa_is_fft) continue;
+      if (pass > 0 && measured_hopeless(e, c)) continue;
       std::function<void()> run;
       if (pass == 0) {
         run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
@@ -388,9 +406,21 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[c]);
     }
+    // The mix's step only when its passes beat every single algorithm's by over the margin: a
+    // single algorithm's step is no slower than its passes (the spectral ones share transforms
+    // between passes, which a mix of algorithms cannot), so a mix that is not clearly ahead
+    // cannot win (N64 64->128 8x8 k7: the mix took aten's grad-input, 3.5 % ahead of fft's).
     const PassAlgorithms mix = per_pass_fastest(e.seconds, kAtenMargin);
     const bool mixed = !(mix.forward == mix.grad_input && mix.forward == mix.grad_weight);
-    if (mixed) {
+    const auto pass_time = [&](int pass, Algorithm a) { return e.seconds[pass][candidate_index(a)]; };
+    const double mix_sum = pass_time(0, mix.forward) + (input.requires_grad() ? pass_time(1, mix.grad_input) : 0.0) +
+                           pass_time(2, mix.grad_weight);
+    bool mix_ahead = mixed;
+    for (int c = 0; c < kCandidates && mix_ahead; ++c) {
+      const double sum = passes_sum(c);
+      if (sum >= 0 && mix_sum * (1.0 + kAtenMargin) >= sum) mix_ahead = false;
+    }
+    if (mix_ahead) {
       steps.push_back([&] { mixed_conv2d(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
