@@ -56,7 +56,7 @@ SweepTiming timing_of(Sweep sweep) {
     case Sweep::kQuick:
       t.min_time_s = 0.03;
       t.comparison_repetitions = 2;
-      t.comparison_min_rounds = 12, t.comparison_min_time_s = 0.25, t.comparison_max_time_s = 1.5;
+      t.comparison_min_rounds = 12, t.comparison_min_time_s = 0.5, t.comparison_max_time_s = 1.5;
       t.pass_min_rounds = 4, t.pass_min_time_s = 0.1;
       break;
     case Sweep::kStandard:
