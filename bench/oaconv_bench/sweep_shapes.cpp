@@ -60,7 +60,7 @@ SweepTiming timing_of(Sweep sweep) {
       t.pass_min_rounds = 4, t.pass_min_time_s = 0.1;
       break;
     case Sweep::kStandard:
-      t.repetitions = 2, t.min_time_s = 0.05;
+      t.repetitions = 3, t.min_time_s = 0.05;
       t.comparison_repetitions = 3;
       t.comparison_min_rounds = 20, t.comparison_min_time_s = 0.5, t.comparison_max_time_s = 2.0;
       t.pass_min_rounds = 5, t.pass_min_time_s = 0.2;

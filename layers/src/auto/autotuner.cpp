@@ -20,10 +20,11 @@
 //    rounds while the rounds fit 0.3 s; one over 3x the best in the first round stops there),
 //    so that a slow moment of the machine hits every candidate alike instead of one; each keeps
 //    its fastest run; the mix only when its passes beat every single algorithm's by over 3 %;
-//    with a single contender no step is timed;
+//    no step is timed when a single contender is left and the per-pass choice is one algorithm;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
-// Counting first runs as samples and not warming the steps up again cut the first call of the
-// `large` preset's layers by about a third (measured in the closing note of issue 6).
+// With these rules the first call of the `large` preset's layers (batch 64, AVX2 EPYC, 2 threads)
+// takes 0.52-0.85 s, measuring and FFTW planning included; with one warm-up and two timed runs
+// per candidate and warmed-up steps it took 1.1-2.1 s.
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
 
@@ -424,10 +425,12 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       steps.push_back([&] { mixed_conv2d(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
-    // One contender (the mix is then that algorithm everywhere) has nothing to be compared
-    // with: its step would not change the decision, and it was the largest part of measuring
-    // (270 of 1050 ms for the large preset's N64 C32->64 16x16 k11 layer).
-    if (steps.size() > 1) {
+    // One contender when the per-pass fastest are one algorithm: nothing to compare, its step
+    // would not change the decision (the per-pass choice), and it was the largest part of
+    // measuring (270 of 1050 ms for the large preset's N64 C32->64 16x16 k11 layer). With a
+    // mixed per-pass choice not worth its step, the one contender's step is timed: that makes
+    // it the decision instead of the mix.
+    if (steps.size() > 1 || (steps.size() == 1 && mixed)) {
       const std::vector<double> times = time_interleaved(steps);
       for (size_t i = 0; i < times.size(); ++i) *results[i] = times[i];
     }
