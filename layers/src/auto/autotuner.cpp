@@ -329,7 +329,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const bool training = weight.requires_grad();
   const int threads = at::get_num_threads();
   const PassTimes model = modelled_seconds(g, threads);
-  const bool oaa_is_fft = fft::choose_tiling(Algorithm::kOverlapAdd, g, threads) == fft::choose_tiling(Algorithm::kFft, g, threads);
+  const bool oaa_is_fft = fft::overlap_add_is_fft(g, threads);
   const at::Tensor gy = backward ? at::randn({g.batch, g.out_channels, g.out_h, g.out_w}, x.options()) : at::Tensor();
   for (int pass = 0; pass < kPasses; ++pass) {
     if (e.measured[pass] || (pass > 0 && !backward)) continue;
@@ -369,10 +369,13 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     // Ranked by the passes the timed step will run: grad-input only when the input needs a
     // gradient (a first layer's does not, and its grad-input time must not decide which
     // spectral algorithm's step is timed).
-    const auto passes_sum = [&](int c) {
-      if (e.seconds[0][c] < 0 || e.seconds[1][c] < 0 || e.seconds[2][c] < 0) return -1.0;
-      return e.seconds[0][c] + (input.requires_grad() ? e.seconds[1][c] : 0.0) + e.seconds[2][c];
+    const auto passes_sum_of = [&](const PassAlgorithms& p) {
+      const double f = e.seconds[0][candidate_index(p.forward)], gi = e.seconds[1][candidate_index(p.grad_input)],
+                   gw = e.seconds[2][candidate_index(p.grad_weight)];
+      if (f < 0 || gi < 0 || gw < 0) return -1.0;
+      return f + (input.requires_grad() ? gi : 0.0) + gw;
     };
+    const auto passes_sum = [&](int c) { return passes_sum_of({candidate(c), candidate(c), candidate(c)}); };
     int best_spectral = -1;
     double best_sum = -1;
     for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
@@ -413,10 +416,8 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     // cannot win (N64 64->128 8x8 k7: the mix took aten's grad-input, 3.5 % ahead of fft's).
     const PassAlgorithms mix = per_pass_fastest(e.seconds, kAtenMargin);
     const bool mixed = !(mix.forward == mix.grad_input && mix.forward == mix.grad_weight);
-    const auto pass_time = [&](int pass, Algorithm a) { return e.seconds[pass][candidate_index(a)]; };
-    const double mix_sum = pass_time(0, mix.forward) + (input.requires_grad() ? pass_time(1, mix.grad_input) : 0.0) +
-                           pass_time(2, mix.grad_weight);
-    bool mix_ahead = mixed;
+    const double mix_sum = passes_sum_of(mix);
+    bool mix_ahead = mixed && mix_sum >= 0;
     for (int c = 0; c < kCandidates && mix_ahead; ++c) {
       const double sum = passes_sum(c);
       if (sum >= 0 && mix_sum * (1.0 + kAtenMargin) >= sum) mix_ahead = false;

@@ -132,4 +132,8 @@ Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
   return best;
 }
 
+bool overlap_add_is_fft(const ConvGeometry& g, int threads) {
+  return choose_tiling(Algorithm::kOverlapAdd, g, threads) == choose_tiling(Algorithm::kFft, g, threads);
+}
+
 }  // namespace oaconv::fft

@@ -56,4 +56,8 @@ double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads
 // block choice, but counting channels and the spectral product, which dominate in a CNN).
 Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads);
 
+// Whether oaa's tiling is fft's single tile: then the two run the same code (the algorithm
+// only picks the tiling).
+bool overlap_add_is_fft(const ConvGeometry& g, int threads);
+
 }  // namespace oaconv::fft
