@@ -23,8 +23,8 @@
 //    no step is timed when a single contender is left and the per-pass choice is one algorithm;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
 // With these rules the first call of the `large` preset's layers (batch 64, AVX2 EPYC, 2 threads)
-// takes 0.52-0.97 s, measuring and FFTW planning included (up to 1.11 s in a slow minute); with one warm-up and two timed runs
-// per candidate and warmed-up steps it took 1.05-1.99 s.
+// takes 0.52-0.97 s, measuring and FFTW planning included (up to 1.11 s in a slow minute); with
+// one warm-up and two timed runs per candidate and warmed-up steps it took 1.05-1.99 s.
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
 
