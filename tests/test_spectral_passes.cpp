@@ -113,6 +113,41 @@ TEST_P(SpectralPasses, PrunedDftsEqualFullTransforms) {
   }
 }
 
+// forward_fft / inverse_fft run a buffer in chunks of planes plus a tail of descending powers of
+// two, the pieces smaller than the aligned step starting unaligned: every plane count must equal
+// torch's rfft2 (and come back through the inverse), in both layouts and both dtypes. A 45x45
+// float plane is 8100 bytes (not a multiple of 64), so its tail pieces start unaligned.
+TEST(ChunkedTransforms, EveryPlaneCountEqualsTorchsRfft2) {
+  const at::Tensor x = at::zeros({1, 1, 33, 33}), w = at::zeros({1, 1, 13, 13});
+  const ConvGeometry g = make_conv_geometry(x, w, {}, Conv2dFuncOptions());
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    for (bool columns_outer : {false, true}) {
+      fft::SpectralProblem p = fft::make_spectral_problem(g, Algorithm::kFft, dtype, at::get_num_threads());
+      p.columns_outer = columns_outer;
+      const int64_t rows = p.tiling.rows.fft, cols = p.tiling.cols.fft;
+      ASSERT_EQ(rows, 45);
+      ASSERT_EQ(cols, 45);
+      const double tolerance = dtype == at::kFloat ? 1e-5 : 1e-12;
+      for (int64_t planes : {1, 3, 16, 47, 100, 129}) {
+        SCOPED_TRACE(::testing::Message() << at::toString(dtype) << (columns_outer ? " columns outer " : " row-major ")
+                                          << planes << " planes");
+        const auto options = at::TensorOptions().dtype(dtype);
+        const at::Tensor real = at::randn({planes, rows, cols}, options);
+        at::Tensor expected = at::fft_rfft2(real);  // [planes, rows, cols / 2 + 1]
+        if (columns_outer) expected = expected.transpose(1, 2);
+        expected = at::view_as_real(expected.contiguous().reshape({planes, p.frequencies}));
+        at::Tensor spectrum = poisoned_spectrum(p, planes).to(dtype);
+        fft::forward_fft(p, real, spectrum);
+        EXPECT_LE(relative_error(spectrum.narrow(1, 0, p.frequencies), expected), tolerance);
+        EXPECT_FALSE(spectrum.isnan().any().item<bool>()) << "spectrum left unwritten";
+        at::Tensor back = fft::new_real_planes(p, planes, options, false).fill_(NAN);
+        fft::inverse_fft(p, spectrum, back);
+        EXPECT_LE(relative_error(back, real * static_cast<double>(p.real_plane)), tolerance);
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Table, SpectralPasses,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
                                             ::testing::Values(Algorithm::kFft, Algorithm::kOverlapAdd)),

@@ -43,15 +43,16 @@ void* make_plan(const PlanKey& k) {
               real_elems + 2 * spec_elems, " elements)");
   std::memset(real, 0, sizeof(T) * real_elems);
   std::memset(spec, 0, sizeof(T) * 2 * spec_elems);
+  const unsigned flags = k.flags | (k.any_alignment ? unsigned(FFTW_UNALIGNED) : 0u);
   typename F::Plan plan;
   if (k.direction == Direction::kRealToComplex) {
     batch[0] = {k.howmany, k.real_stride, k.spectrum_stride};
-    plan = F::plan_r2c(2, dims, 1, batch, real, spec, k.flags);
+    plan = F::plan_r2c(2, dims, 1, batch, real, spec, flags);
   } else {
     // c2r: the input is the spectrum, so the row dim reads with stride Pw/2+1, writes Pw.
     const typename F::IoDim inv_dims[2] = {{k.rows, spec_row, k.cols}, {k.cols, spec_col, 1}};
     batch[0] = {k.howmany, k.spectrum_stride, k.real_stride};
-    plan = F::plan_c2r(2, inv_dims, 1, batch, spec, real, k.flags);
+    plan = F::plan_c2r(2, inv_dims, 1, batch, spec, real, flags);
   }
   F::free(real);
   F::free(spec);

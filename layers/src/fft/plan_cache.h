@@ -29,9 +29,10 @@ struct PlanKey {
   int threads = 1;
   unsigned flags = 0;
   bool columns_outer = false;       // spectrum stored [P_w/2+1][P_h] (see SpectralProblem)
+  bool any_alignment = false;       // FFTW_UNALIGNED: executed at any address, not only 64-byte aligned ones
   auto tie() const {
     return std::tie(rows, cols, howmany, real_stride, spectrum_stride, direction, dtype, threads, flags,
-                    columns_outer);
+                    columns_outer, any_alignment);
   }
   bool operator<(const PlanKey& o) const { return tie() < o.tie(); }
 };

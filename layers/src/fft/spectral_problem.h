@@ -44,7 +44,8 @@ at::Tensor new_real_planes(const SpectralProblem& p, int64_t planes, const at::T
                            bool zeroed = true);
 at::Tensor new_spectrum(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options);
 
-// Batched transforms of all planes of a buffer, with a cached FFTW plan.
+// Transforms of all planes of a buffer, in chunks of planes with cached single-threaded FFTW
+// plans, the chunks spread over the threads.
 void forward_fft(const SpectralProblem& p, const at::Tensor& real, at::Tensor& spectrum);
 void inverse_fft(const SpectralProblem& p, at::Tensor& spectrum, at::Tensor& real);  // destroys spectrum
 
