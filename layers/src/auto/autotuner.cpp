@@ -3,7 +3,8 @@
 //    that pass, aten unless above 10x (hopeless ones are not run at all: aten's depthwise k31
 //    forward alone takes 0.7 s); oaa is not run when its tiling is fft's one tile (the same
 //    transforms and products: it would time fft's code again); the gradient passes leave out a
-//    candidate whose measured forward took over 4x the best forward;
+//    candidate whose measured forward took over 4x the best forward, and direct when its forward
+//    took over 3x the best of the gradient pass so far (its passes are one loop nest);
 //  - candidates run in the order of their modelled time, so a fast one sets the reference early;
 //  - a first run that made FFTW plans is run again (planning is paid once, not every step; a
 //    candidate planning after another's was otherwise judged lost by its planning time); the
@@ -321,6 +322,19 @@ bool measured_hopeless(const Entry& e, int c) {
   return e.seconds[0][c] > kHopelessFactor * best;
 }
 
+// Direct's three passes are one loop nest over the same taps: its forward time stands for the
+// first run of a gradient pass, and over kLostFactor x the best of that pass so far it has lost
+// without running (on the large preset's N64 C64->128 8x8 k7 layer direct's forward took 3.2x
+// fft's, and its lost gradient runs 79 and 160 ms). Its gradients ran 0.5-1.3x its forward on
+// the shapes looked at (depthwise k7: forward 12.0 ms, grad-weight 6.7, the pass's fastest), so
+// a gradient 3x faster than its forward is not expected. aten's passes differ too much for this
+// (depthwise k3: forward 9.9 ms, grad-input 2.6).
+bool direct_lost_by_its_forward(const Entry& e, int c, double best_so_far) {
+  if (candidate(c) != Algorithm::kDirect || best_so_far < 0 || !e.measured[0]) return false;
+  const double forward = e.seconds[0][c];
+  return forward >= 0 && forward > kLostFactor * best_so_far;
+}
+
 void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
              bool backward, Entry& e) {
   at::NoGradGuard no_grad;
@@ -346,6 +360,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (model[pass][c] > hopeless * model_best) continue;
       if (a == Algorithm::kOverlapAdd && oaa_is_fft) continue;
       if (pass > 0 && measured_hopeless(e, c)) continue;
+      if (pass > 0 && direct_lost_by_its_forward(e, c, best)) continue;
       std::function<void()> run;
       if (pass == 0) {
         run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
