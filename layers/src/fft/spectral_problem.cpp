@@ -78,7 +78,7 @@ PlanKey plan_key(const SpectralProblem& p, int64_t planes, Direction direction, 
   k.spectrum_stride = p.spectrum_stride;
   k.direction = direction;
   k.dtype = p.dtype;
-  k.threads = 1;  // the chunks are spread over the threads (for_each_piece)
+  k.threads = 1;  // the pieces are spread over the threads (for_each_piece)
   k.any_alignment = any_alignment;
   k.flags = planner_flags();
   k.columns_outer = p.columns_outer;
@@ -102,11 +102,13 @@ int64_t aligned_step(const SpectralProblem& p) {
 // Every transform runs in chunks of planes, one single-threaded FFTW plan per chunk size, the
 // chunks spread over the threads. A chunk is the largest power of two of planes whose real and
 // complex data fit kChunkBytes (an L2's share), at least one aligned step. Against one
-// FFTW-threaded plan over all the planes (2 threads, FFTW_MEASURE, r2c): executing took 0.56-0.96x
-// the time (P 15-512), and planning 0.1-40 ms instead of 0.13-3.8 s (P 27, 2048 planes: 3.8 s);
-// the chunk plans are shared by every layer and batch size with the same transform size, where
-// the whole-batch plans were one per plane count (four per layer: the large preset's N64 C16->32
-// 32x32 k13 layer planned for 315 of its first call's 805 ms, with chunks 56 ms).
+// FFTW-threaded plan over all the planes (2 threads, FFTW_MEASURE, r2c, P 15-512 with 8-8192
+// planes): executing took 0.56-0.96x the time, and planning that plan 0.13-3.8 s (P 27, 2048
+// planes: 3.8 s), a chunk's 3-115 ms (P 15-80). The chunk plans are shared by every layer and
+// batch size with the same transform size, where the whole-batch plans were one per plane count
+// (four per layer: the large preset's N64 C16->32 32x32 k13 layer planned for 315 of its first
+// call's 805 ms, with chunks 56 ms). Fewer pieces than threads (a few large planes: one grey
+// image to filter) run as one FFTW-threaded plan instead, which splits a plane's rows.
 constexpr int64_t kChunkBytes = 256 << 10;
 
 int64_t planes_per_chunk(const SpectralProblem& p) {
@@ -127,6 +129,14 @@ struct Piece {
 template <typename Run>
 void for_each_piece(const SpectralProblem& p, int64_t planes, Direction direction, const Run& run) {
   const int64_t chunk = planes_per_chunk(p), step = aligned_step(p);
+  int64_t piece_count = planes / chunk;
+  for (int64_t rest = planes % chunk; rest > 0; rest &= rest - 1) ++piece_count;  // one per set bit
+  if (p.threads > 1 && piece_count < p.threads) {
+    PlanKey key = plan_key(p, planes, direction, false);
+    key.threads = p.threads;
+    run(*PlanCache::instance().get(key), 0);
+    return;
+  }
   std::vector<Piece> pieces;
   int64_t first = 0;
   if (planes >= chunk) {
