@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
-#include <numeric>
-#include <random>
 
 namespace oaconv::bench {
 namespace {
@@ -32,6 +30,19 @@ double seconds_of(LayerPasses& layer) {
   const auto t0 = std::chrono::steady_clock::now();
   layer.run();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The order of contenders in `round` (a Williams design): rounds shift the sequence 0, 1, n-1,
+// 2, n-2, ... by one each, and for an odd n every second block of n runs mirrored, so that
+// over each n (even n) or 2n (odd n) rounds every contender runs right after every other one
+// equally often, and in every position equally often.
+std::vector<size_t> order_of_round(size_t n, int64_t round) {
+  std::vector<size_t> base{0};
+  for (size_t low = 1, high = n - 1; base.size() < n;) base.push_back(base.size() % 2 ? low++ : high--);
+  std::vector<size_t> order(n);
+  for (size_t j = 0; j < n; ++j) order[j] = (base[j] + static_cast<size_t>(round)) % n;
+  if (n % 2 == 1 && (round / static_cast<int64_t>(n)) % 2 == 1) std::reverse(order.begin(), order.end());
+  return order;
 }
 
 double median(std::vector<double> v) {
@@ -89,24 +100,23 @@ void run_interleaved_comparison(benchmark::State& state, const LayerShape& shape
     c.in_rounds = c.algorithm == Algorithm::kAuto || c.warm_seconds <= kExcludedFactor * fastest;
     if (c.in_rounds) rounds.push_back(&c);
   }
-  // Each round in a fresh random order: a step runs after whatever ran before it (the caches
-  // hold that one's data), and with a fixed cyclic order each algorithm would always follow
-  // the same one - auto after oaa, aten after auto's aten, which measured auto 5-11 % slower
-  // than the aten it runs. Rounds go on until there are timing.min_rounds of them and
-  // timing.min_time_s has passed, or timing.max_time_s has (after at least kFewestRounds):
-  // aten run twice as two contenders in a quick sweep's 2-6 rounds came out up to 21 % apart
-  // (14 of 64 rows over 5 %), in 26-136 rounds at most 3.4 % (none of 36 over 5 %).
+  // Each round in its own order, balanced: a step runs after whatever ran before it (the
+  // caches hold that one's data, a spectral step's workspace evicts them), so every contender
+  // must follow every other one equally often. A fixed cyclic order had auto always after oaa
+  // and aten after auto's aten (auto measured 5-11 % slower than the aten it runs); random
+  // orders from a fixed seed gave the same imbalance to every repetition of a row (H32 k1 N32
+  // C16: auto running aten's code read 1.14x and 1.17x aten in the two repetitions with fft in
+  // the rounds, 1.01x in the one without). Rounds go on until there are timing.min_rounds of
+  // them and timing.min_time_s has passed, or timing.max_time_s has (after at least
+  // kFewestRounds): aten run twice as two contenders in a quick sweep's 2-6 rounds came out up
+  // to 21 % apart (14 of 64 rows over 5 %), in 26-136 rounds at most 3.4 % (none of 36 over 5 %).
   std::vector<std::vector<double>> times(rounds.size());
-  std::vector<size_t> order_of_round(rounds.size());
-  std::iota(order_of_round.begin(), order_of_round.end(), size_t{0});
-  std::mt19937 random(12345);
   for (auto _ : state) {
     double elapsed = 0;
     for (int64_t round = 0;; ++round) {
       if (round >= timing.min_rounds && elapsed >= timing.min_time_s) break;
       if (round >= kFewestRounds && timing.max_time_s > 0 && elapsed >= timing.max_time_s) break;
-      std::shuffle(order_of_round.begin(), order_of_round.end(), random);
-      for (size_t j : order_of_round) {
+      for (size_t j : order_of_round(rounds.size(), round)) {
         times[j].push_back(seconds_of(*rounds[j]->layer));
         elapsed += times[j].back();
       }
