@@ -23,9 +23,10 @@
 //    its fastest run; the mix only when its passes beat every single algorithm's by over 10 %;
 //    no step is timed when a single contender is left and the per-pass choice is one algorithm;
 //  - the winners follow decide_pass_algorithms (aten kept unless another is > 3 % faster).
-// With these rules the first call of the `large` preset's layers (batch 64, AVX2 EPYC, 2 threads)
-// takes 0.52-0.97 s, measuring and FFTW planning included (up to 1.11 s in a slow minute); with
-// one warm-up and two timed runs per candidate and warmed-up steps it took 1.05-1.99 s.
+// With these rules (and the FFTs' shared chunk plans) the first call of the `large` preset's
+// layers (batch 64, AVX2 EPYC, 2 threads) takes 0.36-0.72 s, measuring and FFTW planning
+// included; with one warm-up and two timed runs per candidate, warmed-up steps, whole-batch
+// FFTW plans, direct's lost gradient runs and the mix's step at 3 % it took 1.05-1.99 s.
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
 
