@@ -16,6 +16,7 @@
 #include <torch/autograd.h>
 
 #include <tuple>
+#include <utility>
 
 namespace oaconv::testing {
 namespace {
@@ -114,15 +115,16 @@ TEST_P(SpectralPasses, PrunedDftsEqualFullTransforms) {
 }
 
 // forward_fft / inverse_fft run a buffer in chunks of planes plus a tail of descending powers of
-// two, the pieces smaller than the aligned step starting unaligned: every plane count must equal
-// torch's rfft2 (and come back through the inverse), in both layouts and both dtypes. A 45x45
-// float plane is 8100 bytes (not a multiple of 64), so its tail pieces start unaligned.
+// two, the pieces smaller than the aligned step starting unaligned, or, with fewer pieces than
+// threads, as one FFTW-threaded plan: every plane count must equal torch's rfft2 (and come back
+// through the inverse), in both layouts, both dtypes, for 1 and 2 threads. A 45x45 float plane
+// is 8100 bytes (not a multiple of 64), so its tail pieces start unaligned.
 TEST(ChunkedTransforms, EveryPlaneCountEqualsTorchsRfft2) {
   const at::Tensor x = at::zeros({1, 1, 33, 33}), w = at::zeros({1, 1, 13, 13});
   const ConvGeometry g = make_conv_geometry(x, w, {}, Conv2dFuncOptions());
   for (const auto dtype : {at::kFloat, at::kDouble}) {
-    for (bool columns_outer : {false, true}) {
-      fft::SpectralProblem p = fft::make_spectral_problem(g, Algorithm::kFft, dtype, at::get_num_threads());
+    for (const auto& [columns_outer, threads] : {std::pair{false, 1}, {false, 2}, {true, 1}, {true, 2}}) {
+      fft::SpectralProblem p = fft::make_spectral_problem(g, Algorithm::kFft, dtype, threads);
       p.columns_outer = columns_outer;
       const int64_t rows = p.tiling.rows.fft, cols = p.tiling.cols.fft;
       ASSERT_EQ(rows, 45);
@@ -130,7 +132,7 @@ TEST(ChunkedTransforms, EveryPlaneCountEqualsTorchsRfft2) {
       const double tolerance = dtype == at::kFloat ? 1e-5 : 1e-12;
       for (int64_t planes : {1, 3, 16, 47, 100, 129}) {
         SCOPED_TRACE(::testing::Message() << at::toString(dtype) << (columns_outer ? " columns outer " : " row-major ")
-                                          << planes << " planes");
+                                          << threads << " threads " << planes << " planes");
         const auto options = at::TensorOptions().dtype(dtype);
         const at::Tensor real = at::randn({planes, rows, cols}, options);
         at::Tensor expected = at::fft_rfft2(real);  // [planes, rows, cols / 2 + 1]
