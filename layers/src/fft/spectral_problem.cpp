@@ -111,41 +111,35 @@ int64_t aligned_step(const SpectralProblem& p) {
 // image to filter) run as one FFTW-threaded plan instead, which splits a plane's rows.
 constexpr int64_t kChunkBytes = 256 << 10;
 
-int64_t planes_per_chunk(const SpectralProblem& p) {
-  const int64_t fit = std::max<int64_t>(1, kChunkBytes / (real_plane_bytes(p) + spectrum_bytes(p)));
-  int64_t chunk = 1;
-  while (chunk * 2 <= fit) chunk *= 2;
-  return std::max(chunk, aligned_step(p));
-}
-
-struct Piece {
-  std::shared_ptr<const FftPlan> plan;
-  int64_t first;  // plane
-};
-
 // Runs `run(plan, first_plane)` over `planes` planes: whole chunks, then the rest as descending
 // powers of two (so any count needs at most log2(chunk) more plans, shared too); a piece
 // smaller than the aligned step may start unaligned, so its plan accepts any alignment.
 template <typename Run>
 void for_each_piece(const SpectralProblem& p, int64_t planes, Direction direction, const Run& run) {
-  const int64_t chunk = planes_per_chunk(p), step = aligned_step(p);
-  int64_t piece_count = planes / chunk;
-  for (int64_t rest = planes % chunk; rest > 0; rest &= rest - 1) ++piece_count;  // one per set bit
-  if (p.threads > 1 && piece_count < p.threads) {
+  const int64_t step = aligned_step(p);
+  const int64_t fit = std::max<int64_t>(1, kChunkBytes / (real_plane_bytes(p) + spectrum_bytes(p)));
+  int64_t chunk = step;
+  while (chunk * 2 <= fit) chunk *= 2;
+  std::vector<int64_t> sizes(static_cast<size_t>(planes / chunk), chunk);
+  for (int64_t size = chunk / 2, rest = planes % chunk; size >= 1; size /= 2) {
+    if (rest >= size) sizes.push_back(size), rest -= size;
+  }
+  if (p.threads > 1 && static_cast<int64_t>(sizes.size()) < p.threads) {
     PlanKey key = plan_key(p, planes, direction, false);
     key.threads = p.threads;
     run(*PlanCache::instance().get(key), 0);
     return;
   }
+  struct Piece {
+    std::shared_ptr<const FftPlan> plan;
+    int64_t first;  // plane
+  };
   std::vector<Piece> pieces;
   int64_t first = 0;
-  if (planes >= chunk) {
-    const auto plan = PlanCache::instance().get(plan_key(p, chunk, direction, false));
-    for (; first + chunk <= planes; first += chunk) pieces.push_back({plan, first});
-  }
-  for (int64_t size = chunk / 2; size >= 1; size /= 2) {
-    if (planes - first < size) continue;
-    pieces.push_back({PlanCache::instance().get(plan_key(p, size, direction, size < step)), first});
+  for (int64_t size : sizes) {
+    const bool same = !pieces.empty() && size == chunk;  // the whole chunks share one lookup
+    pieces.push_back({same ? pieces.back().plan : PlanCache::instance().get(plan_key(p, size, direction, size < step)),
+                      first});
     first += size;
   }
   at::parallel_for(0, static_cast<int64_t>(pieces.size()), 1, [&](int64_t begin, int64_t end) {
