@@ -13,6 +13,21 @@ echo "$out" | grep -q "speedup" || fail "no comparison table: $out"
 [ -s "$work/c.json" ] && [ -s "$work/c.png" ] || fail "compare did not write its JSON and plot"
 grep -q '"algorithm": "oaa"' "$work/c.json" || fail "JSON lacks the oaa run"
 
+# Paths reach the plotting script as arguments, never through a shell: shell syntax in a path is
+# just part of the file's name.
+one=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 8 --val-count 4 --batch-size 4
+     --threads 1 --epochs 1 --algorithms aten)
+mkdir "$work/plots"
+(cd "$work/plots" && "$oaconv" compare "${one[@]}" --plot "x'; touch INJECTED; echo 'y.png" > /dev/null 2>&1) ||
+  fail "compare with shell syntax in --plot failed"
+[ ! -e "$work/plots/INJECTED" ] || fail "the --plot path was run through a shell"
+[ -s "$work/plots/x'; touch INJECTED; echo 'y.png" ] || fail "the plot with shell syntax in its name was not written"
+# A format matplotlib refuses fails with a clear error and leaves no file behind.
+if out="$(cd "$work/plots" && "$oaconv" compare "${one[@]}" --plot c.xyz 2>&1)"; then fail "--plot c.xyz should fail"; fi
+echo "$out" | grep -q "plotting 'c.xyz' failed" || fail "no plotting error: $out"
+leftover="$(cd "$work/plots" && ls -A | grep -v "^x'" || true)"
+[ -z "$leftover" ] || fail "a failed plot left files: $leftover"
+
 out="$("$oaconv" train --algorithm fft --epochs 2 "${tiny[@]}" --checkpoint "$work/t.ckpt" --json "$work/t.json" \
   --hard-val-count 24 2>&1)" || fail "train failed: $out"
 [ -s "$work/t.ckpt" ] || fail "no checkpoint"
@@ -32,5 +47,6 @@ expect_error "unknown algorithm 'winograd'" train --algorithm winograd "${tiny[@
 expect_error "--epochs must be at least 1, but got 0" train --epochs 0 "${tiny[@]}"
 expect_error "--batch-size 100 is larger than the training set (64 samples)" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 100
 expect_error "--hard-val-count must be >= 0, but got -5" train --hard-val-count -5 "${tiny[@]}"
+expect_error "--plot '/nonexistent/p.png': directory '/nonexistent' does not exist" compare "${one[@]}" --plot /nonexistent/p.png
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 echo "1 passed, 0 failed"
