@@ -2,6 +2,7 @@
 
 #include "conv_passes.h"
 #include "../fft/spectral_conv.h"
+#include "../graph_backward.h"
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
@@ -46,6 +47,12 @@ struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunctio
     const at::Tensor& x = saved[0];
     const at::Tensor& w = saved[1];
     const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
+    const bool want_gb = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
+    if (backward_records_graph()) {
+      ConvGradients d = graph_conv_backward(grad_outputs[0], x, w, g, ctx->needs_input_grad(0),
+                                            ctx->needs_input_grad(1), want_gb);
+      return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor(), at::Tensor(), at::Tensor()};
+    }
     const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
     const auto gi = static_cast<Algorithm>(algorithms[1]), gwa = static_cast<Algorithm>(algorithms[2]);
     const at::Tensor gy = grad_outputs[0].contiguous();
@@ -67,7 +74,7 @@ struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunctio
                               : run_grad_weight(gwa, gy, x, w, g);
       }
     }
-    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    if (want_gb) gb = gy.sum({0, 2, 3});
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };

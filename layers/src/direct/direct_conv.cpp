@@ -3,6 +3,7 @@
 #include "direct_conv.h"
 
 #include "direct_passes.h"
+#include "../graph_backward.h"
 
 #include <torch/autograd.h>
 
@@ -30,6 +31,12 @@ struct DirectConv2dFunction : public torch::autograd::Function<DirectConv2dFunct
     const at::Tensor& x = saved[0];
     const at::Tensor& w = saved[1];
     const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
+    const bool want_gb = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
+    if (backward_records_graph()) {
+      ConvGradients d = graph_conv_backward(grad_outputs[0], x, w, g, ctx->needs_input_grad(0),
+                                            ctx->needs_input_grad(1), want_gb);
+      return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor()};
+    }
     const at::Tensor gy = grad_outputs[0].contiguous();
     at::Tensor gx, gw, gb;
     if (ctx->needs_input_grad(0)) {
@@ -40,7 +47,7 @@ struct DirectConv2dFunction : public torch::autograd::Function<DirectConv2dFunct
       gw = at::empty_like(w, at::MemoryFormat::Contiguous);
       grad_weight_out(gy, x, g, gw);
     }
-    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    if (want_gb) gb = gy.sum({0, 2, 3});
     return {gx, gw, gb, at::Tensor()};
   }
 };

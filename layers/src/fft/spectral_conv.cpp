@@ -11,6 +11,7 @@
 // image and tile — is one product over all rows, parallel over frequencies.
 #include "spectral_conv.h"
 
+#include "../graph_backward.h"
 #include "kernel_spectrum_cache.h"
 #include "overlap_add_passes.h"
 #include "profiling_internal.h"
@@ -98,12 +99,18 @@ struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dF
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const at::Tensor gy = grad_outputs[0];
+    const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
+    const bool want_gb = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
+    if (backward_records_graph()) {
+      ConvGradients d = graph_conv_backward(gy, saved[0], saved[1], g, ctx->needs_input_grad(0),
+                                            ctx->needs_input_grad(1), want_gb);
+      return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor(), at::Tensor(), at::Tensor()};
+    }
     SpectralGradients grads = spectral_backward(
-        ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector()),
-        static_cast<Algorithm>(ctx->saved_data["algorithm"].toInt()), saved[0], saved[1], gy, ctx->needs_input_grad(0),
+        g, static_cast<Algorithm>(ctx->saved_data["algorithm"].toInt()), saved[0], saved[1], gy, ctx->needs_input_grad(0),
         ctx->needs_input_grad(1), ctx->saved_data["kernel_spectrum"].toTensor(), ctx->saved_data["input_spectra"].toTensor());
     at::Tensor gb;
-    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    if (want_gb) gb = gy.sum({0, 2, 3});
     return {grads.gx, grads.gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
