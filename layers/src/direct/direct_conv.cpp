@@ -4,6 +4,7 @@
 
 #include "direct_passes.h"
 #include "../graph_backward.h"
+#include "../non_finite_fallback.h"
 
 #include <torch/autograd.h>
 
@@ -20,6 +21,7 @@ struct DirectConv2dFunction : public torch::autograd::Function<DirectConv2dFunct
     at::Tensor y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
     const bool has_bias = bias.numel() > 0;
     forward_out(x, w, has_bias ? bias : at::Tensor(), g, y);
+    y = finite_or_aten_forward(y, x, w, has_bias ? bias : at::Tensor(), g);
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["has_bias"] = has_bias;
@@ -42,10 +44,12 @@ struct DirectConv2dFunction : public torch::autograd::Function<DirectConv2dFunct
     if (ctx->needs_input_grad(0)) {
       gx = at::empty_like(x, at::MemoryFormat::Contiguous);
       grad_input_out(gy, w, g, gx);
+      gx = finite_or_aten_grad_input(gx, gy, x, w, g);
     }
     if (ctx->needs_input_grad(1)) {
       gw = at::empty_like(w, at::MemoryFormat::Contiguous);
       grad_weight_out(gy, x, g, gw);
+      gw = finite_or_aten_grad_weight(gw, gy, x, w, g);
     }
     if (want_gb) gb = gy.sum({0, 2, 3});
     return {gx, gw, gb, at::Tensor()};

@@ -12,6 +12,7 @@
 #include "spectral_conv.h"
 
 #include "../graph_backward.h"
+#include "../non_finite_fallback.h"
 #include "kernel_spectrum_cache.h"
 #include "overlap_add_passes.h"
 #include "profiling_internal.h"
@@ -140,6 +141,7 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
     forward_chunk(s.block_problem, x_spectrum, out.kernel_spectrum, b, y_block);
   });
   record_pass(workspace_pool_bytes());
+  out.y = finite_or_aten_forward(out.y, x, w, bias, geometry);
   return out;
 }
 
@@ -185,6 +187,8 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
     grad_weight_from_spectrum(p, gw_spectrum, out.gw);
   }
   record_pass(workspace_pool_bytes());
+  if (want_gx) out.gx = finite_or_aten_grad_input(out.gx, grad_output, input, w, geometry);
+  if (want_gw) out.gw = finite_or_aten_grad_weight(out.gw, grad_output, input, w, geometry);
   return out;
 }
 
