@@ -5,6 +5,7 @@
 #include <oaconv/functional.h>
 
 #include <initializer_list>
+#include <limits>
 
 namespace oaconv::testing {
 namespace {
@@ -90,6 +91,19 @@ TEST_P(ConvErrors, TensorsOnDifferentDevices) {
   const at::Tensor b_meta = at::empty({2}, at::TensorOptions().device(at::kMeta));
   expect_error([&] { oaconv::conv2d(at::randn({1, 2, 8, 8}), at::randn({2, 2, 3, 3}), b_meta, opts()); },
                {"bias must be on the input's device"});
+}
+
+// Sizes whose arithmetic would overflow int64 are refused by name, before any algorithm (or
+// ATen, which fails an internal assert on them) sees them.
+TEST_P(ConvErrors, SizesThatOverflowAreRefused) {
+  const at::Tensor x = at::randn({1, 2, 8, 8}), w = at::randn({2, 2, 3, 3});
+  const int64_t huge = int64_t{1} << 62;
+  expect_error([&] { oaconv::conv2d(x, w, {}, opts().dilation(huge)); },
+               {"the dilated kernel's height", "overflows 64-bit sizes"});
+  expect_error([&] { oaconv::conv2d(x, w, {}, opts().padding(std::numeric_limits<int64_t>::max() - 3)); },
+               {"the padded input's height", "overflows 64-bit sizes"});
+  expect_error([&] { oaconv::conv2d(x, w, {}, opts().padding(torch::kSame).dilation({1, huge})); },
+               {"the dilated kernel's width", "overflows 64-bit sizes"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ConvErrors,

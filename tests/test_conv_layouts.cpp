@@ -27,6 +27,37 @@ TEST_P(ConvLayouts, EmptyBatchGivesEmptyOutputAndZeroWeightGrad) {
   EXPECT_EQ(b.grad().abs().sum().item<double>(), 0.0);
 }
 
+// torch's result for an input without channels has its own shape ([N, 0, H, W] in LibTorch
+// 1.13, no bias): every algorithm returns exactly that, and gradients of its shapes.
+TEST_P(ConvLayouts, NoInputChannelsGivesTorchsResult) {
+  const at::Tensor x = at::randn({2, 0, 9, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({3, 0, 3, 3}, at::kDouble).requires_grad_(true);
+  const at::Tensor b = at::randn({3}, at::kDouble).requires_grad_(true);
+  const at::Tensor ref = at::conv2d(x, w, b, {1, 1}, {1, 1});
+  const at::Tensor y = oaconv::conv2d(x, w, b, Conv2dFuncOptions().padding(1).algorithm(algorithm()));
+  ASSERT_EQ(y.sizes(), ref.sizes());
+  EXPECT_TRUE(y.equal(ref));
+  y.sum().backward();
+  EXPECT_EQ(x.grad().sizes(), x.sizes());
+}
+
+// A stride far beyond the image: a 1x1 output, computed without allocating in proportion to
+// the stride (direct declines the case; the others need memory in proportion to the image).
+TEST_P(ConvLayouts, HugeStrideGivesOneOutput) {
+  const at::Tensor x = at::randn({2, 3, 16, 16}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({4, 3, 3, 3}, at::kDouble).requires_grad_(true);
+  const int64_t stride = 1000000000;
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().stride(stride).algorithm(algorithm()));
+  const at::Tensor ref = at::conv2d(x, w, {}, {stride, stride});
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{2, 4, 1, 1}));
+  EXPECT_LE(relative_error(y, ref), 1e-10);
+  const at::Tensor gy = at::randn(y.sizes(), y.options());
+  const auto got = torch::autograd::grad({y}, {x, w}, {gy});
+  const auto expect = torch::autograd::grad({ref}, {x, w}, {gy});
+  EXPECT_LE(relative_error(got[0], expect[0]), 1e-10);
+  EXPECT_LE(relative_error(got[1], expect[1]), 1e-10);
+}
+
 TEST_P(ConvLayouts, UnbatchedInput) {
   const at::Tensor x = at::randn({3, 11, 10}, at::kDouble);
   const at::Tensor w = at::randn({5, 3, 3, 2}, at::kDouble);

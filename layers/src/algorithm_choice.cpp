@@ -1,16 +1,31 @@
 #include "algorithm_choice.h"
 
 #include "auto/pass_model.h"
+#include "direct/direct_passes.h"
 
 #include <ATen/Parallel.h>
 
 namespace oaconv {
 
+const char* decline_reason(Algorithm a, const ConvGeometry& g) {
+  if (a == Algorithm::kDirect && direct::row_padding_is_excessive(g)) {
+    return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
+           "the size of the input";
+  }
+  return nullptr;
+}
+
+bool ours_can_run(const ConvGeometry& g, c10::ScalarType dtype, c10::Device device) {
+  // No input channels: torch's result is shaped by aten's own rule ([N, 0, H, W] in LibTorch
+  // 1.13, not [N, O, Ho, Wo]), so only aten can match it.
+  return device.is_cpu() && (dtype == c10::kFloat || dtype == c10::kDouble) && g.in_channels > 0;
+}
+
 Algorithm resolve_algorithm(Algorithm requested, const ConvGeometry& g, c10::ScalarType dtype,
                             c10::Device device) {
-  const bool ours_can_run = device.is_cpu() && (dtype == c10::kFloat || dtype == c10::kDouble);
-  if (!ours_can_run) return Algorithm::kAten;
+  if (!ours_can_run(g, dtype, device)) return Algorithm::kAten;
   if (requested == Algorithm::kAuto) return choose_algorithm(g);
+  if (requested != Algorithm::kAten && decline_reason(requested, g) != nullptr) return Algorithm::kAten;
   return requested;
 }
 

@@ -7,6 +7,19 @@
 #include <sstream>
 
 namespace oaconv {
+namespace {
+
+// a * b + c in int64, or a clear error naming the quantity when it does not fit (sizes that
+// large cannot be allocated anyway; unchecked, they wrap and reach ATen as garbage).
+int64_t checked_mul_add(int64_t a, int64_t b, int64_t c, const char* op, const char* what) {
+  int64_t product = 0, sum = 0;
+  TORCH_CHECK(!__builtin_mul_overflow(a, b, &product) && !__builtin_add_overflow(product, c, &sum), op, ": ", what,
+              " (", a, " * ", b, " + ", c, ") overflows 64-bit sizes");
+  return sum;
+}
+
+}  // namespace
+
 double ConvGeometry::forward_macs() const {
   return static_cast<double>(batch) * out_channels * in_per_group() * out_h * out_w *
          kernel_h * kernel_w;
@@ -105,20 +118,29 @@ ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weigh
                 ": padding='same' is not supported for strided convolutions (stride=[",
                 g.stride_h, ", ", g.stride_w, "]), as in torch::conv2d");
     // Total padding d*(k-1), the smaller half first: output size equals input size.
-    const int64_t total_h = g.dilation_h * (g.kernel_h - 1);
-    const int64_t total_w = g.dilation_w * (g.kernel_w - 1);
+    const int64_t total_h = checked_mul_add(g.dilation_h, g.kernel_h - 1, 0, op, "the dilated kernel's height");
+    const int64_t total_w = checked_mul_add(g.dilation_w, g.kernel_w - 1, 0, op, "the dilated kernel's width");
     g.pad_top = total_h / 2;
     g.pad_bottom = total_h - g.pad_top;
     g.pad_left = total_w / 2;
     g.pad_right = total_w - g.pad_left;
   }  // kValid: no padding.
 
+  // Every size derived below (padded input, dilated kernel, output) must fit in int64.
+  checked_mul_add(g.dilation_h, g.kernel_h - 1, 1, op, "the dilated kernel's height");
+  checked_mul_add(g.dilation_w, g.kernel_w - 1, 1, op, "the dilated kernel's width");
+  checked_mul_add(1, checked_mul_add(1, g.in_h, g.pad_top, op, "the padded input's height"), g.pad_bottom, op,
+                  "the padded input's height");
+  checked_mul_add(1, checked_mul_add(1, g.in_w, g.pad_left, op, "the padded input's width"), g.pad_right, op,
+                  "the padded input's width");
   TORCH_CHECK(g.padded_h() >= g.kernel_extent_h() && g.padded_w() >= g.kernel_extent_w(), op,
               ": the padded input (", g.padded_h(), "x", g.padded_w(),
               ") is smaller than the dilated kernel (", g.kernel_extent_h(), "x",
               g.kernel_extent_w(), "); the kernel can't be greater than the padded input");
   g.out_h = (g.padded_h() - g.kernel_extent_h()) / g.stride_h + 1;
   g.out_w = (g.padded_w() - g.kernel_extent_w()) / g.stride_w + 1;
+  checked_mul_add(checked_mul_add(g.batch, g.out_channels, 0, op, "the output's size"),
+                  checked_mul_add(g.out_h, g.out_w, 0, op, "the output's size"), 0, op, "the output's size");
 
   if (bias.defined()) {
     TORCH_CHECK(bias.dim() == 1 && bias.size(0) == g.out_channels, op,

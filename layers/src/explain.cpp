@@ -31,6 +31,9 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   } else {
     s << ", runs " << to_string(resolved) << " (" << threads << " threads)\n";
   }
+  for (Algorithm a : {Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}) {
+    if (const char* reason = decline_reason(a, g)) s << to_string(a) << " declines this case: " << reason << "\n";
+  }
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
     const fft::Tiling t = fft::choose_tiling(a, g, threads);
     s << to_string(a) << ": " << t.to_string() << ", modelled training step "

@@ -17,10 +17,8 @@ namespace {
 at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                        const Conv2dFuncOptions& options) {
   const ConvGeometry g = make_conv_geometry(input, weight, bias, options);
-  const bool ours_can_run =
-      resolve_algorithm(Algorithm::kDirect, g, input.scalar_type(), input.device()) == Algorithm::kDirect;
   Algorithm algorithm;
-  if (options.algorithm() == Algorithm::kAuto && ours_can_run) {
+  if (options.algorithm() == Algorithm::kAuto && ours_can_run(g, input.scalar_type(), input.device())) {
     // auto on a case our algorithms can run: one algorithm per pass, measured once per shape.
     // (Not resolve_algorithm(kAuto) first: its cost model made auto 15-20 us a call slower than
     // aten on a 0.5 ms k = 1 layer step, 3-4 %.)

@@ -349,8 +349,10 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const at::Tensor gy = backward ? at::randn({g.batch, g.out_channels, g.out_h, g.out_w}, x.options()) : at::Tensor();
   for (int pass = 0; pass < kPasses; ++pass) {
     if (e.measured[pass] || (pass > 0 && !backward)) continue;
-    double model_best = -1;
-    for (double t : model[pass]) model_best = model_best < 0 ? t : std::min(model_best, t);
+    double model_best = -1;  // over the candidates that run the case (a declined one's time is -1)
+    for (double t : model[pass]) {
+      if (t >= 0) model_best = model_best < 0 ? t : std::min(model_best, t);
+    }
     double best = -1;
     std::vector<int> order(kCandidates);
     for (int c = 0; c < kCandidates; ++c) order[c] = c;
@@ -359,7 +361,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const Algorithm a = candidate(c);
       e.seconds[pass][c] = -1;
       const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
-      if (model[pass][c] > hopeless * model_best) continue;
+      if (model[pass][c] < 0 || model[pass][c] > hopeless * model_best) continue;
       if (a == Algorithm::kOverlapAdd && oaa_is_fft) continue;
       if (pass > 0 && measured_hopeless(e, c)) continue;
       if (pass > 0 && direct_lost_by_its_forward(e, c, best)) continue;

@@ -9,6 +9,13 @@
 
 namespace oaconv::direct {
 
+bool row_padding_is_excessive(const ConvGeometry& g) {
+  // float32 has the most lanes per vector, so the widest rows; four times the padded width
+  // (plus a few vectors for tiny images) leaves every ordinary stride alone.
+  const int64_t need_w = required_padded_width(g.out_w, g.kernel_w, g.stride_w, g.dilation_w, at::kFloat);
+  return need_w > 4 * g.padded_w() + 256;
+}
+
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g) {
   const int64_t need_w = required_padded_width(g.out_w, g.kernel_w, g.stride_w, g.dilation_w,
                                                x.scalar_type());

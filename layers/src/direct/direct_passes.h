@@ -19,6 +19,12 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
 void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeometry& g,
                      at::Tensor& gw);
 
+// True when the forward's padded input (pad_input) would be far larger than the input itself:
+// the SIMD rows compute whole vectors of output columns, so a row of a strided pass reads
+// (vector - 1) * stride columns past its last output; with a stride far beyond the kernel
+// (stride 1e6 on a 16x16 image) that is gigabytes for a 1x1 output.
+bool row_padding_is_excessive(const ConvGeometry& g);
+
 // Zero-pads x by the geometry's padding, plus enough extra columns on the right for whole
 // SIMD vectors of output columns (see required_padded_width).
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g);
