@@ -6,6 +6,7 @@
 #include "threads.h"
 #include "training_args.h"
 
+#include <oaconv/atomic_file.h>
 #include <oaconv/training/compare.h>
 
 #include <c10/util/Exception.h>
@@ -49,7 +50,7 @@ void write_plot(const std::string& report, const std::string& plot) {
     fs::remove(json, ec);
     fs::remove(drawing, ec);
   };
-  std::ofstream(json) << report << "\n";
+  write_file_atomically(kCommand, json, report + "\n");
   // Debian's python3-matplotlib belongs to the system interpreter; a python3 earlier on PATH
   // (pyenv, a virtualenv) may not have it.
   const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -81,6 +82,7 @@ void run_compare(const CompareArgs& a) {
   std::string name;
   while (std::getline(ss, name, ',')) algorithms.push_back(algorithm_from_string(name));
   TORCH_CHECK(!algorithms.empty(), "oaconv compare: --algorithms is empty");
+  check_distinct_files(kCommand, {{"--json", a.json}, {"--plot", a.plot}});
   if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
   if (!a.plot.empty()) {
     check_writable_file(kCommand, a.plot, "--plot");
@@ -98,11 +100,7 @@ void run_compare(const CompareArgs& a) {
             << to_string(algorithms[0]) << "):\n"
             << training::compare_table(r);
   if (!a.json.empty()) {
-    std::ofstream f(a.json + ".tmp");
-    f << training::compare_json(r) << "\n";
-    f.close();
-    TORCH_CHECK(f.good(), "oaconv compare: cannot write '", a.json, "'");
-    std::filesystem::rename(a.json + ".tmp", a.json);
+    write_file_atomically("oaconv compare: --json", a.json, training::compare_json(r) + "\n");
     std::cout << "wrote " << a.json << std::endl;
   }
   if (!a.plot.empty()) write_plot(training::compare_json(r), a.plot);

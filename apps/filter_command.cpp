@@ -5,6 +5,7 @@
 #include "output_paths.h"
 #include "threads.h"
 
+#include <oaconv/atomic_file.h>
 #include <oaconv/datasets/image_file.h>
 #include <oaconv/datasets/npy.h>
 #include <oaconv/image_filter.h>
@@ -26,6 +27,7 @@ namespace oaconv::apps {
 namespace {
 
 constexpr const char* kCommand = "oaconv filter";
+constexpr int64_t kMaxRepeat = 1000;  // timed repeats of the filter (--repeat)
 
 struct FilterArgs {
   std::string input, output, output_npy, kernel, algorithm = "auto", boundary = "zero", json;
@@ -45,13 +47,18 @@ double median(std::vector<double> v) {
 }
 
 void run_filter(const FilterArgs& a) {
-  TORCH_CHECK(a.repeat >= 1, kCommand, ": --repeat must be >= 1, got ", a.repeat);
+  TORCH_CHECK(a.repeat >= 1 && a.repeat <= kMaxRepeat, kCommand, ": --repeat must be from 1 to ", kMaxRepeat, ", got ",
+              a.repeat);
   TORCH_CHECK(a.rank >= 0, kCommand, ": --rank must be >= 0 (0 = exact), got ", a.rank);
   const FilterOptions options = FilterOptions()
                                     .algorithm(filter_algorithm_from_string(a.algorithm))
                                     .boundary(boundary_from_string(a.boundary))
                                     .correlate(a.correlate)
                                     .max_rank(a.rank);
+  check_distinct_files(kCommand, {{"--input", a.input, true},
+                                  {"--output", a.output},
+                                  {"--output-npy", a.output_npy},
+                                  {"--json", a.json}});
   check_writable_file(kCommand, a.output, "--output");
   if (!a.output_npy.empty()) check_writable_file(kCommand, a.output_npy, "--output-npy");
   if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
@@ -62,6 +69,10 @@ void run_filter(const FilterArgs& a) {
   // Planes (C, H, W): one for --gray, else R, G, B filtered alike.
   at::Tensor planes = a.gray ? datasets::rgb_to_gray(rgb).unsqueeze(0).contiguous() : rgb.permute({2, 0, 1}).contiguous();
   const int64_t h = planes.size(1), w = planes.size(2);
+  // Before the filter factors the kernel (an SVD: seconds for a large one), which a kernel
+  // larger than the image would waste.
+  TORCH_CHECK(kernel.size(0) <= h && kernel.size(1) <= w, kCommand, ": the ", kernel.size(0), "x", kernel.size(1),
+              " kernel is larger than the ", h, "x", w, " image '", a.input, "'");
   ImageFilter filter(kernel, options);
   const FilterAlgorithm resolved = filter.algorithm_for(h, w);
 
@@ -110,14 +121,7 @@ void run_filter(const FilterArgs& a) {
       report["rank"] = filter.factors().rank;
       report["residual"] = filter.factors().residual;
     }
-    const std::string text = report.dump(2) + "\n";
-    const std::string temporary = a.json + ".tmp";
-    {
-      std::ofstream out(temporary);
-      out << text;
-      TORCH_CHECK(out.good(), kCommand, ": cannot write --json '", a.json, "'");
-    }
-    std::filesystem::rename(temporary, a.json);
+    write_file_atomically(std::string(kCommand) + ": --json", a.json, report.dump(2) + "\n");
   }
 }
 
@@ -140,7 +144,7 @@ void add_filter_command(CLI::App& app) {
   cmd->add_flag("--correlate", args->correlate, "slide the kernel unflipped (cross-correlation)");
   cmd->add_option("--rank", args->rank, "separable: most rank-1 terms (0 = the kernel's rank, exact)")
       ->capture_default_str();
-  cmd->add_option("--repeat", args->repeat, "apply the filter N times in a row; times cold and warm applications")
+  cmd->add_option("--repeat", args->repeat, "apply the filter N times in a row (1..1000); times cold and warm applications")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--json", args->json, "write a timing report as JSON");

@@ -15,6 +15,7 @@
 namespace oaconv::apps {
 namespace {
 
+constexpr int64_t kMaxKernelSide = 4096;  // rows and columns of any kernel, as SIZE's limit
 constexpr const char* kSpecRule = "expected gaussian:SIZE:SIGMA, box:SIZE, or a kernel file (.npy or a text matrix)";
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -37,7 +38,7 @@ double parse_number(const std::string& text, const std::string& what, const std:
 
 int64_t parse_size(const std::string& text, const std::string& spec) {
   const double value = parse_number(text, "SIZE", spec);
-  TORCH_CHECK(value >= 1 && value <= 4096 && value == static_cast<double>(static_cast<int64_t>(value)),
+  TORCH_CHECK(value >= 1 && value <= kMaxKernelSide && value == static_cast<double>(static_cast<int64_t>(value)),
               "oaconv filter: --kernel '", spec, "': SIZE must be an integer from 1 to 4096, got '", text, "'");
   return static_cast<int64_t>(value);
 }
@@ -63,13 +64,17 @@ at::Tensor read_text_matrix(const std::string& path) {
       TORCH_CHECK(end == field.c_str() + field.size(), "oaconv filter: kernel file '", path, "' line ", line_number,
                   ": '", field, "' is not a number");
       values.push_back(v);
-      ++count;
+      // Refused as soon as a row or the row count passes the limit, not after parsing it all.
+      TORCH_CHECK(++count <= kMaxKernelSide, "oaconv filter: kernel file '", path, "' line ", line_number,
+                  " has more than ", kMaxKernelSide, " numbers (a kernel is at most ", kMaxKernelSide, "x",
+                  kMaxKernelSide, ")");
     }
     if (count == 0) continue;
     TORCH_CHECK(columns < 0 || count == columns, "oaconv filter: kernel file '", path, "' line ", line_number, " has ",
                 count, " numbers but earlier rows have ", columns, " (a kernel is a rectangular matrix)");
     columns = count;
-    ++rows;
+    TORCH_CHECK(++rows <= kMaxKernelSide, "oaconv filter: kernel file '", path, "' has more than ", kMaxKernelSide,
+                " rows (a kernel is at most ", kMaxKernelSide, "x", kMaxKernelSide, ")");
   }
   TORCH_CHECK(rows > 0, "oaconv filter: kernel file '", path, "' holds no numbers");
   return at::tensor(values, at::kDouble).view({rows, columns});
@@ -100,6 +105,9 @@ at::Tensor kernel_from_spec(const std::string& spec) {
   }
   TORCH_CHECK(kernel.dim() == 2 && kernel.numel() > 0, "oaconv filter: kernel file '", spec,
               "' must hold a non-empty 2-D matrix, got shape ", kernel.sizes());
+  TORCH_CHECK(kernel.size(0) <= kMaxKernelSide && kernel.size(1) <= kMaxKernelSide, "oaconv filter: kernel file '",
+              spec, "' holds a ", kernel.size(0), "x", kernel.size(1), " matrix; a kernel is at most ", kMaxKernelSide,
+              "x", kMaxKernelSide);
   return kernel.to(at::kDouble);
 }
 

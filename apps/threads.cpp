@@ -1,6 +1,7 @@
 #include "threads.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 
 #include <thread>
 
@@ -9,7 +10,11 @@
 namespace oaconv::apps {
 
 void set_threads(int threads) {
-  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  TORCH_CHECK(threads >= 0, "--threads must be >= 0 (0 = every core), but got ", threads);
+  TORCH_CHECK(threads <= kMaxThreadsPerCore * cores, "--threads ", threads, " is more than ", kMaxThreadsPerCore,
+              " per core (this machine has ", cores, " cores: at most ", kMaxThreadsPerCore * cores, ")");
+  const int n = threads > 0 ? threads : cores;
   at::set_num_threads(n);
   // OpenBLAS (LibTorch's BLAS on Debian) keeps its own pthread pool, sized to the cores; its
   // workers and LibTorch's spinning OpenMP workers then take turns on the same cores. One BLAS

@@ -1,8 +1,10 @@
 // `oaconv train`: train the target classifier with one algorithm; checkpoints, resume, Ctrl-C.
 #include "commands.h"
+#include "output_paths.h"
 #include "threads.h"
 #include "training_args.h"
 
+#include <oaconv/atomic_file.h>
 #include <oaconv/datasets/uav_targets.h>
 #include <oaconv/profiling.h>
 #include <oaconv/training/trainer.h>
@@ -19,6 +21,8 @@
 
 namespace oaconv::apps {
 namespace {
+
+constexpr const char* kCommand = "oaconv train";
 
 struct TrainArgs : TrainingArgs {
   std::string algorithm = "auto";
@@ -51,8 +55,11 @@ void print_per_class(const char* title, const training::EpochStats& e, const std
 void run_train(const TrainArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   TORCH_CHECK(a.hard_val_count >= 0, "--hard-val-count must be >= 0, but got ", a.hard_val_count);
-  set_threads(a.threads);
   const Algorithm algorithm = algorithm_from_string(a.algorithm);
+  check_distinct_files(kCommand, {{"--checkpoint", a.checkpoint}, {"--json", a.json}});
+  if (!a.checkpoint.empty() && !a.resume) check_writable_file(kCommand, a.checkpoint, "--checkpoint");
+  if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
+  set_threads(a.threads);
   TrainingData data = make_training_data(a);
   training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
   config.algorithm = algorithm;
@@ -101,8 +108,9 @@ void run_train(const TrainArgs& a) {
                              {"val_loss", e.val_loss}, {"val_accuracy", e.val_accuracy}});
     }
     if (hard) j["hard_split"] = {{"samples", a.hard_val_count}, {"val_loss", hard->val_loss}, {"val_accuracy", hard->val_accuracy}};
-    std::ofstream(a.json) << j.dump(2) << "\n";
+    write_file_atomically("oaconv train: --json", a.json, j.dump(2) + "\n");
   }
+  if (r.interrupted) throw ExitStatus{130};
 }
 
 }  // namespace

@@ -4,11 +4,37 @@
 
 #include <c10/util/Exception.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <sstream>
 
 namespace oaconv::apps {
+namespace {
+
+constexpr int64_t kMaxWidth = 4096;   // channels of a stage (--widths)
+constexpr int64_t kMaxKernel = 63;    // kernel side of a stage (--kernels)
+constexpr int64_t kMaxEpochs = 100000;
+
+double physical_memory_bytes() {
+  return static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// The rendered splits live in memory as float32 (3, size, size) images: refused when they
+// would take over 3/4 of the machine's memory, with the figure, instead of LibTorch's
+// allocation failure after minutes of rendering.
+void check_images_fit(const TrainingArgs& a) {
+  if (a.image_size < 32 || a.image_size > 256) return;  // the data set refuses it, naming its rule
+  const double bytes = (static_cast<double>(a.train_count) + a.val_count) * 3.0 * a.image_size * a.image_size * 4.0;
+  const double memory = physical_memory_bytes();
+  TORCH_CHECK(bytes <= 0.75 * memory, "--train-count ", a.train_count, " and --val-count ", a.val_count,
+              " need ", bytes / 1e9, " GB for their images in memory (3x", a.image_size, "x", a.image_size,
+              " float32 each); this machine has ", memory / 1e9, " GB");
+}
+
+}  // namespace
+
 void TrainingArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--preset", preset, "Model preset: small (3x3, VGG-like) or large (kernels 15, 13, 11, 7)")->capture_default_str();
   cmd->add_option("--widths", widths, "Comma list of stage widths (overrides the preset)");
@@ -49,6 +75,13 @@ training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const
   training::ClassifierConfig c = training::ClassifierConfig::preset(preset, num_classes);
   if (!widths.empty()) c.widths = parse_int_list(widths, "--widths");
   if (!kernels.empty()) c.kernels = parse_int_list(kernels, "--kernels");
+  for (int64_t w : c.widths) {
+    TORCH_CHECK(w >= 1 && w <= kMaxWidth, "--widths: every stage width must be from 1 to ", kMaxWidth, ", but got ", w);
+  }
+  for (int64_t k : c.kernels) {
+    TORCH_CHECK(k >= 1 && k <= kMaxKernel, "--kernels: every kernel size must be from 1 to ", kMaxKernel, ", but got ",
+                k);
+  }
   return c;
 }
 
@@ -76,10 +109,12 @@ training::TrainerOptions TrainingArgs::trainer_options() const {
 
 TrainingData make_training_data(const TrainingArgs& a) {
   TORCH_CHECK(a.epochs >= 1, "--epochs must be at least 1, but got ", a.epochs);
+  TORCH_CHECK(a.epochs <= kMaxEpochs, "--epochs must be at most ", kMaxEpochs, ", but got ", a.epochs);
   TORCH_CHECK(a.train_count >= 1 && a.val_count >= 1, "--train-count and --val-count must be positive, but got ",
               a.train_count, " and ", a.val_count);
   TORCH_CHECK(a.batch_size <= a.train_count, "--batch-size ", a.batch_size, " is larger than the training set (",
               a.train_count, " samples)");
+  check_images_fit(a);
   namespace ds = oaconv::datasets;
   const auto options = a.data_options();
   const auto t0 = std::chrono::steady_clock::now();

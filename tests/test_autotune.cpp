@@ -217,7 +217,7 @@ TEST_F(Autotune, SaveLoadRoundTrip) {
     for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
   for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.step_seconds[c], before.step_seconds[c], 1e-5 * std::abs(before.step_seconds[c]) + 1e-12);
   EXPECT_NEAR(after.mix_step_seconds, before.mix_step_seconds, 1e-5 * std::abs(before.mix_step_seconds) + 1e-12);
-  EXPECT_FALSE(std::filesystem::exists(file_ + ".tmp"));
+  EXPECT_FALSE(oaconv::testing::temporary_left_beside(file_));
 }
 
 TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {

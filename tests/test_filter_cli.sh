@@ -80,10 +80,37 @@ expect_error "the 65x65 kernel is larger than the 64x64 image" "${base[@]}" --in
 expect_error "algorithm 'box' needs a kernel whose entries are all equal" "${base[@]}" --input "$img" --kernel gaussian:5:1 --algorithm box
 expect_error "unknown boundary mode 'mirror'" "${base[@]}" --input "$img" --kernel box:3 --boundary mirror
 expect_error "unknown filter algorithm 'winograd'" "${base[@]}" --input "$img" --kernel box:3 --algorithm winograd
-expect_error "--repeat must be >= 1, got 0" "${base[@]}" --input "$img" --kernel box:3 --repeat 0
+expect_error "--repeat must be from 1 to 1000, got 0" "${base[@]}" --input "$img" --kernel box:3 --repeat 0
+expect_error "--repeat must be from 1 to 1000, got 1000000000000" "${base[@]}" --input "$img" --kernel box:3 --repeat 1000000000000
+expect_error "--threads 512 is more than 4 per core" "${base[@]}" --input "$img" --kernel box:3 --threads 512
+expect_error "--threads must be >= 0 (0 = every core), but got -1" "${base[@]}" --input "$img" --kernel box:3 --threads -1
+# A kernel larger than the image is refused before the kernel is factored (seconds of SVD).
+start=$(date +%s)
+expect_error "the 4096x4096 kernel is larger than the 64x64 image" "${base[@]}" --input "$img" --kernel gaussian:4096:3
+[ $(( $(date +%s) - start )) -le 10 ] || fail "the oversized kernel was refused only after the work"
+"$py" -c "print(' '.join(['1'] * 5000))" > "$work/wide.txt"
+expect_error "line 1 has more than 4096 numbers" "${base[@]}" --input "$img" --kernel "$work/wide.txt"
+# An image larger than the limit is refused from its header, before decoding (a PNG header
+# declaring 18000x18000 and no pixel data).
+"$py" - "$work/huge.png" <<'PY'
+import struct, sys, zlib
+ihdr = struct.pack(">IIBBBBB", 18000, 18000, 8, 2, 0, 0, 0)
+chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk)
+PY
+expect_error "is 18000x18000 (324 megapixels); images of at most 100 megapixels are read" "${base[@]}" --input "$work/huge.png" --kernel box:3
+# Outputs never overwrite the input or each other, nor replace a special file.
+cp "$img" "$work/in_copy.png"
+expect_error "--input '$work/in_copy.png' and --output '$work/in_copy.png' are the same file: the output would overwrite the input" \
+  filter --input "$work/in_copy.png" --output "$work/in_copy.png" --kernel box:3
+ln -s "$work/in_copy.png" "$work/link.png"
+expect_error "are the same file: the output would overwrite the input" filter --input "$work/in_copy.png" --output "$work/link.png" --kernel box:3
+cmp -s "$img" "$work/in_copy.png" || fail "the input was changed"
+expect_error "--output '$work/o.x' and --output-npy '$work/o.x' are the same file" filter --input "$img" --kernel box:3 --output "$work/o.x" --output-npy "$work/o.x"
+expect_error "'/dev/null' exists and is not a regular file" filter --input "$img" --kernel box:3 --output /dev/null
 [ -e "$work/x.png" ] && fail "a failed run left an output file"
 expect_error "directory '$work/no/such' does not exist" filter --input "$img" --kernel box:3 --output "$work/no/such/x.png"
 expect_error "--output-npy '$work/nope/x.npy'" filter --input "$img" --kernel box:3 --output "$work/y.png" --output-npy "$work/nope/x.npy"
 [ -e "$work/y.png" ] && fail "the PNG was written although the .npy path was bad"
-ls "$work" | grep -q '\.tmp$' && fail "temporary files left behind"
+ls "$work" | grep -q '\.tmp' && fail "temporary files left behind"
 echo "1 passed, 0 failed"

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,18 @@ class SeededParamTest : public ::testing::TestWithParam<Param> {
     at::manual_seed(std::hash<std::string>{}(name) & 0x7fffffff);
   }
 };
+
+// True when a temporary of an atomic write (`<name>.tmp.<pid>.<n>`) of `path` is left beside it.
+inline bool temporary_left_beside(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  const std::string prefix = p.filename().string() + ".tmp";
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
 
 // Norm-wise relative error limit of `algorithm` in `dtype` against torch::conv2d.
 inline double error_limit(Algorithm algorithm, at::ScalarType dtype) {

@@ -48,5 +48,26 @@ expect_error "--epochs must be at least 1, but got 0" train --epochs 0 "${tiny[@
 expect_error "--batch-size 100 is larger than the training set (64 samples)" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 100
 expect_error "--hard-val-count must be >= 0, but got -5" train --hard-val-count -5 "${tiny[@]}"
 expect_error "--plot '/nonexistent/p.png': directory '/nonexistent' does not exist" compare "${one[@]}" --plot /nonexistent/p.png
+expect_error "--checkpoint '$work/same' and --json '$work/same' are the same file" train "${tiny[@]}" --checkpoint "$work/same" --json "$work/same"
+# Every output path is checked before any work.
+expect_error "--json '/nonexistent/h.json': directory '/nonexistent' does not exist" train "${tiny[@]}" --json /nonexistent/h.json
+expect_error "--checkpoint '/nonexistent/c.ckpt': directory '/nonexistent' does not exist" train "${tiny[@]}" --checkpoint /nonexistent/c.ckpt
+expect_error "learning rate must be positive and finite, but got inf" train "${tiny[@]}" --lr inf
+expect_error "--widths: every stage width must be from 1 to 4096, but got 1000000" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 16 --widths 1000000,8 --kernels 3,5
+expect_error "--train-count 100000000 and --val-count 32 need" train --preset small --image-size 32 --train-count 100000000 --val-count 32
+expect_error "--threads 4096 is more than 4 per core" info --threads 4096 --no-timing
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
+# Ctrl-C: the checkpoint is saved and the exit status is 130, as for an interrupted program.
+long=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 256 --val-count 32 --batch-size 8
+      --threads 1 --epochs 1000 --algorithm aten --checkpoint "$work/int.ckpt")
+"$oaconv" train "${long[@]}" > "$work/int.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "^model:" "$work/int.log" && break; sleep 0.1; done
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+status=$?
+[ "$status" -eq 130 ] || fail "Ctrl-C should exit with 130, got $status: $(cat "$work/int.log")"
+grep -q "interrupted at epoch" "$work/int.log" || fail "no interruption message: $(cat "$work/int.log")"
+[ -s "$work/int.ckpt" ] || fail "no checkpoint after Ctrl-C"
 echo "1 passed, 0 failed"

@@ -5,11 +5,18 @@
 #include <oaconv/training/compare.h>
 #include <oaconv/training/trainer.h>
 
+#include "checkpoint.h"
+
+#include <torch/optim/adam.h>
+
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <iterator>
+#include <limits>
 #include <sstream>
 #include <unistd.h>
 
@@ -156,7 +163,7 @@ TEST_F(Training, AnExceptionMidEpochLeavesTheLastCheckpointReadable) {
   };
   EXPECT_THROW(tr::train(model, tiny_data().train, tiny_data().val, o, log_), std::runtime_error);
   ASSERT_TRUE(std::filesystem::exists(path));
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_FALSE(oaconv::testing::temporary_left_beside(path));
   tr::TargetClassifier fresh(tiny_config());
   o.on_step = nullptr;
   o.resume = true;
@@ -190,6 +197,15 @@ TEST_F(Training, BadArgumentsAndBadCheckpointsGiveClearErrors) {
   o = tiny_options();
   o.schedule = "warm";
   expect_error(o, "unknown learning-rate schedule 'warm'");
+  o = tiny_options();
+  o.lr = std::numeric_limits<double>::infinity();
+  expect_error(o, "learning rate must be positive and finite, but got inf");
+  o = tiny_options();
+  o.momentum = std::nan("");
+  expect_error(o, "momentum must be in [0, 1), but got nan");
+  o = tiny_options();
+  o.weight_decay = -1;
+  expect_error(o, "weight decay must be non-negative and finite, but got -1");
   EXPECT_THROW(algorithm_from_string("winograd"), c10::Error);
 
   const std::string garbage = temp_path("garbage.ckpt");
@@ -197,7 +213,7 @@ TEST_F(Training, BadArgumentsAndBadCheckpointsGiveClearErrors) {
   o = tiny_options();
   o.checkpoint = garbage;
   o.resume = true;
-  expect_error(o, "is corrupt or not a LibTorch archive");
+  expect_error(o, "is not an oaconv checkpoint (no 'oaconv-checkpoint-v2' header)");
   o.checkpoint = temp_path("missing.ckpt");
   expect_error(o, "does not exist");
 
@@ -216,6 +232,108 @@ TEST_F(Training, BadArgumentsAndBadCheckpointsGiveClearErrors) {
   expect_error(o, "belongs to another run");
   std::filesystem::remove(garbage);
   std::filesystem::remove(other);
+}
+
+// Every byte of a checkpoint is covered: a flipped byte anywhere in the payload, a truncated or
+// padded file and a bare LibTorch archive are refused with what is wrong, never loaded.
+TEST_F(Training, CorruptCheckpointsAreRefused) {
+  const std::string path = temp_path("corrupt.ckpt");
+  tr::TargetClassifier model(tiny_config());
+  auto o = tiny_options();
+  o.epochs = 2;
+  o.checkpoint = path;
+  o.stop_after_steps = 8;  // into epoch 2 (6 steps an epoch)
+  ASSERT_TRUE(tr::train(model, tiny_data().train, tiny_data().val, o, log_).interrupted);
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(good.size(), 1000u);
+  auto write = [&](const std::string& bytes) { std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes; };
+  auto expect_refused = [&](const char* fragment) {
+    tr::TargetClassifier fresh(tiny_config());
+    auto r = tiny_options();
+    r.epochs = 2;
+    r.checkpoint = path;
+    r.resume = true;
+    try {
+      tr::train(fresh, tiny_data().train, tiny_data().val, r, log_);
+      ADD_FAILURE() << "a damaged checkpoint was loaded; expected '" << fragment << "'";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find(fragment), std::string::npos) << e.what_without_backtrace();
+    }
+  };
+  const size_t header = good.find('\n') + 1;
+  for (const double where : {0.0, 0.3, 0.6, 0.999}) {
+    std::string flipped = good;
+    const size_t at = header + static_cast<size_t>(where * (good.size() - header - 1));
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x10);
+    write(flipped);
+    SCOPED_TRACE("byte " + std::to_string(at));
+    expect_refused("is corrupt: its payload's CRC-32 is");
+  }
+  write(good.substr(0, good.size() - 100));
+  expect_refused("is truncated or padded");
+  write(good + "x");
+  expect_refused("is truncated or padded");
+  write(good.substr(header));
+  expect_refused("bare LibTorch archive without oaconv's checksummed header");
+  write(good);  // intact again: resumes
+  tr::TargetClassifier fresh(tiny_config());
+  auto r = tiny_options();
+  r.epochs = 2;
+  r.checkpoint = path;
+  r.resume = true;
+  EXPECT_EQ(tr::train(fresh, tiny_data().train, tiny_data().val, r, log_).epochs.size(), 2u);
+  std::filesystem::remove(path);
+}
+
+// A checkpoint whose parameters hold NaN or Inf (checksummed as written) is refused by name.
+TEST_F(Training, CheckpointWithNonFiniteParametersIsRefused) {
+  const std::string path = temp_path("nan.ckpt");
+  tr::TargetClassifier model(tiny_config());
+  auto optimizer = torch::optim::Adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  {
+    at::NoGradGuard no_grad;
+    model->parameters()[0].view({-1})[3] = std::numeric_limits<float>::infinity();
+  }
+  tr::TrainingProgress p;
+  p.fingerprint = "test";
+  tr::save_checkpoint(path, model, optimizer, p);
+  tr::TargetClassifier fresh(tiny_config());
+  auto fresh_optimizer = torch::optim::Adam(fresh->parameters(), torch::optim::AdamOptions(1e-3));
+  try {
+    tr::load_checkpoint(path, fresh, fresh_optimizer, "test");
+    ADD_FAILURE() << "a checkpoint with an Inf weight was loaded";
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    EXPECT_NE(msg.find("parameter '" + model->named_parameters().begin()->key() + "' holds NaN or Inf values"),
+              std::string::npos)
+        << msg;
+  }
+  std::filesystem::remove(path);
+}
+
+// A run that diverges stops with an error at the first non-finite loss, before the optimizer
+// step spreads it into the weights.
+TEST_F(Training, NonFiniteLossStopsTheRun) {
+  tr::TargetClassifier model(tiny_config());
+  auto o = tiny_options();
+  o.on_step = [&](int64_t epoch, int64_t step) {
+    if (epoch == 1 && step == 2) {
+      at::NoGradGuard no_grad;
+      model->parameters()[0].fill_(std::nan(""));
+    }
+  };
+  try {
+    tr::train(model, tiny_data().train, tiny_data().val, o, log_);
+    ADD_FAILURE() << "training went on with a NaN loss";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what_without_backtrace()).find("the training loss became nan at epoch 1 step 2"),
+              std::string::npos)
+        << e.what_without_backtrace();
+  }
 }
 
 TEST_F(Training, CompareJsonHasTheDocumentedSchemaAndSameMathsGivesSameLoss) {

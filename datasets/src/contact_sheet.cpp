@@ -1,5 +1,7 @@
 #include <oaconv/datasets/contact_sheet.h>
 
+#include <oaconv/atomic_file.h>
+
 #include "image_codec.h"
 
 #include <ATen/ATen.h>
@@ -75,16 +77,20 @@ void write_contact_sheet(const std::string& path, const std::vector<TargetSample
     cairo_show_text(cr, detail.c_str());
   }
   cairo_destroy(cr);
-  const std::string temporary = path + ".tmp";
-  const cairo_status_t status = cairo_surface_write_to_png(surface, temporary.c_str());
+  // Encoded in memory, then written atomically (as every file of the data set).
+  std::vector<unsigned char> png;
+  const cairo_status_t status = cairo_surface_write_to_png_stream(
+      surface,
+      [](void* closure, const unsigned char* data, unsigned int length) {
+        auto* out = static_cast<std::vector<unsigned char>*>(closure);
+        out->insert(out->end(), data, data + length);
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &png);
   cairo_surface_destroy(surface);
-  if (status != CAIRO_STATUS_SUCCESS) {
-    std::remove(temporary.c_str());
-    TORCH_CHECK(false, "write_contact_sheet: cannot write '", path, "': ", cairo_status_to_string(status));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  TORCH_CHECK(!ec, "write_contact_sheet: cannot move the sheet into '", path, "': ", ec.message());
+  TORCH_CHECK(status == CAIRO_STATUS_SUCCESS, "write_contact_sheet: cannot encode '", path, "': ",
+              cairo_status_to_string(status));
+  write_file_atomically("write_contact_sheet", path, png);
 }
 
 }  // namespace oaconv::datasets

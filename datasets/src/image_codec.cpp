@@ -1,6 +1,6 @@
 #include "image_codec.h"
 
-#include "atomic_file.h"
+#include <oaconv/atomic_file.h>
 
 #include <stb_image.h>
 #include <stb_image_write.h>

@@ -1,6 +1,6 @@
 #include <oaconv/datasets/image_file.h>
 
-#include "atomic_file.h"
+#include <oaconv/atomic_file.h>
 
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -25,6 +25,11 @@ at::Tensor read_image(const std::string& path) {
   std::error_code ec;
   TORCH_CHECK(std::filesystem::is_regular_file(path, ec), "read_image: '", path, "' is not a readable file");
   int w = 0, h = 0, channels = 0;
+  if (stbi_info(path.c_str(), &w, &h, &channels) == 1) {
+    TORCH_CHECK(static_cast<int64_t>(w) * h <= kMaxImagePixels, "read_image: '", path, "' is ", w, "x", h, " (",
+                static_cast<int64_t>(w) * h / 1000000, " megapixels); images of at most ", kMaxImagePixels / 1000000,
+                " megapixels are read");
+  }
   std::unique_ptr<unsigned char, void (*)(void*)> pixels(stbi_load(path.c_str(), &w, &h, &channels, 3),
                                                          stbi_image_free);
   TORCH_CHECK(pixels != nullptr, "read_image: cannot decode '", path, "' as an image: ",

@@ -3,7 +3,7 @@
 // padded with spaces and a newline so that the data starts on a 64-byte boundary.
 #include <oaconv/datasets/npy.h>
 
-#include "atomic_file.h"
+#include <oaconv/atomic_file.h>
 
 #include <ATen/ATen.h>
 
@@ -43,7 +43,12 @@ std::vector<int64_t> parse_shape(const std::string& header, const std::string& p
     if (std::isdigit(static_cast<unsigned char>(c))) {
       number += c;
     } else if (c == ',' || c == ')') {
-      if (!number.empty()) shape.push_back(std::stoll(number));
+      if (!number.empty()) {
+        // 18 digits always fit in int64; more are refused (no .npy array is that large).
+        TORCH_CHECK(number.size() <= 18, "read_npy: '", path, "': shape entry ", number.substr(0, 30),
+                    (number.size() > 30 ? "..." : ""), " is too large");
+        shape.push_back(std::stoll(number));
+      }
       number.clear();
     } else {
       TORCH_CHECK(std::isspace(static_cast<unsigned char>(c)) || c == 'L', "read_npy: '", path,
@@ -88,14 +93,18 @@ at::Tensor read_npy(const std::string& path) {
   TORCH_CHECK(header.compare(f, 5, "False") == 0, "read_npy: '", path,
               "' is in Fortran order; save it in C order (numpy.ascontiguousarray)");
   const std::vector<int64_t> shape = parse_shape(header, path);
-  int64_t count = 1;
-  for (int64_t s : shape) count *= s;
+  // The element count and byte size, checked against overflow: a declared shape is only
+  // believed as far as the file's own size backs it.
   const size_t element = dtype == at::kFloat ? 4 : 8;
-  const size_t needed = static_cast<size_t>(count) * element;
+  uint64_t needed = element;
+  for (int64_t s : shape) {
+    TORCH_CHECK(!__builtin_mul_overflow(needed, static_cast<uint64_t>(s), &needed), "read_npy: '", path,
+                "': shape ", at::IntArrayRef(shape), " overflows 64-bit sizes");
+  }
   TORCH_CHECK(bytes.size() - data_start >= needed, "read_npy: '", path, "' is truncated: shape ", at::IntArrayRef(shape),
               " needs ", needed, " data bytes, the file has ", bytes.size() - data_start);
   at::Tensor out = at::empty(shape, at::TensorOptions().dtype(dtype));
-  std::memcpy(out.data_ptr(), bytes.data() + data_start, needed);
+  if (needed > 0) std::memcpy(out.data_ptr(), bytes.data() + data_start, needed);
   return out;
 }
 

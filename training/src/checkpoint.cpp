@@ -1,24 +1,99 @@
 #include "checkpoint.h"
 
+#include <oaconv/atomic_file.h>
+
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
 #include <c10/util/Exception.h>
 
+#include <zlib.h>
+
+#include <cinttypes>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 namespace oaconv::training {
 namespace {
 
-constexpr const char* kMagic = "oaconv-checkpoint-v1";
+// The file: one header line "oaconv-checkpoint-v2 <payload bytes> <CRC-32 of the payload, 8 hex
+// digits>\n", then the payload, a LibTorch archive. The CRC catches flipped or lost bytes
+// anywhere in the payload, which the archive's own reader does not check.
+constexpr const char* kMagic = "oaconv-checkpoint-v2";
+constexpr size_t kMaxHeader = 96;
+
+uint32_t crc32_of(const std::string& bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
+  size_t left = bytes.size();
+  while (left > 0) {  // zlib takes uInt lengths
+    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, data, n);
+    data += n;
+    left -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  TORCH_CHECK(in.good(), "oaconv::training: cannot read checkpoint '", path, "'");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TORCH_CHECK(!in.bad(), "oaconv::training: reading checkpoint '", path, "' failed");
+  return bytes;
+}
+
+// The payload of a checkpoint file's bytes, after its header and checksum are verified.
+std::string verified_payload(const std::string& path, const std::string& file) {
+  TORCH_CHECK(file.rfind("PK", 0) != 0, "oaconv::training: '", path,
+              "' is a bare LibTorch archive without oaconv's checksummed header (a checkpoint of an oaconv before ",
+              kMagic, ", or another program's file); it cannot be verified, so it is not loaded");
+  const size_t newline = file.find('\n');
+  TORCH_CHECK(newline != std::string::npos && newline < kMaxHeader && file.rfind(kMagic, 0) == 0, "oaconv::training: '",
+              path, "' is not an oaconv checkpoint (no '", kMagic, "' header)");
+  const std::string header = file.substr(0, newline);
+  char magic[32] = {0};
+  unsigned long long size = 0;
+  unsigned crc = 0;
+  char tail = 0;
+  const int fields = std::sscanf(header.c_str(), "%31s %llu %8x%c", magic, &size, &crc, &tail);
+  TORCH_CHECK(fields == 3 && std::string(magic) == kMagic, "oaconv::training: checkpoint '", path,
+              "' has a malformed header '", header.substr(0, 80), "'");
+  const size_t actual = file.size() - newline - 1;
+  TORCH_CHECK(actual == size, "oaconv::training: checkpoint '", path, "' is truncated or padded: its header declares ",
+              size, " payload bytes but ", actual, " follow");
+  std::string payload = file.substr(newline + 1);
+  const uint32_t computed = crc32_of(payload);
+  char expected_hex[16], computed_hex[16];
+  std::snprintf(expected_hex, sizeof expected_hex, "%08x", crc);
+  std::snprintf(computed_hex, sizeof computed_hex, "%08" PRIx32, computed);
+  TORCH_CHECK(computed == crc, "oaconv::training: checkpoint '", path, "' is corrupt: its payload's CRC-32 is ",
+              computed_hex, " but the header records ", expected_hex);
+  return payload;
+}
+
+// A checkpoint whose numbers went bad (written after a divergence, or edited) would resume into
+// NaN losses: refuse it, naming the first bad tensor.
+void check_all_finite(const std::string& path, TargetClassifier& model) {
+  for (const auto& item : model->named_parameters()) {
+    TORCH_CHECK(item.value().isfinite().all().item<bool>(), "oaconv::training: checkpoint '", path, "': parameter '",
+                item.key(), "' holds NaN or Inf values");
+  }
+  for (const auto& item : model->named_buffers()) {
+    if (!at::isFloatingType(item.value().scalar_type())) continue;
+    TORCH_CHECK(item.value().isfinite().all().item<bool>(), "oaconv::training: checkpoint '", path, "': buffer '",
+                item.key(), "' holds NaN or Inf values");
+  }
+}
 
 }  // namespace
 
 void save_checkpoint(const std::string& path, TargetClassifier& model, const torch::optim::Optimizer& optimizer,
                      const TrainingProgress& p) {
   torch::serialize::OutputArchive archive;
-  archive.write("magic", c10::IValue(std::string(kMagic)));
   archive.write("fingerprint", c10::IValue(p.fingerprint));
   archive.write("history", c10::IValue(p.history_json));
   archive.write("counters", c10::IValue(std::vector<int64_t>{p.completed_epochs, p.step_in_epoch}));
@@ -29,36 +104,30 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
   optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
-  const std::string temporary = path + ".tmp";
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& e) {
-    std::remove(temporary.c_str());
-    TORCH_CHECK(false, "oaconv::training: cannot write checkpoint '", path, "': ", e.what_without_backtrace());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    std::remove(temporary.c_str());
-    TORCH_CHECK(false, "oaconv::training: cannot move checkpoint into '", path, "': ", ec.message());
-  }
+  std::ostringstream payload_stream;
+  archive.save_to(payload_stream);
+  const std::string payload = payload_stream.str();
+  char header[kMaxHeader];
+  std::snprintf(header, sizeof header, "%s %zu %08" PRIx32 "\n", kMagic, payload.size(), crc32_of(payload));
+  write_file_atomically("oaconv::training: checkpoint", path, std::string(header) + payload);
 }
 
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint) {
   TORCH_CHECK(std::filesystem::exists(path), "oaconv::training: checkpoint '", path, "' does not exist");
+  TORCH_CHECK(std::filesystem::is_regular_file(path), "oaconv::training: checkpoint '", path,
+              "' is not a regular file");
+  const std::string payload = verified_payload(path, read_whole_file(path));
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(payload.data(), payload.size());
   } catch (const std::exception& e) {
-    TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' is corrupt or not a LibTorch archive (",
+    TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' holds no LibTorch archive (",
                 std::string(e.what()).substr(0, 200), ")");
   }
   TrainingProgress p;
   try {
-    c10::IValue magic, fingerprint, history, counters, sums;
-    archive.read("magic", magic);
-    TORCH_CHECK(magic.isString() && magic.toStringRef() == kMagic, "wrong magic");
+    c10::IValue fingerprint, history, counters, sums;
     archive.read("fingerprint", fingerprint);
     p.fingerprint = fingerprint.toStringRef();
     archive.read("history", history);
@@ -75,6 +144,8 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
     TORCH_CHECK(false, "oaconv::training: '", path, "' is not an oaconv checkpoint (",
                 std::string(e.what()).substr(0, 200), ")");
   }
+  TORCH_CHECK(p.completed_epochs >= 0 && p.step_in_epoch >= 0, "oaconv::training: checkpoint '", path,
+              "' records a negative progress (epoch ", p.completed_epochs, ", step ", p.step_in_epoch, ")");
   TORCH_CHECK(p.fingerprint == expected_fingerprint, "oaconv::training: checkpoint '", path,
               "' belongs to another run: it was written for [", p.fingerprint, "] but this run is [",
               expected_fingerprint, "]");
@@ -88,6 +159,7 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
     TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' does not match the model (",
                 std::string(e.what()).substr(0, 200), ")");
   }
+  check_all_finite(path, model);
   return p;
 }
 

@@ -120,7 +120,12 @@ void check_trainer_options(const TrainerOptions& o, const DataSplit& train, cons
               "'; expected adam or sgd");
   TORCH_CHECK(o.schedule == "cosine" || o.schedule == "step" || o.schedule == "constant",
               "oaconv::training: unknown learning-rate schedule '", o.schedule, "'; expected cosine, step or constant");
-  TORCH_CHECK(o.lr > 0, "oaconv::training: learning rate must be positive, but got ", o.lr);
+  TORCH_CHECK(std::isfinite(o.lr) && o.lr > 0, "oaconv::training: learning rate must be positive and finite, but got ",
+              o.lr);
+  TORCH_CHECK(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1,
+              "oaconv::training: momentum must be in [0, 1), but got ", o.momentum);
+  TORCH_CHECK(std::isfinite(o.weight_decay) && o.weight_decay >= 0,
+              "oaconv::training: weight decay must be non-negative and finite, but got ", o.weight_decay);
   TORCH_CHECK(!o.resume || !o.checkpoint.empty(), "oaconv::training: --resume needs a checkpoint path");
   TORCH_CHECK(train.labels.max().item<int64_t>() < num_classes && train.labels.min().item<int64_t>() >= 0,
               "oaconv::training: training labels must be in [0, ", num_classes, ")");
@@ -211,7 +216,13 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
       t = Clock::now();
       const at::Tensor logits = model->forward(x);
       const at::Tensor loss = at::cross_entropy_loss(logits, y);
+      const double loss_value = loss.item<double>();
       progress.forward_s += since(t);
+      // A diverged run stops here, before the step writes NaN into the weights: the checkpoint
+      // keeps the last finished epoch.
+      TORCH_CHECK(std::isfinite(loss_value), "oaconv::training: the training loss became ", loss_value, " at epoch ",
+                  epoch, " step ", step, " (learning rate ", lr, "); the run diverged",
+                  o.checkpoint.empty() ? std::string() : "; '" + o.checkpoint + "' keeps the last finished epoch");
       t = Clock::now();
       optimizer->zero_grad();
       loss.backward();
@@ -219,7 +230,7 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
       t = Clock::now();
       optimizer->step();
       progress.optimizer_s += since(t);
-      progress.loss_sum += loss.item<double>() * o.batch_size;
+      progress.loss_sum += loss_value * o.batch_size;
       progress.correct_sum += logits.argmax(1).eq(y).sum().item<double>();
       progress.seen += o.batch_size;
       ++steps_done;

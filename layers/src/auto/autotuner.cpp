@@ -36,6 +36,8 @@
 #include "../fft/plan_cache.h"
 #include "../fft/tiling.h"
 
+#include <oaconv/atomic_file.h>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
@@ -126,7 +128,14 @@ class Registry {
       entries_[key] = e;
       path = env_path_;
     }
-    if (!path.empty()) save(path);
+    if (path.empty()) return;
+    // The file only saves measuring next time: failing to write it must not stop the training
+    // that measured.
+    try {
+      save(path);
+    } catch (const c10::Error& error) {
+      TORCH_WARN_ONCE("oaconv: the autotune cache (OACONV_AUTOTUNE_CACHE) is not saved: ", error.what_without_backtrace());
+    }
   }
 
   void clear() {
@@ -157,22 +166,7 @@ class Registry {
         text << " " << e.mix_step_seconds << "\n";
       }
     }
-    const std::string temporary = path + ".tmp";
-    {
-      std::ofstream out(temporary);
-      out << text.str();
-      out.close();
-      if (!out) {
-        std::remove(temporary.c_str());
-        TORCH_CHECK(false, "oaconv::save_autotune_cache: cannot write '", path, "': ", std::strerror(errno));
-      }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
-      std::remove(temporary.c_str());
-      TORCH_CHECK(false, "oaconv::save_autotune_cache: cannot move the file into '", path, "': ", ec.message());
-    }
+    write_file_atomically("oaconv::save_autotune_cache", path, text.str());
   }
 
   void load(const std::string& path) {
