@@ -43,7 +43,10 @@ using Param = std::tuple<ConvCase, Algorithm, at::ScalarType>;
 class ConvCorrectness : public SeededParamTest<Param> {};
 
 TEST_P(ConvCorrectness, OutputAndAllGradientsMatchTorch) {
-  const auto& [c, algorithm, dtype] = GetParam();
+  const auto& param = GetParam();
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
   const at::Tensor x = c.make_input(dtype);
   const at::Tensor w = c.make_weight(dtype);
   const at::Tensor b = c.make_bias(dtype);
@@ -70,7 +73,10 @@ TEST_P(ConvCorrectness, OutputAndAllGradientsMatchTorch) {
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  const auto& [c, algorithm, dtype] = info.param;
+  const auto& param = info.param;
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
   return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + c.name();
 }
 

@@ -93,6 +93,11 @@ TEST_P(ConvErrors, TensorsOnDifferentDevices) {
                {"bias must be on the input's device"});
 }
 
+TEST_P(ConvErrors, EmptySpatialInputIsRefusedAsTorchDoes) {
+  expect_error([&] { oaconv::conv2d(at::randn({2, 1, 4, 0}), at::randn({1, 1, 3, 1}), {}, opts().padding({2, 40})); },
+               {"only an empty batch or zero input channels may make the input empty", "[2, 1, 4, 0]"});
+}
+
 // Sizes whose arithmetic would overflow int64 are refused by name, before any algorithm (or
 // ATen, which fails an internal assert on them) sees them.
 TEST_P(ConvErrors, SizesThatOverflowAreRefused) {

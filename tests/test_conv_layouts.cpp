@@ -7,6 +7,8 @@
 
 #include <torch/autograd.h>
 
+#include <limits>
+
 namespace oaconv::testing {
 namespace {
 
@@ -25,6 +27,21 @@ TEST_P(ConvLayouts, EmptyBatchGivesEmptyOutputAndZeroWeightGrad) {
   EXPECT_EQ(x.grad().sizes(), x.sizes());
   EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
   EXPECT_EQ(b.grad().abs().sum().item<double>(), 0.0);
+}
+
+// Depthwise and grouped layers take their own loops (one output channel per group): an empty
+// batch there too, forward and backward.
+TEST_P(ConvLayouts, EmptyBatchGroupedAndDepthwise) {
+  for (const int64_t groups : {int64_t{2}, int64_t{4}}) {
+    const at::Tensor x = at::randn({0, 4, 5, 11}, at::kDouble).requires_grad_(true);
+    const at::Tensor w = at::randn({4, 4 / groups, 4, 3}, at::kDouble).requires_grad_(true);
+    const at::Tensor y =
+        oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding({1, 0}).groups(groups).algorithm(algorithm()));
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{0, 4, 4, 9}));
+    y.sum().backward();
+    EXPECT_EQ(x.grad().sizes(), x.sizes());
+    EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
+  }
 }
 
 // torch's result for an input without channels has its own shape ([N, 0, H, W] in LibTorch
@@ -56,6 +73,19 @@ TEST_P(ConvLayouts, HugeStrideGivesOneOutput) {
   const auto expect = torch::autograd::grad({ref}, {x, w}, {gy});
   EXPECT_LE(relative_error(got[0], expect[0]), 1e-10);
   EXPECT_LE(relative_error(got[1], expect[1]), 1e-10);
+}
+
+// A stride of 2^62 (or 2^63 - 1), which LibTorch's oneDNN path cannot describe: the same single
+// window as any stride past the image, so the same result as torch's with stride 100.
+TEST_P(ConvLayouts, StrideNearInt64MaxEqualsAnyStridePastTheImage) {
+  const at::Tensor x = at::randn({2, 3, 9, 7}, at::kDouble), w = at::randn({4, 3, 3, 2}, at::kDouble);
+  const at::Tensor ref = at::conv2d(x, w, {}, {100, 100}, {1, 0});
+  for (const int64_t stride : {int64_t{1} << 62, std::numeric_limits<int64_t>::max()}) {
+    const at::Tensor y =
+        oaconv::conv2d(x, w, {}, Conv2dFuncOptions().stride(stride).padding({1, 0}).algorithm(algorithm()));
+    ASSERT_EQ(y.sizes(), ref.sizes());
+    EXPECT_LE(relative_error(y, ref), 1e-10);
+  }
 }
 
 TEST_P(ConvLayouts, UnbatchedInput) {

@@ -35,7 +35,10 @@ void check(int64_t m, int64_t k, int64_t n, double tolerance) {
 }
 
 TEST_P(DftMatrixProduct, MatchesMatrixProduct) {
-  const auto [m, k, n] = GetParam();
+  const auto& param = GetParam();
+  const auto& m = std::get<0>(param);
+  const auto& k = std::get<1>(param);
+  const auto& n = std::get<2>(param);
   check<double>(m, k, n, 1e-13);
   check<float>(m, k, n, 1e-5);
 }

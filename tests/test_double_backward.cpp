@@ -58,7 +58,10 @@ using Param = std::tuple<ConvCase, Algorithm, at::ScalarType>;
 class DoubleBackward : public SeededParamTest<Param> {};
 
 TEST_P(DoubleBackward, GradientOfGradientsMatchesTorch) {
-  const auto& [c, algorithm, dtype] = GetParam();
+  const auto& param = GetParam();
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
   const at::Tensor x = c.make_input(dtype), w = c.make_weight(dtype), b = c.make_bias(dtype);
   const SecondOrder got = second_order_grads(
       [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) {
@@ -69,7 +72,10 @@ TEST_P(DoubleBackward, GradientOfGradientsMatchesTorch) {
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  const auto& [c, algorithm, dtype] = info.param;
+  const auto& param = info.param;
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
   return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + c.name();
 }
 

@@ -74,7 +74,11 @@ using FilterCase = std::tuple<FilterAlgorithm, Boundary, bool, at::ScalarType>;
 class FilterAgreesWithReference : public testing::SeededParamTest<FilterCase> {};
 
 TEST_P(FilterAgreesWithReference, OddImagesAndNonSymmetricKernels) {
-  const auto [algorithm, boundary, correlate, dtype] = GetParam();
+  const auto& param = GetParam();
+  const auto& algorithm = std::get<0>(param);
+  const auto& boundary = std::get<1>(param);
+  const auto& correlate = std::get<2>(param);
+  const auto& dtype = std::get<3>(param);
   const double limit = dtype == at::kDouble ? 1e-10 : 1e-5;
   // Odd and even, square and not; the kernel as tall as the 7-row image once (largest border).
   for (auto [kh, kw, h, w] : std::vector<std::array<int64_t, 4>>{{5, 4, 37, 29}, {3, 7, 7, 40}, {7, 6, 7, 9}, {1, 1, 5, 3}, {9, 9, 64, 33}}) {
@@ -106,7 +110,9 @@ INSTANTIATE_TEST_SUITE_P(AllModes, FilterAgreesWithReference,
 class BoxFilter : public testing::SeededParamTest<std::tuple<Boundary, bool>> {};
 
 TEST_P(BoxFilter, RunningSumEqualsReference) {
-  const auto [boundary, correlate] = GetParam();
+  const auto& param = GetParam();
+  const auto& boundary = std::get<0>(param);
+  const auto& correlate = std::get<1>(param);
   for (auto [kh, kw, h, w] : std::vector<std::array<int64_t, 4>>{{5, 6, 37, 29}, {31, 31, 131, 97}, {1, 4, 9, 9}, {9, 3, 9, 300}}) {
     const at::Tensor kernel = at::full({kh, kw}, 0.37, at::kDouble);
     for (auto dtype : {at::kFloat, at::kDouble}) {

@@ -86,7 +86,12 @@ using Param = std::tuple<ConvCase, Algorithm, at::ScalarType, Poison, Where>;
 class NonFinite : public SeededParamTest<Param> {};
 
 TEST_P(NonFinite, SamePatternAsTorchInOutputAndGradients) {
-  const auto& [c, algorithm, dtype, p, where] = GetParam();
+  const auto& param = GetParam();
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
+  const auto& p = std::get<3>(param);
+  const auto& where = std::get<4>(param);
   at::Tensor x = c.make_input(dtype), w = c.make_weight(dtype);
   const at::Tensor b = c.make_bias(dtype);
   if (where == Where::kInput) poison(x, p, dtype);
@@ -109,7 +114,12 @@ TEST_P(NonFinite, SamePatternAsTorchInOutputAndGradients) {
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  const auto& [c, algorithm, dtype, p, where] = info.param;
+  const auto& param = info.param;
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
+  const auto& dtype = std::get<2>(param);
+  const auto& p = std::get<3>(param);
+  const auto& where = std::get<4>(param);
   return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + name(p) + "_in_" +
          name(where) + "_" + c.name();
 }

@@ -67,7 +67,9 @@ void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
 }
 
 TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
-  const auto& [c, algorithm] = GetParam();
+  const auto& param = GetParam();
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
   check_passes(c, algorithm, false);
   check_passes(c, algorithm, true);
 }
@@ -107,7 +109,9 @@ void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dt
 }
 
 TEST_P(SpectralPasses, PrunedDftsEqualFullTransforms) {
-  const auto& [c, algorithm] = GetParam();
+  const auto& param = GetParam();
+  const auto& c = std::get<0>(param);
+  const auto& algorithm = std::get<1>(param);
   for (bool columns_outer : {false, true}) {
     check_pruned_dfts(c, algorithm, at::kDouble, 1e-12, columns_outer);
     check_pruned_dfts(c, algorithm, at::kFloat, 2e-6, columns_outer);

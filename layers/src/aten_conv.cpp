@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <array>
+#include <exception>
 
 namespace oaconv::aten {
 namespace {
@@ -19,13 +20,29 @@ std::array<int64_t, 2> symmetric_padding(const ConvGeometry& g) {
   return {g.pad_top, g.pad_left};
 }
 
+// LibTorch hands some cases to oneDNN unchecked (a stride of 2^62), which then throws its own
+// dnnl::error ("could not create a descriptor ..."): such a failure becomes a c10::Error that
+// names the operation and the case, as every other oaconv error.
+template <typename F>
+auto with_named_errors(const ConvGeometry& g, const char* pass, F&& run) {
+  try {
+    return run();
+  } catch (const c10::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "oaconv::conv2d: LibTorch's convolution (", pass, ") failed on ", g.to_string(), ": ", e.what());
+  }
+}
+
 }  // namespace
 
 at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                   const ConvGeometry& g) {
   const std::array<int64_t, 2> stride{g.stride_h, g.stride_w};
   const std::array<int64_t, 2> dilation{g.dilation_h, g.dilation_w};
-  return at::conv2d(padded_if_asymmetric(x, g), w, bias, stride, symmetric_padding(g), dilation, g.groups);
+  return with_named_errors(g, "forward", [&] {
+    return at::conv2d(padded_if_asymmetric(x, g), w, bias, stride, symmetric_padding(g), dilation, g.groups);
+  });
 }
 
 Gradients conv2d_backward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
@@ -34,9 +51,11 @@ Gradients conv2d_backward(const at::Tensor& gy, const at::Tensor& x, const at::T
   if (!want_gx && !want_gw) return out;
   const std::array<int64_t, 2> stride{g.stride_h, g.stride_w}, dilation{g.dilation_h, g.dilation_w};
   const std::array<int64_t, 2> no_output_padding{0, 0};
-  auto grads = at::convolution_backward(gy, padded_if_asymmetric(x, g), w, c10::nullopt, stride,
-                                        symmetric_padding(g), dilation, /*transposed=*/false,
-                                        no_output_padding, g.groups, {want_gx, want_gw, false});
+  auto grads = with_named_errors(g, "backward", [&] {
+    return at::convolution_backward(gy, padded_if_asymmetric(x, g), w, c10::nullopt, stride, symmetric_padding(g),
+                                    dilation, /*transposed=*/false, no_output_padding, g.groups,
+                                    {want_gx, want_gw, false});
+  });
   if (want_gx) {
     out.gx = std::get<0>(grads);
     // The padded input's gradient, cropped back to the input.

@@ -4,6 +4,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace oaconv {
@@ -80,6 +81,9 @@ ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weigh
   g.kernel_w = weight.size(3);
   g.groups = options.groups();
 
+  TORCH_CHECK(input.numel() > 0 || g.batch == 0 || g.in_channels == 0, op,
+              ": only an empty batch or zero input channels may make the input empty (as in torch::conv2d), but got "
+              "an input of size ", input.sizes());
   TORCH_CHECK(g.groups > 0, op, ": groups must be positive, but got groups=", g.groups);
   TORCH_CHECK(g.out_channels > 0, op, ": the weight must have at least one output channel, but has size ",
               weight.sizes());
@@ -139,6 +143,11 @@ ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weigh
               g.kernel_extent_w(), "); the kernel can't be greater than the padded input");
   g.out_h = (g.padded_h() - g.kernel_extent_h()) / g.stride_h + 1;
   g.out_w = (g.padded_w() - g.kernel_extent_w()) / g.stride_w + 1;
+  // With one output along an axis, only the window at offset 0 is used and the stride's value
+  // changes nothing but the index arithmetic: clamp it to the smallest stride with that output,
+  // so no algorithm multiplies by a stride of 2^62 (LibTorch's oneDNN path refuses one).
+  if (g.out_h == 1) g.stride_h = std::min(g.stride_h, g.padded_h() - g.kernel_extent_h() + 1);
+  if (g.out_w == 1) g.stride_w = std::min(g.stride_w, g.padded_w() - g.kernel_extent_w() + 1);
   checked_mul_add(checked_mul_add(g.batch, g.out_channels, 0, op, "the output's size"),
                   checked_mul_add(g.out_h, g.out_w, 0, op, "the output's size"), 0, op, "the output's size");
 

@@ -22,7 +22,11 @@ at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const 
     // auto on a case our algorithms can run: one algorithm per pass, measured once per shape.
     // (Not resolve_algorithm(kAuto) first: its cost model made auto 15-20 us a call slower than
     // aten on a 0.5 ms k = 1 layer step, 3-4 %.)
-    const PassAlgorithms chosen = autotune::choose_for_call(g, input, weight, bias);
+    PassAlgorithms chosen = autotune::choose_for_call(g, input, weight, bias);
+    // A choice loaded from a cache file is not trusted to respect what each algorithm runs.
+    for (Algorithm* pass : {&chosen.forward, &chosen.grad_input, &chosen.grad_weight}) {
+      if (*pass != Algorithm::kAten && decline_reason(*pass, g) != nullptr) *pass = Algorithm::kAten;
+    }
     if (!(chosen.forward == chosen.grad_input && chosen.forward == chosen.grad_weight)) {
       return autotune::mixed_conv2d(input, weight, bias, g, chosen);
     }

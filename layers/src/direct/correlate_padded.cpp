@@ -140,6 +140,7 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
   TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
                                                                 shape.dilation_w, xp.scalar_type()));
   TORCH_INTERNAL_ASSERT(y.size(2) == shape.out_h && y.size(3) == shape.out_w);
+  if (y.numel() == 0) return;  // an empty batch or output: nothing to compute (the loops divide by the plane count)
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "oaconv::direct::correlate_padded", [&] {
     const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;

@@ -6,14 +6,19 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace oaconv::direct {
 
 bool row_padding_is_excessive(const ConvGeometry& g) {
   // float32 has the most lanes per vector, so the widest rows; four times the padded width
   // (plus a few vectors for tiny images) leaves every ordinary stride alone.
-  const int64_t need_w = required_padded_width(g.out_w, g.kernel_w, g.stride_w, g.dilation_w, at::kFloat);
-  return need_w > 4 * g.padded_w() + 256;
+  // In double: with a stride near 2^62 the width itself would overflow int64.
+  constexpr double kLanes = 64 / sizeof(float);
+  const double rounded = std::ceil(static_cast<double>(g.out_w) / kLanes) * kLanes;
+  const double need_w = (rounded - 1) * static_cast<double>(g.stride_w) +
+                        static_cast<double>(g.kernel_w - 1) * static_cast<double>(g.dilation_w) + 1;
+  return need_w > 4.0 * static_cast<double>(g.padded_w()) + 256;
 }
 
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g) {

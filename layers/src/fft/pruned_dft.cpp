@@ -55,7 +55,9 @@ template <typename T>
 void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   const ConvGeometry& g = p.g;
   const int64_t planes = g.out_channels * g.in_per_group();
-  const auto [outer, inner] = spectrum_axes(p);
+  // Named references, not a structured binding: C++17 lambdas cannot capture those.
+  const std::pair<Axis, Axis> axes = spectrum_axes(p);
+  const Axis &outer = axes.first, &inner = axes.second;
   const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
   const int64_t used = 2 * outer.freqs * inner.freqs;
   const double scale = 1.0 / static_cast<double>(p.real_plane);
@@ -99,7 +101,9 @@ template <typename T>
 void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   const ConvGeometry& g = p.g;
   const int64_t planes = g.out_channels * g.in_per_group();
-  const auto [outer, inner] = spectrum_axes(p);
+  // Named references, not a structured binding: C++17 lambdas cannot capture those.
+  const std::pair<Axis, Axis> axes = spectrum_axes(p);
+  const Axis &outer = axes.first, &inner = axes.second;
   const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
   const int64_t cols = p.tiling.cols.fft, half = cols / 2 + 1;
   // Column weights c_v (Hermitian half spectrum) and the 1/(P_h P_w) scale, folded in.

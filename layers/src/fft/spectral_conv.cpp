@@ -157,6 +157,11 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
   SpectralGradients out;
+  if (g.batch == 0) {  // nothing to transform: the weight gradient is an empty sum
+    if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    if (want_gw) out.gw = at::zeros_like(w, at::MemoryFormat::Contiguous);
+    return out;
+  }
   if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
   // The weight gradient needs every row's G and X at once; the input gradient only a block's.
   at::Tensor gy_spectra, x_spectra = saved_input_spectra;
