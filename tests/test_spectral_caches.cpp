@@ -11,6 +11,10 @@
 #include <torch/nn/module.h>
 #include <torch/optim/sgd.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+
 namespace oaconv::testing {
 namespace {
 
@@ -128,6 +132,35 @@ TEST_P(SpectralCaches, PlanCacheStaysWithinItsCapacityAcrossHundredsOfShapes) {
   }
   EXPECT_GT(shapes, 200);
   EXPECT_GT(cache_stats().plan_misses, 16);
+}
+
+// Forward on one thread while another updates the weight in place is a race in the caller (as
+// with torch: the outputs during it are unspecified), but it must not crash, and afterwards no
+// stale spectrum may survive: the next forward is that of the final weight.
+TEST_P(SpectralCaches, InPlaceUpdatesRacingForwardLeaveNoStaleSpectrum) {
+  oaconv::Conv2d conv(Conv2dOptions(3, 4, 5).padding(2).algorithm(algorithm()));
+  const at::Tensor x = at::randn({2, 3, 20, 18});
+  std::atomic<bool> done{false};
+  std::string failure;
+  std::thread reader([&] {
+    try {
+      torch::NoGradGuard no_grad;
+      while (!done) conv->forward(x);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  {
+    torch::NoGradGuard no_grad;
+    for (int step = 0; step < 200; ++step) conv->weight.add_(1e-3);
+  }
+  done = true;
+  reader.join();
+  EXPECT_TRUE(failure.empty()) << failure;
+  torch::NoGradGuard no_grad;
+  const at::Tensor y = conv->forward(x);
+  const at::Tensor expect = at::conv2d(x, conv->weight, conv->bias, 1, 2);
+  EXPECT_LE(relative_error(y, expect), 5e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Spectral, SpectralCaches, ::testing::Values(Algorithm::kFft, Algorithm::kOverlapAdd),
