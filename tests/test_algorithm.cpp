@@ -1,7 +1,9 @@
 // Algorithm names and the pure resolution function (fallbacks, auto).
+#include "conv_cases.h"
 #include "test_support.h"
 
 #include "algorithm_choice.h"
+#include "algorithm_registry.h"
 
 #include <oaconv/algorithm.h>
 #include <oaconv/functional.h>
@@ -62,6 +64,39 @@ TEST(ResolveAlgorithm, BFloat16RunsThroughAten) {
   const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().algorithm(Algorithm::kDirect));
   EXPECT_EQ(y.scalar_type(), at::kBFloat16);
   EXPECT_TRUE(y.to(at::kFloat).allclose(at::conv2d(x, w).to(at::kFloat)));
+}
+
+// The registry holds every algorithm but auto, aten first (the baseline), each with all three
+// passes; its passes agree with torch on a small case (the full table is in
+// test_conv_correctness.cpp), and only direct declines a stride far beyond the image.
+TEST(AlgorithmRegistry, HoldsEveryAlgorithmButAutoWithItsPasses) {
+  const auto& registry = algorithm_registry();
+  ASSERT_EQ(registry.size() + 1, all_algorithms().size());
+  EXPECT_EQ(registry.front().algorithm, Algorithm::kAten);
+  for (Algorithm a : all_algorithms()) {
+    if (a == Algorithm::kAuto) continue;
+    const AlgorithmEntry& e = registry_entry(a);
+    EXPECT_EQ(e.algorithm, a);
+    EXPECT_TRUE(e.declines && e.forward && e.grad_input && e.grad_weight) << to_string(a);
+    EXPECT_EQ(e.spectral, a == Algorithm::kFft || a == Algorithm::kOverlapAdd) << to_string(a);
+  }
+  const at::Tensor x = at::randn({2, 3, 11, 9}, at::kDouble), w = at::randn({4, 3, 3, 5}, at::kDouble);
+  const ConvGeometry g = make_conv_geometry(x, w, at::Tensor(), Conv2dFuncOptions().padding({1, 2}));
+  const at::Tensor y = at::conv2d(x, w, {}, 1, {1, 2});
+  const at::Tensor gy = at::randn(y.sizes(), y.options());
+  const auto [gx, gw, gb] = at::convolution_backward(gy, x, w, c10::nullopt, {1, 1}, {1, 2}, {1, 1}, false, {0, 0}, 1,
+                                                     {true, true, false});
+  for (const AlgorithmEntry& e : registry) {
+    SCOPED_TRACE(to_string(e.algorithm));
+    EXPECT_LE(relative_error(e.forward(x, w, at::Tensor(), g), y), 1e-10);
+    EXPECT_LE(relative_error(e.grad_input(gy, x, w, g), gx), 1e-10);
+    EXPECT_LE(relative_error(e.grad_weight(gy, x, w, g), gw), 1e-10);
+  }
+  const at::Tensor tiny = at::empty({1, 1, 16, 16 * 1000}), k = at::empty({1, 1, 3, 3});
+  const ConvGeometry strided = make_conv_geometry(tiny, k, at::Tensor(), Conv2dFuncOptions().stride({1, 10000}));
+  for (const AlgorithmEntry& e : registry) {
+    EXPECT_EQ(e.declines(strided) != nullptr, e.algorithm == Algorithm::kDirect) << to_string(e.algorithm);
+  }
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <oaconv/functional.h>
 
 #include "auto/conv_passes.h"
-#include "auto/mixed_conv.h"
+#include "conv_node.h"
 #include "conv_cases.h"
 #include "conv_geometry.h"
 #include "fft/tiling.h"
@@ -119,7 +119,7 @@ TEST_P(MixedPasses, EveryCombinationMatchesAten) {
           const PassAlgorithms p{autotune::candidate(f), autotune::candidate(gi), autotune::candidate(gw)};
           at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
           at::Tensor b = b0.defined() ? b0.clone().requires_grad_(true) : at::Tensor();
-          const at::Tensor y = autotune::mixed_conv2d(x, w, b, g, p);
+          const at::Tensor y = conv2d_with_pass_algorithms(x, w, b, g, p);
           y.backward(gy);
           const std::string what = c.name() + " " + to_string(p.forward) + "/" + to_string(p.grad_input) + "/" +
                                    to_string(p.grad_weight);

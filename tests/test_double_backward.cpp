@@ -5,7 +5,7 @@
 #include "conv_cases.h"
 #include "test_support.h"
 
-#include "auto/mixed_conv.h"
+#include "conv_node.h"
 #include "conv_geometry.h"
 
 #include <oaconv/functional.h>
@@ -107,7 +107,7 @@ TEST_F(MixedDoubleBackward, EveryPassCombinationMatchesTorch) {
       const SecondOrder got = second_order_grads(
           [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) {
             const ConvGeometry g = make_conv_geometry(xi, wi, bi, c.options(Algorithm::kAuto));
-            return autotune::mixed_conv2d(xi, wi, bi, g, mix);
+            return conv2d_with_pass_algorithms(xi, wi, bi, g, mix);
           },
           x, w, b);
       expect_close(got, expect, 1e-9);

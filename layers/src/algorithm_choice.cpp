@@ -1,19 +1,13 @@
 #include "algorithm_choice.h"
 
 #include "auto/pass_model.h"
-#include "direct/direct_passes.h"
+#include "algorithm_registry.h"
 
 #include <ATen/Parallel.h>
 
 namespace oaconv {
 
-const char* decline_reason(Algorithm a, const ConvGeometry& g) {
-  if (a == Algorithm::kDirect && direct::row_padding_is_excessive(g)) {
-    return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
-           "the size of the input";
-  }
-  return nullptr;
-}
+const char* decline_reason(Algorithm a, const ConvGeometry& g) { return registry_entry(a).declines(g); }
 
 bool ours_can_run(const ConvGeometry& g, c10::ScalarType dtype, c10::Device device) {
   // No input channels: torch's result is shaped by aten's own rule ([N, 0, H, W] in LibTorch

@@ -3,6 +3,7 @@
 #include <oaconv/autotune.h>
 
 #include "algorithm_choice.h"
+#include "algorithm_registry.h"
 #include "conv_geometry.h"
 #include "fft/tiling.h"
 
@@ -31,8 +32,8 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   } else {
     s << ", runs " << to_string(resolved) << " (" << threads << " threads)\n";
   }
-  for (Algorithm a : {Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}) {
-    if (const char* reason = decline_reason(a, g)) s << to_string(a) << " declines this case: " << reason << "\n";
+  for (const AlgorithmEntry& e : algorithm_registry()) {
+    if (const char* reason = e.declines(g)) s << to_string(e.algorithm) << " declines this case: " << reason << "\n";
   }
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
     const fft::Tiling t = fft::choose_tiling(a, g, threads);

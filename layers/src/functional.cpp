@@ -3,11 +3,9 @@
 
 #include "algorithm_choice.h"
 #include "auto/autotuner.h"
-#include "auto/mixed_conv.h"
 #include "aten_conv.h"
 #include "conv_geometry.h"
-#include "direct/direct_conv.h"
-#include "fft/spectral_conv.h"
+#include "conv_node.h"
 
 #include <ATen/ATen.h>
 
@@ -17,31 +15,28 @@ namespace {
 at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                        const Conv2dFuncOptions& options) {
   const ConvGeometry g = make_conv_geometry(input, weight, bias, options);
-  Algorithm algorithm;
+  PassAlgorithms chosen;
   if (options.algorithm() == Algorithm::kAuto && ours_can_run(g, input.scalar_type(), input.device())) {
     // auto on a case our algorithms can run: one algorithm per pass, measured once per shape.
     // (Not resolve_algorithm(kAuto) first: its cost model made auto 15-20 us a call slower than
     // aten on a 0.5 ms k = 1 layer step, 3-4 %.)
-    PassAlgorithms chosen = autotune::choose_for_call(g, input, weight, bias);
+    chosen = autotune::choose_for_call(g, input, weight, bias);
     // A choice loaded from a cache file is not trusted to respect what each algorithm runs.
     for (Algorithm* pass : {&chosen.forward, &chosen.grad_input, &chosen.grad_weight}) {
       if (*pass != Algorithm::kAten && decline_reason(*pass, g) != nullptr) *pass = Algorithm::kAten;
     }
-    if (!(chosen.forward == chosen.grad_input && chosen.forward == chosen.grad_weight)) {
-      return autotune::mixed_conv2d(input, weight, bias, g, chosen);
-    }
-    algorithm = chosen.forward;
   } else {
-    algorithm = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
+    const Algorithm a = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());
+    chosen = PassAlgorithms{a, a, a};
   }
-  switch (algorithm) {
-    case Algorithm::kAten: return aten::conv2d(input, weight, bias, g);
-    case Algorithm::kDirect: return direct::conv2d(input, weight, bias, g);
-    case Algorithm::kFft:
-    case Algorithm::kOverlapAdd: return fft::conv2d(input, weight, bias, g, algorithm);
-    case Algorithm::kAuto: break;
-  }
-  TORCH_INTERNAL_ASSERT(false, "oaconv::conv2d: kAuto was not resolved");
+  TORCH_INTERNAL_ASSERT(chosen.forward != Algorithm::kAuto && chosen.grad_input != Algorithm::kAuto &&
+                            chosen.grad_weight != Algorithm::kAuto,
+                        "oaconv::conv2d: kAuto was not resolved");
+  // aten alone keeps ATen's own autograd; anything else runs in oaconv's one node.
+  const bool all_aten = chosen.forward == Algorithm::kAten && chosen.grad_input == Algorithm::kAten &&
+                        chosen.grad_weight == Algorithm::kAten;
+  if (all_aten) return aten::conv2d(input, weight, bias, g);
+  return conv2d_with_pass_algorithms(input, weight, bias, g, chosen);
 }
 
 }  // namespace

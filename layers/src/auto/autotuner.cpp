@@ -31,7 +31,7 @@
 #include "autotuner.h"
 
 #include "conv_passes.h"
-#include "mixed_conv.h"
+#include "../conv_node.h"
 #include "pass_model.h"
 #include "../fft/plan_cache.h"
 #include "../fft/tiling.h"
@@ -438,7 +438,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (sum >= 0 && mix_sum * (1.0 + kMixStepMargin) >= sum) mix_ahead = false;
     }
     if (mix_ahead) {
-      steps.push_back([&] { mixed_conv2d(xs, fresh_weight(), bs, g, mix).backward(gy); });
+      steps.push_back([&] { conv2d_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
     // One contender when the per-pass fastest are one algorithm: nothing to compare, its step

@@ -1,6 +1,8 @@
 #pragma once
-// Each pass of a convolution — forward, grad-input, grad-weight — by any algorithm, on its own
-// and without autograd: what `auto` times and mixes (cuDNN-style, one algorithm per pass).
+// Each pass of a convolution — forward, grad-input, grad-weight — by any registered algorithm,
+// on its own and without autograd: what `auto` times and mixes (cuDNN-style, one algorithm per
+// pass). Candidates are the registry's entries, in its order (algorithm_registry.h).
+#include "../algorithm_registry.h"
 #include "../conv_geometry.h"
 
 #include <oaconv/algorithm.h>
@@ -9,12 +11,10 @@
 
 namespace oaconv::autotune {
 
-enum class Pass { kForward = 0, kGradInput = 1, kGradWeight = 2 };
 constexpr int kPasses = 3;
-const char* to_string(Pass pass);
 
 // The algorithms a pass can run with (kAuto excluded), in the order of their indices.
-constexpr int kCandidates = 4;
+constexpr int kCandidates = kRegisteredAlgorithms;
 Algorithm candidate(int index);  // aten, direct, fft, oaa
 int candidate_index(Algorithm algorithm);
 

@@ -1,4 +1,4 @@
-// Scheduling of the spectral passes, and their autograd glue.
+// Scheduling of the spectral passes.
 //
 // The batch is cut into blocks of whole images (all tiles of an image in one block, so the
 // overlap-add of one image is done by one thread). With enough images, blocks run in parallel,
@@ -11,7 +11,6 @@
 // image and tile — is one product over all rows, parallel over frequencies.
 #include "spectral_conv.h"
 
-#include "../graph_backward.h"
 #include "../non_finite_fallback.h"
 #include "kernel_spectrum_cache.h"
 #include "overlap_add_passes.h"
@@ -22,14 +21,9 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <torch/autograd.h>
-
 
 namespace oaconv::fft {
 namespace {
-
-using torch::autograd::AutogradContext;
-using torch::autograd::variable_list;
 
 // Per-image working set a block should stay within to run from a core's L2.
 constexpr int64_t kBlockBytes = int64_t(2) << 20;
@@ -81,40 +75,6 @@ void for_each_block(const Schedule& s, int64_t batch, F&& fn) {
     run(0, s.blocks);
   }
 }
-
-struct SpectralConv2dFunction : public torch::autograd::Function<SpectralConv2dFunction> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
-                            const std::vector<int64_t>& geometry, int64_t algorithm, bool weight_grad) {
-    const bool has_bias = bias.numel() > 0;
-    SpectralForward f = spectral_forward(ConvGeometry::from_vector(geometry), static_cast<Algorithm>(algorithm), x, w,
-                                         has_bias ? bias : at::Tensor(), weight_grad);
-    ctx->save_for_backward({x, w});
-    ctx->saved_data["geometry"] = geometry;
-    ctx->saved_data["algorithm"] = algorithm;
-    ctx->saved_data["has_bias"] = has_bias;
-    ctx->saved_data["kernel_spectrum"] = f.kernel_spectrum;
-    ctx->saved_data["input_spectra"] = f.input_spectra;
-    return f.y;
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor gy = grad_outputs[0];
-    const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
-    const bool want_gb = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
-    if (backward_records_graph()) {
-      ConvGradients d = graph_conv_backward(gy, saved[0], saved[1], g, ctx->needs_input_grad(0),
-                                            ctx->needs_input_grad(1), want_gb);
-      return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor(), at::Tensor(), at::Tensor()};
-    }
-    SpectralGradients grads = spectral_backward(
-        g, static_cast<Algorithm>(ctx->saved_data["algorithm"].toInt()), saved[0], saved[1], gy, ctx->needs_input_grad(0),
-        ctx->needs_input_grad(1), ctx->saved_data["kernel_spectrum"].toTensor(), ctx->saved_data["input_spectra"].toTensor());
-    at::Tensor gb;
-    if (want_gb) gb = gy.sum({0, 2, 3});
-    return {grads.gx, grads.gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
-  }
-};
 
 }  // namespace
 
@@ -195,15 +155,6 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   if (want_gx) out.gx = finite_or_aten_grad_input(out.gx, grad_output, input, w, geometry);
   if (want_gw) out.gw = finite_or_aten_grad_weight(out.gw, grad_output, input, w, geometry);
   return out;
-}
-
-at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g,
-                  Algorithm algorithm) {
-  // LibTorch 1.13's custom functions cannot take an undefined tensor: "no bias" is empty.
-  const at::Tensor b = bias.defined() ? bias : at::empty({0}, x.options());
-  // Inside forward, grad mode is off: whether the weight will want a gradient is decided here.
-  const bool weight_grad = at::GradMode::is_enabled() && w.requires_grad();
-  return SpectralConv2dFunction::apply(x, w, b, g.to_vector(), static_cast<int64_t>(algorithm), weight_grad);
 }
 
 }  // namespace oaconv::fft

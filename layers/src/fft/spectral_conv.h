@@ -1,5 +1,5 @@
 #pragma once
-// The spectral algorithms (kFft, kOverlapAdd) as a differentiable op.
+// The spectral algorithms (kFft, kOverlapAdd): their passes, sharing transforms between them.
 #include "../conv_geometry.h"
 
 #include <oaconv/algorithm.h>
@@ -8,8 +8,10 @@
 
 namespace oaconv::fft {
 
-// The passes on their own (no autograd), for the differentiable op below and for `auto`, which
-// may run each pass with a different algorithm.
+// The passes without autograd, for oaconv's autograd node (conv_node.h) and the registry.
+// Forward transforms the input tiles once and keeps their spectra for the weight gradient
+// (when they fit the workspace limit), takes the kernel spectrum from the cache; backward
+// transforms the grad-output once for both gradients.
 struct SpectralForward {
   at::Tensor y;
   at::Tensor kernel_spectrum;  // W, for grad-input
@@ -26,11 +28,5 @@ struct SpectralGradients {
 SpectralGradients spectral_backward(const ConvGeometry& g, Algorithm algorithm, const at::Tensor& x, const at::Tensor& w,
                                     const at::Tensor& gy, bool want_gx, bool want_gw, at::Tensor kernel_spectrum,
                                     const at::Tensor& input_spectra);
-
-// Forward transforms the input tiles once and keeps their spectra for the weight gradient
-// (when they fit the workspace limit), takes the kernel spectrum from the cache, and in
-// backward transforms the grad-output once for both gradients.
-at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g,
-                  Algorithm algorithm);
 
 }  // namespace oaconv::fft

@@ -1,21 +1,21 @@
-#include "mixed_conv.h"
+#include "conv_node.h"
 
-#include "conv_passes.h"
-#include "../fft/spectral_conv.h"
-#include "../graph_backward.h"
+#include "algorithm_registry.h"
+#include "fft/spectral_conv.h"
+#include "graph_backward.h"
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
-namespace oaconv::autotune {
+namespace oaconv {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-bool is_spectral(Algorithm a) { return a == Algorithm::kFft || a == Algorithm::kOverlapAdd; }
+bool is_spectral(Algorithm a) { return registry_entry(a).spectral; }
 
-struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunction> {
+struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                             const std::vector<int64_t>& geometry, const std::vector<int64_t>& algorithms,
                             bool weight_grad) {
@@ -31,7 +31,7 @@ struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunctio
       if (algorithms[1] == algorithms[0]) kernel_spectrum = f.kernel_spectrum;
       input_spectra = f.input_spectra;
     } else {
-      y = run_forward(forward_algorithm, x, w, b, g);
+      y = registry_entry(forward_algorithm).forward(x, w, b, g);
     }
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
@@ -67,11 +67,11 @@ struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunctio
     } else {
       if (want_gx) {
         gx = is_spectral(gi) ? fft::spectral_backward(g, gi, x, w, gy, true, false, kernel_spectrum, {}).gx
-                             : run_grad_input(gi, gy, x, w, g);
+                             : registry_entry(gi).grad_input(gy, x, w, g);
       }
       if (want_gw) {
         gw = is_spectral(gwa) ? fft::spectral_backward(g, gwa, x, w, gy, false, true, {}, input_spectra).gw
-                              : run_grad_weight(gwa, gy, x, w, g);
+                              : registry_entry(gwa).grad_weight(gy, x, w, g);
       }
     }
     if (want_gb) gb = gy.sum({0, 2, 3});
@@ -81,13 +81,13 @@ struct MixedConv2dFunction : public torch::autograd::Function<MixedConv2dFunctio
 
 }  // namespace
 
-at::Tensor mixed_conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g,
-                        const PassAlgorithms& algorithms) {
+at::Tensor conv2d_with_pass_algorithms(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                                       const ConvGeometry& g, const PassAlgorithms& algorithms) {
   const at::Tensor b = bias.defined() ? bias : at::empty({0}, x.options());
   const bool weight_grad = at::GradMode::is_enabled() && w.requires_grad();
   const std::vector<int64_t> chosen{static_cast<int64_t>(algorithms.forward), static_cast<int64_t>(algorithms.grad_input),
                                     static_cast<int64_t>(algorithms.grad_weight)};
-  return MixedConv2dFunction::apply(x, w, b, g.to_vector(), chosen, weight_grad);
+  return ConvNodeFunction::apply(x, w, b, g.to_vector(), chosen, weight_grad);
 }
 
-}  // namespace oaconv::autotune
+}  // namespace oaconv

@@ -1,0 +1,87 @@
+#include "algorithm_registry.h"
+
+#include "aten_conv.h"
+#include "direct/direct_passes.h"
+#include "fft/spectral_conv.h"
+#include "non_finite_fallback.h"
+
+#include <ATen/ATen.h>
+
+namespace oaconv {
+namespace {
+
+const char* never_declines(const ConvGeometry&) { return nullptr; }
+
+const char* direct_declines(const ConvGeometry& g) {
+  if (direct::row_padding_is_excessive(g)) {
+    return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
+           "the size of the input";
+  }
+  return nullptr;
+}
+
+at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
+  return aten::conv2d(x, w, bias, g);
+}
+at::Tensor aten_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return aten::conv2d_backward(gy, x, w, g, true, false).gx.contiguous();
+}
+at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return aten::conv2d_backward(gy, x, w, g, false, true).gw;
+}
+
+// The direct loops write every element of a contiguous result; a result holding NaN or Inf is
+// recomputed by aten (non_finite_fallback.h).
+at::Tensor direct_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
+  at::Tensor y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
+  direct::forward_out(x.contiguous(), w.contiguous(), bias.defined() ? bias.contiguous() : at::Tensor(), g, y);
+  return finite_or_aten_forward(y, x, w, bias, g);
+}
+at::Tensor direct_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  at::Tensor gx = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_input_out(gy.contiguous(), w.contiguous(), g, gx);
+  return finite_or_aten_grad_input(gx, gy, x, w, g);
+}
+at::Tensor direct_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  at::Tensor gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_weight_out(gy.contiguous(), x.contiguous(), g, gw);
+  return finite_or_aten_grad_weight(gw, gy, x, w, g);
+}
+
+// The spectral passes alone (no spectra shared with another pass); fft::spectral_forward and
+// spectral_backward do their own non-finite fallback.
+template <Algorithm A>
+at::Tensor spectral_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
+  return fft::spectral_forward(g, A, x, w, bias, false).y;
+}
+template <Algorithm A>
+at::Tensor spectral_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return fft::spectral_backward(g, A, x, w, gy, true, false, {}, {}).gx;
+}
+template <Algorithm A>
+at::Tensor spectral_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return fft::spectral_backward(g, A, x, w, gy, false, true, {}, {}).gw;
+}
+
+}  // namespace
+
+const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
+  static const std::array<AlgorithmEntry, kRegisteredAlgorithms> entries{{
+      {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false},
+      {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false},
+      {Algorithm::kFft, never_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
+       spectral_grad_weight<Algorithm::kFft>, true},
+      {Algorithm::kOverlapAdd, never_declines, spectral_forward<Algorithm::kOverlapAdd>,
+       spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true},
+  }};
+  return entries;
+}
+
+const AlgorithmEntry& registry_entry(Algorithm algorithm) {
+  for (const AlgorithmEntry& e : algorithm_registry()) {
+    if (e.algorithm == algorithm) return e;
+  }
+  TORCH_INTERNAL_ASSERT(false, "oaconv::registry_entry: ", to_string(algorithm), " is not a registered algorithm");
+}
+
+}  // namespace oaconv

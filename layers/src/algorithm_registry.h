@@ -1,0 +1,41 @@
+#pragma once
+// The algorithms a convolution pass can run with, in one table (as oneDNN's implementation
+// list): for each, whether it declines a case and why, and its forward, grad-input and
+// grad-weight passes on their own, without autograd. Dispatch, the one autograd node that runs
+// any per-pass combination (conv_node.h), `auto`'s candidates and explain all read this
+// table; adding an algorithm is one entry here.
+#include "conv_geometry.h"
+
+#include <oaconv/algorithm.h>
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+
+namespace oaconv {
+
+struct AlgorithmEntry {
+  Algorithm algorithm;
+  // Why the algorithm does not run this case (explain prints it; the call falls back to aten,
+  // auto skips the candidate), or nullptr when it does.
+  const char* (*declines)(const ConvGeometry& g);
+  // y = bias + x ⋆ w (bias may be undefined).
+  at::Tensor (*forward)(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g);
+  // d loss / d x and d loss / d w, given gy = d loss / d y.
+  at::Tensor (*grad_input)(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g);
+  at::Tensor (*grad_weight)(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g);
+  // Passes that run with this same algorithm share transforms through fft::spectral_forward /
+  // spectral_backward (forward's kernel spectrum serves grad-input, its input spectra serve
+  // grad-weight, one grad-output transform serves both gradients).
+  bool spectral;
+};
+
+constexpr int kRegisteredAlgorithms = 4;
+
+// aten first (the baseline every decision keeps unless clearly beaten), then direct, fft, oaa.
+const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry();
+
+// The entry of a registered algorithm (not kAuto, which is resolved before anything runs).
+const AlgorithmEntry& registry_entry(Algorithm algorithm);
+
+}  // namespace oaconv
