@@ -82,8 +82,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Table, ConvCorrectness,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
-                                            ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft,
-                                                              Algorithm::kOverlapAdd, Algorithm::kAuto),
+                                            ::testing::ValuesIn(every_algorithm()),
                                             ::testing::Values(at::kFloat, at::kDouble)),
                          param_name);
 

@@ -112,8 +112,7 @@ TEST_P(ConvErrors, SizesThatOverflowAreRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ConvErrors,
-                         ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft,
-                                           Algorithm::kOverlapAdd, Algorithm::kAuto),
+                         ::testing::ValuesIn(every_algorithm()),
                          [](const ::testing::TestParamInfo<Algorithm>& info) { return to_string(info.param); });
 
 }  // namespace

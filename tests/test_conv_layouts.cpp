@@ -139,8 +139,7 @@ TEST_P(ConvLayouts, GradientOnlyForTheInputsThatNeedIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ConvLayouts,
-                         ::testing::Values(Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft,
-                                           Algorithm::kOverlapAdd, Algorithm::kAuto),
+                         ::testing::ValuesIn(every_algorithm()),
                          [](const ::testing::TestParamInfo<Algorithm>& info) { return to_string(info.param); });
 
 }  // namespace

@@ -81,8 +81,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Table, DoubleBackward,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
-                                            ::testing::Values(Algorithm::kDirect, Algorithm::kFft,
-                                                              Algorithm::kOverlapAdd, Algorithm::kAuto),
+                                            ::testing::ValuesIn(algorithms_besides_aten()),
                                             ::testing::Values(at::kDouble)),
                          param_name);
 

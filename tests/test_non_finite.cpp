@@ -126,8 +126,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Table, NonFinite,
                          ::testing::Combine(::testing::ValuesIn(cases()),
-                                            ::testing::Values(Algorithm::kDirect, Algorithm::kFft,
-                                                              Algorithm::kOverlapAdd, Algorithm::kAuto),
+                                            ::testing::ValuesIn(algorithms_besides_aten()),
                                             ::testing::Values(at::kFloat, at::kDouble),
                                             ::testing::Values(Poison::kNaN, Poison::kPosInf, Poison::kNegInf,
                                                               Poison::kHuge),

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace oaconv::testing {
 
@@ -43,6 +44,17 @@ inline bool temporary_left_beside(const std::string& path) {
     if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
   }
   return false;
+}
+
+// The algorithm columns of the test tables: every algorithm (all_algorithms(), auto included),
+// and every one but the aten baseline, so a newly registered algorithm is tested everywhere.
+inline const std::vector<Algorithm>& every_algorithm() { return all_algorithms(); }
+inline std::vector<Algorithm> algorithms_besides_aten() {
+  std::vector<Algorithm> ours;
+  for (Algorithm a : all_algorithms()) {
+    if (a != Algorithm::kAten) ours.push_back(a);
+  }
+  return ours;
 }
 
 // Norm-wise relative error limit of `algorithm` in `dtype` against torch::conv2d.

@@ -30,6 +30,7 @@
 // The data are the call's own input and weight and a random grad-output of the output's shape.
 #include "autotuner.h"
 
+#include "autotune_cache_file.h"
 #include "conv_passes.h"
 #include "../conv_node.h"
 #include "pass_model.h"
@@ -72,29 +73,6 @@ constexpr int kMaxStepRounds = 7;
 constexpr double kStepRoundsBudget = 0.3;  // ... beyond the minimum only while they fit this
 constexpr double kStepContenderFactor = 2.0;  // aten's passes vs the best spectral's: no aten step
 constexpr double kCloseSpectralFactor = 1.15;  // the other spectral's passes vs the best's: its step too
-
-struct Entry {
-  PassAlgorithms algorithms;
-  PassTimes seconds;
-  StepTimes step_seconds = kNoStepTimes;
-  double mix_step_seconds = -1;
-  bool measured[kPasses] = {false, false, false};
-};
-
-std::string dtype_name(c10::ScalarType dtype) { return dtype == c10::kDouble ? "float64" : "float32"; }
-
-std::string key_of(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
-  std::ostringstream s;
-  s << dtype_name(dtype) << " " << threads;
-  for (int64_t v : g.to_vector()) s << " " << v;
-  return s.str();
-}
-
-PassTimes unmeasured() {
-  PassTimes t;
-  for (auto& pass : t) pass.fill(-1.0);
-  return t;
-}
 
 class Registry {
  public:
@@ -148,74 +126,18 @@ class Registry {
   }
 
   void save(const std::string& path) {
-    std::ostringstream text;
-    text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
-            "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x aten,direct,fft,oaa) | whole-step "
-            "seconds (aten,direct,fft,oaa) mix\n";
+    std::map<std::string, Entry> entries;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& [key, e] : entries_) {
-        text << key << " : " << to_string(e.algorithms.forward) << " " << to_string(e.algorithms.grad_input) << " "
-             << to_string(e.algorithms.grad_weight) << " |";
-        for (bool m : e.measured) text << " " << (m ? 1 : 0);
-        text << " |";
-        for (const auto& pass : e.seconds)
-          for (double t : pass) text << " " << t;
-        text << " |";
-        for (double t : e.step_seconds) text << " " << t;
-        text << " " << e.mix_step_seconds << "\n";
-      }
+      entries = entries_;
     }
-    write_file_atomically("oaconv::save_autotune_cache", path, text.str());
+    write_file_atomically("oaconv::save_autotune_cache", path, format_cache_file(entries));
   }
 
   void load(const std::string& path) {
     std::ifstream in(path);
     TORCH_CHECK(in.good(), "oaconv::load_autotune_cache: cannot read '", path, "'");
-    std::map<std::string, Entry> loaded;
-    std::string line;
-    int64_t number = 0;
-    while (std::getline(in, line)) {
-      ++number;
-      if (line.empty() || line[0] == '#') continue;
-      const size_t colon = line.find(" : ");
-      TORCH_CHECK(colon != std::string::npos, "oaconv::load_autotune_cache: '", path, "' line ", number,
-                  ": expected 'KEY : forward grad_input grad_weight | ...'");
-      const std::string key = line.substr(0, colon);
-      std::istringstream key_fields(key);
-      std::string dtype;
-      int64_t values = 0, v = 0;
-      key_fields >> dtype;
-      while (key_fields >> v) ++values;
-      TORCH_CHECK((dtype == "float32" || dtype == "float64") && values == 19, "oaconv::load_autotune_cache: '", path,
-                  "' line ", number, ": the key must be a dtype, a thread count and 18 geometry numbers");
-      std::istringstream rest(line.substr(colon + 3));
-      std::string names[3], bar1, bar2, bar3;
-      Entry e;
-      e.seconds = unmeasured();
-      rest >> names[0] >> names[1] >> names[2] >> bar1;
-      int m[3] = {0, 0, 0};
-      rest >> m[0] >> m[1] >> m[2] >> bar2;
-      for (auto& pass : e.seconds)
-        for (double& t : pass) rest >> t;
-      rest >> bar3;
-      for (double& t : e.step_seconds) rest >> t;
-      rest >> e.mix_step_seconds;
-      TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|" && bar3 == "|", "oaconv::load_autotune_cache: '", path,
-                  "' line ", number, ": malformed record");
-      try {
-        e.algorithms = PassAlgorithms{algorithm_from_string(names[0]), algorithm_from_string(names[1]),
-                                      algorithm_from_string(names[2])};
-      } catch (const c10::Error&) {
-        TORCH_CHECK(false, "oaconv::load_autotune_cache: '", path, "' line ", number, ": unknown algorithm among '",
-                    names[0], " ", names[1], " ", names[2], "'");
-      }
-      TORCH_CHECK(e.algorithms.forward != Algorithm::kAuto && e.algorithms.grad_input != Algorithm::kAuto &&
-                      e.algorithms.grad_weight != Algorithm::kAuto,
-                  "oaconv::load_autotune_cache: '", path, "' line ", number, ": 'auto' is not a resolved algorithm");
-      for (int i = 0; i < kPasses; ++i) e.measured[i] = m[i] != 0;
-      loaded[key] = e;
-    }
+    std::map<std::string, Entry> loaded = parse_cache_file(in, path);
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [key, e] : loaded) entries_[key] = e;
   }
@@ -464,7 +386,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
 AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
   Entry e;
   AutotuneRecord r;
-  if (Registry::instance().find(key_of(g, dtype, threads), e)) {
+  if (Registry::instance().find(cache_key(g, dtype, threads), e)) {
     r.algorithms = e.algorithms;
     r.seconds = e.seconds;
     r.step_seconds = e.step_seconds;
@@ -481,7 +403,7 @@ AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int
 PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
   Registry& registry = Registry::instance();
   const int threads = at::get_num_threads();
-  const std::string key = key_of(g, x.scalar_type(), threads);
+  const std::string key = cache_key(g, x.scalar_type(), threads);
   const bool backward = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
                                                        (bias.defined() && bias.requires_grad()));
   Entry e;

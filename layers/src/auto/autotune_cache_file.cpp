@@ -1,0 +1,91 @@
+#include "autotune_cache_file.h"
+
+#include <c10/util/Exception.h>
+
+#include <sstream>
+
+namespace oaconv::autotune {
+
+PassTimes unmeasured() {
+  PassTimes t;
+  for (auto& pass : t) pass.fill(-1.0);
+  return t;
+}
+
+std::string cache_key(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
+  std::ostringstream s;
+  s << (dtype == c10::kDouble ? "float64" : "float32") << " " << threads;
+  for (int64_t v : g.to_vector()) s << " " << v;
+  return s.str();
+}
+
+std::string format_cache_file(const std::map<std::string, Entry>& entries) {
+  std::string columns;  // the registry's candidates, in its order
+  for (int c = 0; c < kCandidates; ++c) columns += (c ? "," : "") + to_string(candidate(c));
+  std::ostringstream text;
+  text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
+          "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x "
+       << columns << ") | whole-step seconds (" << columns << ") mix\n";
+  for (const auto& [key, e] : entries) {
+    text << key << " : " << to_string(e.algorithms.forward) << " " << to_string(e.algorithms.grad_input) << " "
+         << to_string(e.algorithms.grad_weight) << " |";
+    for (bool m : e.measured) text << " " << (m ? 1 : 0);
+    text << " |";
+    for (const auto& pass : e.seconds)
+      for (double t : pass) text << " " << t;
+    text << " |";
+    for (double t : e.step_seconds) text << " " << t;
+    text << " " << e.mix_step_seconds << "\n";
+  }
+  return text.str();
+}
+
+std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::string& path) {
+  std::map<std::string, Entry> loaded;
+  std::string line;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t colon = line.find(" : ");
+    TORCH_CHECK(colon != std::string::npos, "oaconv::load_autotune_cache: '", path, "' line ", number,
+                ": expected 'KEY : forward grad_input grad_weight | ...'");
+    const std::string key = line.substr(0, colon);
+    std::istringstream key_fields(key);
+    std::string dtype;
+    int64_t values = 0, v = 0;
+    key_fields >> dtype;
+    while (key_fields >> v) ++values;
+    TORCH_CHECK((dtype == "float32" || dtype == "float64") && values == 19, "oaconv::load_autotune_cache: '", path,
+                "' line ", number, ": the key must be a dtype, a thread count and 18 geometry numbers");
+    std::istringstream rest(line.substr(colon + 3));
+    std::string names[3], bar1, bar2, bar3;
+    Entry e;
+    e.seconds = unmeasured();
+    rest >> names[0] >> names[1] >> names[2] >> bar1;
+    int m[3] = {0, 0, 0};
+    rest >> m[0] >> m[1] >> m[2] >> bar2;
+    for (auto& pass : e.seconds)
+      for (double& t : pass) rest >> t;
+    rest >> bar3;
+    for (double& t : e.step_seconds) rest >> t;
+    rest >> e.mix_step_seconds;
+    TORCH_CHECK(!rest.fail() && bar1 == "|" && bar2 == "|" && bar3 == "|", "oaconv::load_autotune_cache: '", path,
+                "' line ", number, ": malformed record");
+    try {
+      e.algorithms = PassAlgorithms{algorithm_from_string(names[0]), algorithm_from_string(names[1]),
+                                    algorithm_from_string(names[2])};
+    } catch (const c10::Error&) {
+      TORCH_CHECK(false, "oaconv::load_autotune_cache: '", path, "' line ", number, ": unknown algorithm among '",
+                  names[0], " ", names[1], " ", names[2], "'");
+    }
+    TORCH_CHECK(e.algorithms.forward != Algorithm::kAuto && e.algorithms.grad_input != Algorithm::kAuto &&
+                    e.algorithms.grad_weight != Algorithm::kAuto,
+                "oaconv::load_autotune_cache: '", path, "' line ", number, ": 'auto' is not a resolved algorithm");
+    for (int i = 0; i < kPasses; ++i) e.measured[i] = m[i] != 0;
+    loaded[key] = e;
+  }
+  return loaded;
+}
+
+}  // namespace oaconv::autotune
