@@ -46,6 +46,11 @@ at::Tensor ConvCase::make_bias(at::ScalarType dtype) const {
   return bias ? at::randn({out_channels}, at::TensorOptions().dtype(dtype)) : at::Tensor();
 }
 
+std::string case_test_name(const ::testing::TestParamInfo<CaseAlgorithmDtype>& info) {
+  const auto& [c, algorithm, dtype] = info.param;
+  return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + c.name();
+}
+
 const std::vector<ConvCase>& conv_cases() {
   using P = PaddingKind;
   // batch, C, O, H, W, kh, kw, sh, sw, dh, dw, padding kind, ph, pw, groups, bias

@@ -4,9 +4,11 @@
 #include <oaconv/options.h>
 
 #include <ATen/core/Tensor.h>
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace oaconv::testing {
@@ -33,6 +35,11 @@ struct ConvCase {
 // At least 30 cases: batch 1-4, channels 1-8, groups 1/2/depthwise, images 1x1 to 33x29,
 // kernels 1x1 to 9x7, strides 1-3, dilations 1-3, every padding form, bias on and off.
 const std::vector<ConvCase>& conv_cases();
+
+// The parameter of the table-crossed suites: a case, an algorithm, a dtype; and its test name,
+// e.g. "oaa_f64_N2_C4to6_13x11_k3x5_s2x1_d1x2_p1x2_g2_nobias".
+using CaseAlgorithmDtype = std::tuple<ConvCase, Algorithm, at::ScalarType>;
+std::string case_test_name(const ::testing::TestParamInfo<CaseAlgorithmDtype>& info);
 
 // Norm-wise relative error ||a - b|| / max(||b||, tiny).
 double relative_error(const at::Tensor& a, const at::Tensor& b);

@@ -38,7 +38,7 @@ at::Tensor reference_conv(const ConvCase& c, const at::Tensor& x, const at::Tens
   return at::conv2d(x, w, b, stride, padding, dilation, c.groups);
 }
 
-using Param = std::tuple<ConvCase, Algorithm, at::ScalarType>;
+using Param = CaseAlgorithmDtype;
 
 class ConvCorrectness : public SeededParamTest<Param> {};
 
@@ -72,19 +72,12 @@ TEST_P(ConvCorrectness, OutputAndAllGradientsMatchTorch) {
   }
 }
 
-std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  const auto& param = info.param;
-  const auto& c = std::get<0>(param);
-  const auto& algorithm = std::get<1>(param);
-  const auto& dtype = std::get<2>(param);
-  return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + c.name();
-}
 
 INSTANTIATE_TEST_SUITE_P(Table, ConvCorrectness,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
                                             ::testing::ValuesIn(every_algorithm()),
                                             ::testing::Values(at::kFloat, at::kDouble)),
-                         param_name);
+                         case_test_name);
 
 }  // namespace
 }  // namespace oaconv::testing

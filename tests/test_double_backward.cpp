@@ -54,7 +54,7 @@ SecondOrder reference(const ConvCase& c, const at::Tensor& x, const at::Tensor& 
       x, w, b);
 }
 
-using Param = std::tuple<ConvCase, Algorithm, at::ScalarType>;
+using Param = CaseAlgorithmDtype;
 class DoubleBackward : public SeededParamTest<Param> {};
 
 TEST_P(DoubleBackward, GradientOfGradientsMatchesTorch) {
@@ -71,25 +71,18 @@ TEST_P(DoubleBackward, GradientOfGradientsMatchesTorch) {
   expect_close(got, reference(c, x, w, b), dtype == at::kDouble ? 1e-9 : 1e-4);
 }
 
-std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  const auto& param = info.param;
-  const auto& c = std::get<0>(param);
-  const auto& algorithm = std::get<1>(param);
-  const auto& dtype = std::get<2>(param);
-  return to_string(algorithm) + "_" + (dtype == at::kDouble ? "f64" : "f32") + "_" + c.name();
-}
 
 INSTANTIATE_TEST_SUITE_P(Table, DoubleBackward,
                          ::testing::Combine(::testing::ValuesIn(conv_cases()),
                                             ::testing::ValuesIn(algorithms_besides_aten()),
                                             ::testing::Values(at::kDouble)),
-                         param_name);
+                         case_test_name);
 
 INSTANTIATE_TEST_SUITE_P(Float32, DoubleBackward,
                          ::testing::Combine(::testing::Values(conv_cases().front(), conv_cases().back()),
                                             ::testing::Values(Algorithm::kDirect, Algorithm::kOverlapAdd),
                                             ::testing::Values(at::kFloat)),
-                         param_name);
+                         case_test_name);
 
 // auto's per-pass mix (one autograd node running different algorithms per pass).
 class MixedDoubleBackward : public SeededTest {};

@@ -16,7 +16,3 @@ namespace oaconv {
 // decide_pass_algorithms).
 PassAlgorithms per_pass_fastest(const PassTimes& seconds, double margin);
 }  // namespace oaconv
-
-namespace oaconv::autotune {
-
-}  // namespace oaconv::autotune
