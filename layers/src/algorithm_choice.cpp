@@ -7,8 +7,6 @@
 
 namespace oaconv {
 
-const char* decline_reason(Algorithm a, const ConvGeometry& g) { return registry_entry(a).declines(g); }
-
 bool ours_can_run(const ConvGeometry& g, c10::ScalarType dtype, c10::Device device) {
   // No input channels: torch's result is shaped by aten's own rule ([N, 0, H, W] in LibTorch
   // 1.13, not [N, O, Ho, Wo]), so only aten can match it.
@@ -19,7 +17,8 @@ Algorithm resolve_algorithm(Algorithm requested, const ConvGeometry& g, c10::Sca
                             c10::Device device) {
   if (!ours_can_run(g, dtype, device)) return Algorithm::kAten;
   if (requested == Algorithm::kAuto) return choose_algorithm(g);
-  if (requested != Algorithm::kAten && decline_reason(requested, g) != nullptr) return Algorithm::kAten;
+  // A declined case falls back to aten, which runs everything (algorithm_registry.h).
+  if (registry_entry(requested).declines(g) != nullptr) return Algorithm::kAten;
   return requested;
 }
 

@@ -10,11 +10,6 @@
 
 namespace oaconv {
 
-// Why our algorithm `a` (direct, fft or oaa) does not run this CPU float case, or nullptr when
-// it does. aten runs everything: a declined case falls back to it (or, under kAuto, to the
-// other candidates).
-const char* decline_reason(Algorithm a, const ConvGeometry& g);
-
 // True when this case can run with our own algorithms at all: on CPU in float32/float64 with
 // at least one input channel. Anything else runs with aten.
 bool ours_can_run(const ConvGeometry& g, c10::ScalarType dtype, c10::Device device);

@@ -2,6 +2,7 @@
 #include <oaconv/functional.h>
 
 #include "algorithm_choice.h"
+#include "algorithm_registry.h"
 #include "auto/autotuner.h"
 #include "aten_conv.h"
 #include "conv_geometry.h"
@@ -23,7 +24,7 @@ at::Tensor run_batched(const at::Tensor& input, const at::Tensor& weight, const 
     chosen = autotune::choose_for_call(g, input, weight, bias);
     // A choice loaded from a cache file is not trusted to respect what each algorithm runs.
     for (Algorithm* pass : {&chosen.forward, &chosen.grad_input, &chosen.grad_weight}) {
-      if (*pass != Algorithm::kAten && decline_reason(*pass, g) != nullptr) *pass = Algorithm::kAten;
+      if (registry_entry(*pass).declines(g) != nullptr) *pass = Algorithm::kAten;
     }
   } else {
     const Algorithm a = resolve_algorithm(options.algorithm(), g, input.scalar_type(), input.device());

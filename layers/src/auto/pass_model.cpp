@@ -15,7 +15,7 @@
 #include "pass_model.h"
 
 #include "conv_passes.h"
-#include "../algorithm_choice.h"
+#include "../algorithm_registry.h"
 #include "../fft/tiling.h"
 
 #include <oaconv/options.h>
@@ -100,7 +100,7 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
     t[pass][candidate_index(Algorithm::kOverlapAdd)] = oaa;
     // A candidate that declines the case has no time: the decision rule skips it.
     for (int c = 0; c < kCandidates; ++c) {
-      if (candidate(c) != Algorithm::kAten && decline_reason(candidate(c), g) != nullptr) t[pass][c] = -1;
+      if (algorithm_registry()[c].declines(g) != nullptr) t[pass][c] = -1;
     }
   }
   return t;
