@@ -119,7 +119,7 @@ TEST_P(MixedPasses, EveryCombinationMatchesAten) {
           const PassAlgorithms p{autotune::candidate(f), autotune::candidate(gi), autotune::candidate(gw)};
           at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
           at::Tensor b = b0.defined() ? b0.clone().requires_grad_(true) : at::Tensor();
-          const at::Tensor y = conv2d_with_pass_algorithms(x, w, b, g, p);
+          const at::Tensor y = conv_with_pass_algorithms(x, w, b, g, p);
           y.backward(gy);
           const std::string what = c.name() + " " + to_string(p.forward) + "/" + to_string(p.grad_input) + "/" +
                                    to_string(p.grad_weight);
@@ -240,9 +240,9 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
 
 TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
   expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n", "line 1: the key must be");
-  expect_load_error("# ok\nfloat32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n",
+  expect_load_error("# ok\nfloat32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n",
                     "line 2: unknown algorithm");
-  expect_load_error("float32 2 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
+  expect_load_error("float32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
   expect_load_error("garbage\n", "line 1: expected 'KEY : forward grad_input grad_weight");
   try {
     load_autotune_cache("/no/such/oaconv_autotune.txt");
@@ -309,8 +309,8 @@ TEST(AutotuneEnvironment, CacheFileIsWrittenAfterMeasuring) {
   std::string header, record;
   std::getline(in, header);
   std::getline(in, record);
-  EXPECT_EQ(header.rfind("# oaconv autotune cache v1", 0), 0u) << header;
-  EXPECT_EQ(record.rfind("float32 " + std::to_string(at::get_num_threads()) + " 3 5 7 1 17 19 3 3", 0), 0u) << record;
+  EXPECT_EQ(header.rfind("# oaconv autotune cache v2", 0), 0u) << header;
+  EXPECT_EQ(record.rfind("float32 " + std::to_string(at::get_num_threads()) + " 2 0 3 5 7 1 17 3", 0), 0u) << record;
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ TEST_F(MixedDoubleBackward, EveryPassCombinationMatchesTorch) {
       const SecondOrder got = second_order_grads(
           [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) {
             const ConvGeometry g = make_conv_geometry(xi, wi, bi, c.options(Algorithm::kAuto));
-            return conv2d_with_pass_algorithms(xi, wi, bi, g, mix);
+            return conv_with_pass_algorithms(xi, wi, bi, g, mix);
           },
           x, w, b);
       expect_close(got, expect, 1e-9);

@@ -87,9 +87,9 @@ void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dt
 
   // Kernel spectrum: the dilated kernel zero-padded to P_h x P_w, scaled, through FFTW.
   at::Tensor real = fft::new_real_planes(p, planes, w.options());
-  real.slice(1, 0, p.kernel_h, g.dilation_h)
-      .slice(2, 0, p.kernel_w, g.dilation_w)
-      .copy_(w.reshape({planes, g.kernel_h, g.kernel_w}) / static_cast<double>(p.real_plane));
+  real.slice(1, 0, p.kernel_h, g.dilation[0])
+      .slice(2, 0, p.kernel_w, g.dilation[1])
+      .copy_(w.reshape({planes, g.kernel[0], g.kernel[1]}) / static_cast<double>(p.real_plane));
   at::Tensor by_fft = fft::new_spectrum(p, planes, w.options());
   fft::forward_fft(p, real, by_fft);
   EXPECT_LE(relative_error(fft::kernel_spectrum_by_dft(p, w), by_fft), tolerance) << at::toString(dtype);

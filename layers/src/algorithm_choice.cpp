@@ -10,7 +10,10 @@ namespace oaconv {
 bool ours_can_run(const ConvGeometry& g, c10::ScalarType dtype, c10::Device device) {
   // No input channels: torch's result is shaped by aten's own rule ([N, 0, H, W] in LibTorch
   // 1.13, not [N, O, Ho, Wo]), so only aten can match it.
-  return device.is_cpu() && (dtype == c10::kFloat || dtype == c10::kDouble) && g.in_channels > 0;
+  // A transposed convolution whose output_padding reaches its stride has an adjoint with more
+  // outputs than the call has inputs: aten's own transposed convolution runs it.
+  return device.is_cpu() && (dtype == c10::kFloat || dtype == c10::kDouble) && g.in_channels > 0 &&
+         g.out_channels > 0 && g.adjoint_is_exact();
 }
 
 Algorithm resolve_algorithm(Algorithm requested, const ConvGeometry& g, c10::ScalarType dtype,

@@ -12,40 +12,58 @@ namespace {
 
 const char* never_declines(const ConvGeometry&) { return nullptr; }
 
+// The engine's loops, tilings and FFT plans run rank 1 (on a unit leading axis) and rank 2.
+const char* declines_rank(const ConvGeometry& g, const char* rank3_reason) {
+  if (g.rank == 3) return rank3_reason;
+  return nullptr;
+}
+
 const char* direct_declines(const ConvGeometry& g) {
-  if (direct::row_padding_is_excessive(g)) {
+  if (const char* reason = declines_rank(g, "direct: 3-D convolutions are not in its loops yet")) return reason;
+  if (direct::row_padding_is_excessive(with_unit_leading_axis(g))) {
     return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
            "the size of the input";
   }
   return nullptr;
 }
 
-at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
-  return aten::conv2d(x, w, bias, g);
+const char* fft_declines(const ConvGeometry& g) {
+  return declines_rank(g, "fft: 3-D convolutions are not in its transforms yet");
 }
-at::Tensor aten_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  return aten::conv2d_backward(gy, x, w, g, true, false).gx.contiguous();
-}
-at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  return aten::conv2d_backward(gy, x, w, g, false, true).gw;
+const char* oaa_declines(const ConvGeometry& g) {
+  return declines_rank(g, "oaa: 3-D convolutions are not in its tilings yet");
 }
 
-// The direct loops write every element of a contiguous result; a result holding NaN or Inf is
-// recomputed by aten (non_finite_fallback.h).
+at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
+  return aten::convolution(x, w, bias, g);
+}
+at::Tensor aten_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return aten::convolution_backward(gy, x, w, g, true, false).gx.contiguous();
+}
+at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  return aten::convolution_backward(gy, x, w, g, false, true).gw;
+}
+
+// The direct loops write every element of a contiguous result (a rank-1 case on a unit leading
+// axis); a result holding NaN or Inf is recomputed by aten (non_finite_fallback.h).
 at::Tensor direct_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
-  at::Tensor y = at::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
-  direct::forward_out(x.contiguous(), w.contiguous(), bias.defined() ? bias.contiguous() : at::Tensor(), g, y);
-  return finite_or_aten_forward(y, x, w, bias, g);
+  const ConvGeometry g2 = with_unit_leading_axis(g);
+  at::Tensor y = at::empty(g2.output_sizes(), x.options());
+  direct::forward_out(unsqueeze_rank1(x, g).contiguous(), unsqueeze_rank1(w, g).contiguous(),
+                      bias.defined() ? bias.contiguous() : at::Tensor(), g2, y);
+  return finite_or_aten_forward(squeeze_rank1(y, g), x, w, bias, g);
 }
 at::Tensor direct_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  at::Tensor gx = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
-  direct::grad_input_out(gy.contiguous(), w.contiguous(), g, gx);
-  return finite_or_aten_grad_input(gx, gy, x, w, g);
+  const ConvGeometry g2 = with_unit_leading_axis(g);
+  at::Tensor gx = at::empty(g2.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_input_out(unsqueeze_rank1(gy, g).contiguous(), unsqueeze_rank1(w, g).contiguous(), g2, gx);
+  return finite_or_aten_grad_input(squeeze_rank1(gx, g), gy, x, w, g);
 }
 at::Tensor direct_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  at::Tensor gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
-  direct::grad_weight_out(gy.contiguous(), x.contiguous(), g, gw);
-  return finite_or_aten_grad_weight(gw, gy, x, w, g);
+  const ConvGeometry g2 = with_unit_leading_axis(g);
+  at::Tensor gw = at::empty(g2.weight_sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_weight_out(unsqueeze_rank1(gy, g).contiguous(), unsqueeze_rank1(x, g).contiguous(), g2, gw);
+  return finite_or_aten_grad_weight(squeeze_rank1(gw, g), gy, x, w, g);
 }
 
 // The spectral passes alone (no spectra shared with another pass); fft::spectral_forward and
@@ -69,9 +87,9 @@ const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
   static const std::array<AlgorithmEntry, kRegisteredAlgorithms> entries{{
       {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false},
       {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false},
-      {Algorithm::kFft, never_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
+      {Algorithm::kFft, fft_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
        spectral_grad_weight<Algorithm::kFft>, true},
-      {Algorithm::kOverlapAdd, never_declines, spectral_forward<Algorithm::kOverlapAdd>,
+      {Algorithm::kOverlapAdd, oaa_declines, spectral_forward<Algorithm::kOverlapAdd>,
        spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true},
   }};
   return entries;

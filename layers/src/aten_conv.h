@@ -1,22 +1,29 @@
 #pragma once
-// The `aten` algorithm: torch::conv2d and its own autograd (oneDNN on CPU, cuDNN on GPU), and
-// ATen's convolution_backward for the gradient passes on their own.
+// The `aten` algorithm: ATen's convolution and its own autograd (oneDNN on CPU, cuDNN on GPU),
+// and ATen's convolution_backward for the gradient passes on their own, for any rank.
 #include "conv_geometry.h"
 
 #include <ATen/core/Tensor.h>
 
 namespace oaconv::aten {
 
-at::Tensor conv2d(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
-                  const ConvGeometry& g);
+// y = bias + x ⋆ w for the convolution g describes (for a transposed g, its adjoint
+// convolution: x has g.input_sizes()).
+at::Tensor convolution(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g);
 
 struct Gradients {
   at::Tensor gx, gw;  // undefined where not wanted
 };
-// d loss / d x and d loss / d w for gy = d loss / d y, by ATen's convolution_backward. It is
-// differentiable (its derivative is convolution's double backward), so it also serves a
-// backward that records a graph.
-Gradients conv2d_backward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
-                          const ConvGeometry& g, bool want_gx, bool want_gw);
+// d loss / d x and d loss / d w of that convolution for gy = d loss / d y, by ATen's
+// convolution_backward. It is differentiable (its derivative is convolution's double
+// backward), so it also serves a backward that records a graph.
+Gradients convolution_backward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g,
+                               bool want_gx, bool want_gw);
+
+// The transposed convolution a transposed g describes, on its own input (g.output_sizes()),
+// and its gradients: ATen's transposed convolution, exactly as torch's conv_transpose.
+at::Tensor conv_transpose(const at::Tensor& input, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g);
+Gradients conv_transpose_backward(const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& w,
+                                  const ConvGeometry& g, bool want_gx, bool want_gw);
 
 }  // namespace oaconv::aten

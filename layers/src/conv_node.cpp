@@ -74,20 +74,78 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
                               : registry_entry(gwa).grad_weight(gy, x, w, g);
       }
     }
-    if (want_gb) gb = gy.sum({0, 2, 3});
+    if (want_gb) gb = bias_gradient(gy);
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+// A transposed convolution: the adjoint convolution's passes re-assigned. Its forward is the
+// adjoint's grad-input of the input, its grad-input the adjoint's forward of the grad-output,
+// its grad-weight the adjoint's grad-weight with the two swapped (the input plays the adjoint's
+// grad-output, the grad-output its input).
+struct TransposedConvNodeFunction : public torch::autograd::Function<TransposedConvNodeFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& w, const at::Tensor& bias,
+                            const std::vector<int64_t>& geometry, const std::vector<int64_t>& algorithms) {
+    const ConvGeometry g = ConvGeometry::from_vector(geometry);
+    const bool has_bias = bias.numel() > 0;
+    // The adjoint's grad-input reads only the sizes of its input (never its values).
+    const at::Tensor adjoint_input = at::empty(g.input_sizes(), input.options());
+    at::Tensor y = registry_entry(static_cast<Algorithm>(algorithms[0])).grad_input(input, adjoint_input, w, g);
+    if (has_bias) {
+      std::vector<int64_t> per_channel(g.rank + 2, 1);
+      per_channel[1] = g.in_channels;
+      y.add_(bias.view(per_channel));
+    }
+    ctx->save_for_backward({input, w});
+    ctx->saved_data["geometry"] = geometry;
+    ctx->saved_data["algorithms"] = algorithms;
+    ctx->saved_data["has_bias"] = has_bias;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& input = saved[0];
+    const at::Tensor& w = saved[1];
+    const ConvGeometry g = ConvGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
+    const bool want_gb = ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2);
+    if (backward_records_graph()) {
+      ConvGradients d = graph_conv_backward(grad_outputs[0], input, w, g, ctx->needs_input_grad(0),
+                                            ctx->needs_input_grad(1), want_gb);
+      return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor(), at::Tensor()};
+    }
+    const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
+    const at::Tensor gy = grad_outputs[0].contiguous();
+    at::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0)) {
+      gx = registry_entry(static_cast<Algorithm>(algorithms[1])).forward(gy, w, at::Tensor(), g);
+    }
+    if (ctx->needs_input_grad(1)) {
+      gw = registry_entry(static_cast<Algorithm>(algorithms[2])).grad_weight(input.contiguous(), gy, w, g);
+    }
+    if (want_gb) gb = bias_gradient(gy);
+    return {gx, gw, gb, at::Tensor(), at::Tensor()};
   }
 };
 
 }  // namespace
 
-at::Tensor conv2d_with_pass_algorithms(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+at::Tensor conv_with_pass_algorithms(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                                        const ConvGeometry& g, const PassAlgorithms& algorithms) {
   const at::Tensor b = bias.defined() ? bias : at::empty({0}, x.options());
   const bool weight_grad = at::GradMode::is_enabled() && w.requires_grad();
   const std::vector<int64_t> chosen{static_cast<int64_t>(algorithms.forward), static_cast<int64_t>(algorithms.grad_input),
                                     static_cast<int64_t>(algorithms.grad_weight)};
   return ConvNodeFunction::apply(x, w, b, g.to_vector(), chosen, weight_grad);
+}
+
+at::Tensor conv_transpose_with_pass_algorithms(const at::Tensor& input, const at::Tensor& w, const at::Tensor& bias,
+                                               const ConvGeometry& g, const PassAlgorithms& algorithms) {
+  TORCH_INTERNAL_ASSERT(g.transposed, "conv_transpose_with_pass_algorithms: the geometry is not transposed");
+  const at::Tensor b = bias.defined() ? bias : at::empty({0}, input.options());
+  const std::vector<int64_t> chosen{static_cast<int64_t>(algorithms.forward), static_cast<int64_t>(algorithms.grad_input),
+                                    static_cast<int64_t>(algorithms.grad_weight)};
+  return TransposedConvNodeFunction::apply(input, w, b, g.to_vector(), chosen);
 }
 
 }  // namespace oaconv

@@ -13,7 +13,13 @@
 
 namespace oaconv {
 
-at::Tensor conv2d_with_pass_algorithms(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
-                                       const ConvGeometry& g, const PassAlgorithms& algorithms);
+at::Tensor conv_with_pass_algorithms(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                                     const ConvGeometry& g, const PassAlgorithms& algorithms);
+
+// A transposed convolution (g.transposed) on its input, `algorithms` naming the algorithm of
+// each of its own passes (its forward runs the adjoint convolution's grad-input pass, and so on:
+// conv_geometry.h).
+at::Tensor conv_transpose_with_pass_algorithms(const at::Tensor& input, const at::Tensor& w, const at::Tensor& bias,
+                                               const ConvGeometry& g, const PassAlgorithms& algorithms);
 
 }  // namespace oaconv

@@ -24,7 +24,7 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   const int threads = at::get_num_threads();
   const Algorithm resolved = resolve_algorithm(options.algorithm(), g, dtype, at::kCPU);
   std::ostringstream s;
-  s << "convolution: " << g.to_string() << " -> output " << g.out_h << "x" << g.out_w << "\n"
+  s << "convolution: " << g.to_string() << " -> output " << g.out[0] << "x" << g.out[1] << "\n"
     << "direct-equivalent multiply-adds per forward: " << g.forward_macs() << "\n"
     << "requested " << to_string(options.algorithm());
   if (options.algorithm() == Algorithm::kAuto) {

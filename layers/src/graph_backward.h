@@ -20,7 +20,8 @@ struct ConvGradients {
 bool backward_records_graph();
 
 // d(loss)/d(input, weight, bias) of `g`'s convolution for the output gradient `grad_output`,
-// as differentiable functions of grad_output, input and weight.
+// as differentiable functions of grad_output, input and weight (for a transposed `g`, of the
+// transposed convolution: input is its input, grad_output the gradient of its output).
 ConvGradients graph_conv_backward(const at::Tensor& grad_output, const at::Tensor& input,
                                   const at::Tensor& weight, const ConvGeometry& g,
                                   bool want_input, bool want_weight, bool want_bias);

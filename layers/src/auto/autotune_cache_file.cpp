@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <sstream>
+#include <vector>
 
 namespace oaconv::autotune {
 
@@ -23,8 +24,9 @@ std::string format_cache_file(const std::map<std::string, Entry>& entries) {
   std::string columns;  // the registry's candidates, in its order
   for (int c = 0; c < kCandidates; ++c) columns += (c ? "," : "") + to_string(candidate(c));
   std::ostringstream text;
-  text << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
-          "Ho Wo) : forward grad_input grad_weight | measured(3) | seconds (pass x "
+  text << "# oaconv autotune cache v2: dtype threads geometry(rank transposed N C O groups, then per axis: in "
+          "kernel stride dilation pad_before pad_after out output_padding) : forward grad_input grad_weight | "
+          "measured(3) | seconds (pass x "
        << columns << ") | whole-step seconds (" << columns << ") mix\n";
   for (const auto& [key, e] : entries) {
     text << key << " : " << to_string(e.algorithms.forward) << " " << to_string(e.algorithms.grad_input) << " "
@@ -53,11 +55,15 @@ std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::strin
     const std::string key = line.substr(0, colon);
     std::istringstream key_fields(key);
     std::string dtype;
-    int64_t values = 0, v = 0;
+    std::vector<int64_t> values;
+    int64_t v = 0;
     key_fields >> dtype;
-    while (key_fields >> v) ++values;
-    TORCH_CHECK((dtype == "float32" || dtype == "float64") && values == 19, "oaconv::load_autotune_cache: '", path,
-                "' line ", number, ": the key must be a dtype, a thread count and 18 geometry numbers");
+    while (key_fields >> v) values.push_back(v);
+    const int64_t rank = values.size() >= 2 ? values[1] : 0;
+    TORCH_CHECK((dtype == "float32" || dtype == "float64") && rank >= 1 && rank <= kMaxSpatialRank &&
+                    values.size() == 1 + ConvGeometry::vector_size(rank),
+                "oaconv::load_autotune_cache: '", path, "' line ", number,
+                ": the key must be a dtype, a thread count and a geometry (rank 1-3, then 5 + 8 x rank numbers)");
     std::istringstream rest(line.substr(colon + 3));
     std::string names[3], bar1, bar2, bar3;
     Entry e;

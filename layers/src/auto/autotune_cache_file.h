@@ -2,7 +2,7 @@
 // The autotune cache file (OACONV_AUTOTUNE_CACHE, save/load_autotune_cache): one text line per
 // measured configuration,
 //   KEY : forward grad_input grad_weight | measured(3) | seconds (pass x candidate) | whole-step seconds (candidate) mix
-// where KEY is the dtype, the thread count and the 18 numbers of ConvGeometry::to_vector, and
+// where KEY is the dtype, the thread count and the numbers of ConvGeometry::to_vector (rank first), and
 // the candidates are the algorithm registry's, in its order. Lines starting with '#' are comments.
 #include "conv_passes.h"
 

@@ -261,8 +261,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const bool training = weight.requires_grad();
   const int threads = at::get_num_threads();
   const PassTimes model = modelled_seconds(g, threads);
-  const bool oaa_is_fft = fft::overlap_add_is_fft(g, threads);
-  const at::Tensor gy = backward ? at::randn({g.batch, g.out_channels, g.out_h, g.out_w}, x.options()) : at::Tensor();
+  const bool oaa_is_fft = registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr &&
+                          fft::overlap_add_is_fft(with_unit_leading_axis(g), threads);
+  const at::Tensor gy = backward ? at::randn(g.output_sizes(), x.options()) : at::Tensor();
   for (int pass = 0; pass < kPasses; ++pass) {
     if (e.measured[pass] || (pass > 0 && !backward)) continue;
     double model_best = -1;  // over the candidates that run the case (a declined one's time is -1)
@@ -360,7 +361,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (sum >= 0 && mix_sum * (1.0 + kMixStepMargin) >= sum) mix_ahead = false;
     }
     if (mix_ahead) {
-      steps.push_back([&] { conv2d_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
+      steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
     // One contender when the per-pass fastest are one algorithm: nothing to compare, its step
@@ -400,12 +401,13 @@ AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int
   return r;
 }
 
-PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                               bool all_passes) {
   Registry& registry = Registry::instance();
   const int threads = at::get_num_threads();
   const std::string key = cache_key(g, x.scalar_type(), threads);
-  const bool backward = at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
-                                                       (bias.defined() && bias.requires_grad()));
+  const bool backward = all_passes || (at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
+                                                                      (bias.defined() && bias.requires_grad())));
   Entry e;
   const auto complete = [&](const Entry& entry) {
     return entry.measured[0] && (!backward || (entry.measured[1] && entry.measured[2]));

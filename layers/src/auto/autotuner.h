@@ -12,7 +12,10 @@ namespace oaconv::autotune {
 // The algorithms kAuto runs this call with: remembered, else measured now on these tensors'
 // shapes (only the passes this call can need: forward, plus the gradients when autograd will
 // ask for them), else modelled.
-PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
+// all_passes measures the gradient passes too, whatever autograd needs (a transposed
+// convolution's forward is its adjoint's grad-input).
+PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
+                               bool all_passes = false);
 
 // The remembered record, or the model's (never measures).
 AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads);

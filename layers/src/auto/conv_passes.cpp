@@ -43,8 +43,8 @@ at::Tensor run_grad_weight(Algorithm algorithm, const at::Tensor& gy, const at::
 void run_training_step(Algorithm algorithm, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                        const ConvGeometry& g, const at::Tensor& gy) {
   const at::Tensor y = algorithm == Algorithm::kAten
-                           ? aten::conv2d(x, w, bias, g)
-                           : conv2d_with_pass_algorithms(x, w, bias, g, {algorithm, algorithm, algorithm});
+                           ? aten::convolution(x, w, bias, g)
+                           : conv_with_pass_algorithms(x, w, bias, g, {algorithm, algorithm, algorithm});
   y.backward(gy);
 }
 

@@ -86,13 +86,20 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
   const double scale = std::max(1, threads) / 2.0;  // rates below are at 2 threads
   const double macs = g.forward_macs();
   const double channel_pairs = static_cast<double>(g.in_per_group() * g.out_per_group());
-  const bool large_kernel = std::max(g.kernel_h, g.kernel_w) > 11;
+  const bool large_kernel = *std::max_element(g.kernel.begin(), g.kernel.begin() + g.rank) > 11;
   const double aten_rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs / 512.0)) * (large_kernel ? 0.4 : 1.0) *
                            kAtenMachineScale * scale;
   const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * kDirectMachineScale * scale;
   PassTimes t;
-  const double fft = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kFft, g, threads), threads) / 3;
-  const double oaa = fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kOverlapAdd, g, threads), threads) / 3;
+  // The spectral engine's model, of the rank-2 problem it runs (a rank-1 case on a unit leading
+  // axis); only for a case it runs.
+  const ConvGeometry g2 = with_unit_leading_axis(g);
+  const auto spectral = [&](Algorithm a) {
+    if (registry_entry(a).declines(g) != nullptr) return -1.0;
+    return fft::modelled_step_seconds(g2, fft::choose_tiling(a, g2, threads), threads) / 3;
+  };
+  const double fft = spectral(Algorithm::kFft);
+  const double oaa = spectral(Algorithm::kOverlapAdd);
   for (int pass = 0; pass < kPasses; ++pass) {
     t[pass][candidate_index(Algorithm::kAten)] = macs / aten_rate;
     t[pass][candidate_index(Algorithm::kDirect)] = macs / direct_rate;

@@ -27,32 +27,32 @@ std::pair<int64_t, int64_t> placed_range(int64_t count, int64_t offset, int64_t 
 void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometry& g,
                     at::Tensor& gx) {
   // Zero-inserted, padded grad-output: rows H + (kh-1)*dh, columns enough for whole vectors.
-  const int64_t rows = g.in_h + (g.kernel_h - 1) * g.dilation_h;
-  const int64_t cols = std::max(g.in_w + (g.kernel_w - 1) * g.dilation_w,
-                                required_padded_width(g.in_w, g.kernel_w, 1, g.dilation_w, gy.scalar_type()));
+  const int64_t rows = g.in[0] + (g.kernel[0] - 1) * g.dilation[0];
+  const int64_t cols = std::max(g.in[1] + (g.kernel[1] - 1) * g.dilation[1],
+                                required_padded_width(g.in[1], g.kernel[1], 1, g.dilation[1], gy.scalar_type()));
   at::Tensor spread = at::zeros({g.batch, g.out_channels, rows, cols}, gy.options());
-  const int64_t top = (g.kernel_h - 1) * g.dilation_h - g.pad_top;
-  const int64_t left = (g.kernel_w - 1) * g.dilation_w - g.pad_left;
-  const auto [i0, i1] = placed_range(g.out_h, top, g.stride_h, rows);
-  const auto [j0, j1] = placed_range(g.out_w, left, g.stride_w, g.in_w + (g.kernel_w - 1) * g.dilation_w);
+  const int64_t top = (g.kernel[0] - 1) * g.dilation[0] - g.pad_before[0];
+  const int64_t left = (g.kernel[1] - 1) * g.dilation[1] - g.pad_before[1];
+  const auto [i0, i1] = placed_range(g.out[0], top, g.stride[0], rows);
+  const auto [j0, j1] = placed_range(g.out[1], left, g.stride[1], g.in[1] + (g.kernel[1] - 1) * g.dilation[1]);
   if (i1 > i0 && j1 > j0) {
-    spread.slice(2, top + i0 * g.stride_h, top + (i1 - 1) * g.stride_h + 1, g.stride_h)
-        .slice(3, left + j0 * g.stride_w, left + (j1 - 1) * g.stride_w + 1, g.stride_w)
+    spread.slice(2, top + i0 * g.stride[0], top + (i1 - 1) * g.stride[0] + 1, g.stride[0])
+        .slice(3, left + j0 * g.stride[1], left + (j1 - 1) * g.stride[1] + 1, g.stride[1])
         .copy_(gy.slice(2, i0, i1).slice(3, j0, j1));
   }
 
   // Per group: w (G, Og, Cg, kh, kw) -> (G, Cg, Og, kh, kw), flipped -> (C, Og, kh, kw).
   const int64_t og = g.out_per_group();
   const int64_t cg = g.in_per_group();
-  const at::Tensor w_t = w.reshape({g.groups, og, cg, g.kernel_h, g.kernel_w})
+  const at::Tensor w_t = w.reshape({g.groups, og, cg, g.kernel[0], g.kernel[1]})
                              .transpose(1, 2)
                              .flip({3, 4})
-                             .reshape({g.in_channels, og, g.kernel_h, g.kernel_w})
+                             .reshape({g.in_channels, og, g.kernel[0], g.kernel[1]})
                              .contiguous();
   const CorrelateShape shape{g.batch, g.out_channels, g.in_channels, g.groups,
-                             rows,    cols,           g.kernel_h,    g.kernel_w,
-                             1,       1,              g.dilation_h,  g.dilation_w,
-                             g.in_h,  g.in_w};
+                             rows,    cols,           g.kernel[0],    g.kernel[1],
+                             1,       1,              g.dilation[0],  g.dilation[1],
+                             g.in[0],  g.in[1]};
   correlate_padded_out(spread, w_t, at::Tensor(), shape, gx);
 }
 

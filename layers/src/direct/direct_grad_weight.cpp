@@ -25,7 +25,7 @@ void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, 
   constexpr int kLanes = S::kLanes;
   const int64_t cg = g.in_per_group();
   const int64_t og = g.out_per_group();
-  const int64_t taps = g.kernel_h * g.kernel_w;
+  const int64_t taps = g.kernel[0] * g.kernel[1];
 
   at::parallel_for(0, g.out_channels * cg, 1, [&](int64_t begin, int64_t end) {
     std::vector<Vec> acc(taps);
@@ -34,17 +34,17 @@ void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, 
       const int64_t c = g.in_per_group() * (o / og) + task % cg;  // input channel (global)
       for (auto& v : acc) v = S::broadcast(T(0));
       for (int64_t n = 0; n < g.batch; ++n) {
-        const T* gy_plane = gy + (n * g.out_channels + o) * g.out_h * gy_w;
+        const T* gy_plane = gy + (n * g.out_channels + o) * g.out[0] * gy_w;
         const T* x_plane = xp + (n * g.in_channels + c) * hp * wp;
-        for (int64_t i = 0; i < g.out_h; ++i) {
-          for (int64_t j0 = 0; j0 < g.out_w; j0 += kLanes) {
+        for (int64_t i = 0; i < g.out[0]; ++i) {
+          for (int64_t j0 = 0; j0 < g.out[1]; j0 += kLanes) {
             const Vec gv = S::load(gy_plane + i * gy_w + j0);  // zero beyond out_w
             Vec* acc_tap = acc.data();
-            for (int64_t a = 0; a < g.kernel_h; ++a) {
-              const T* xr = x_plane + (i * g.stride_h + a * g.dilation_h) * wp + j0 * g.stride_w;
-              for (int64_t b = 0; b < g.kernel_w; ++b, ++acc_tap) {
-                const T* xb = xr + b * g.dilation_w;
-                *acc_tap += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride_w));
+            for (int64_t a = 0; a < g.kernel[0]; ++a) {
+              const T* xr = x_plane + (i * g.stride[0] + a * g.dilation[0]) * wp + j0 * g.stride[1];
+              for (int64_t b = 0; b < g.kernel[1]; ++b, ++acc_tap) {
+                const T* xb = xr + b * g.dilation[1];
+                *acc_tap += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride[1]));
               }
             }
           }
@@ -63,11 +63,11 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   const at::Tensor xp = pad_input(x, g);
   // Grad-output with its rows padded to whole SIMD vectors, the extra columns zero.
   const int64_t lanes = 64 / static_cast<int64_t>(gy.element_size());
-  const int64_t gy_w = (g.out_w + lanes - 1) / lanes * lanes;
-  const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out_w}, 0).contiguous();
+  const int64_t gy_w = (g.out[1] + lanes - 1) / lanes * lanes;
+  const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out[1]}, 0).contiguous();
   TORCH_INTERNAL_ASSERT(gw.is_contiguous());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
-    if (g.stride_w == 1) {
+    if (g.stride[1] == 1) {
       grad_weight_kernel<scalar_t, true>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
                                          gw.data_ptr<scalar_t>(), g, xp.size(2), xp.size(3), gy_w);
     } else {

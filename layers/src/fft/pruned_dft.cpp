@@ -41,8 +41,8 @@ struct Axis {
 // The spectrum plane's outer axis (its rows, of inner-axis frequencies, contiguous) and inner
 // axis, per the problem's layout.
 std::pair<Axis, Axis> spectrum_axes(const SpectralProblem& p) {
-  const Axis rows{p.tiling.rows.fft, p.g.kernel_h, p.g.dilation_h, p.tiling.rows.fft};
-  const Axis cols{p.tiling.cols.fft / 2 + 1, p.g.kernel_w, p.g.dilation_w, p.tiling.cols.fft};
+  const Axis rows{p.tiling.rows.fft, p.g.kernel[0], p.g.dilation[0], p.tiling.rows.fft};
+  const Axis cols{p.tiling.cols.fft / 2 + 1, p.g.kernel[1], p.g.dilation[1], p.tiling.cols.fft};
   return p.columns_outer ? std::make_pair(cols, rows) : std::make_pair(rows, cols);
 }
 
@@ -58,7 +58,7 @@ void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   // Named references, not a structured binding: C++17 lambdas cannot capture those.
   const std::pair<Axis, Axis> axes = spectrum_axes(p);
   const Axis &outer = axes.first, &inner = axes.second;
-  const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
+  const int64_t kh = g.kernel[0], kw = g.kernel[1], stride = 2 * p.spectrum_stride;
   const int64_t used = 2 * outer.freqs * inner.freqs;
   const double scale = 1.0 / static_cast<double>(p.real_plane);
   // e_O[o][x] (scaled) and e_I[i][y], forward sign.
@@ -104,7 +104,7 @@ void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   // Named references, not a structured binding: C++17 lambdas cannot capture those.
   const std::pair<Axis, Axis> axes = spectrum_axes(p);
   const Axis &outer = axes.first, &inner = axes.second;
-  const int64_t kh = g.kernel_h, kw = g.kernel_w, stride = 2 * p.spectrum_stride;
+  const int64_t kh = g.kernel[0], kw = g.kernel[1], stride = 2 * p.spectrum_stride;
   const int64_t cols = p.tiling.cols.fft, half = cols / 2 + 1;
   // Column weights c_v (Hermitian half spectrum) and the 1/(P_h P_w) scale, folded in.
   std::vector<double> c(half, 2.0 / static_cast<double>(p.real_plane));

@@ -26,10 +26,10 @@ SpectralProblem make_spectral_problem(const ConvGeometry& g, Algorithm algorithm
   p.dtype = dtype;
   p.threads = threads;
   p.tiling = choose_tiling(algorithm, g, threads);
-  p.kernel_h = g.kernel_extent_h();
-  p.kernel_w = g.kernel_extent_w();
-  p.full_h = g.padded_h() - p.kernel_h + 1;
-  p.full_w = g.padded_w() - p.kernel_w + 1;
+  p.kernel_h = g.kernel_extent(0);
+  p.kernel_w = g.kernel_extent(1);
+  p.full_h = g.padded(0) - p.kernel_h + 1;
+  p.full_w = g.padded(1) - p.kernel_w + 1;
   p.frequencies = p.tiling.frequencies();
   const int64_t lanes = 64 / (2 * static_cast<int64_t>(c10::elementSize(dtype)));  // complex per 64 B
   p.spectrum_stride = (p.frequencies + lanes - 1) / lanes * lanes;

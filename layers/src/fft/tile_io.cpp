@@ -27,14 +27,14 @@ struct TileOrigin {
 TileOrigin tile_origin(const SpectralProblem& p, int64_t t) {
   const int64_t u = (t / p.tiling.cols.tiles) * p.tiling.rows.tile;
   const int64_t v = (t % p.tiling.cols.tiles) * p.tiling.cols.tile;
-  return {u, v, u + p.g.pad_top - (p.kernel_h - 1), v + p.g.pad_left - (p.kernel_w - 1)};
+  return {u, v, u + p.g.pad_before[0] - (p.kernel_h - 1), v + p.g.pad_before[1] - (p.kernel_w - 1)};
 }
 
 template <typename T>
 void gather_input_tiles_impl(const SpectralProblem& p, const T* x, T* planes, int64_t batch) {
   const auto& r = p.tiling.rows;
   const auto& c = p.tiling.cols;
-  const int64_t channels = p.g.in_channels, h = p.g.in_h, w = p.g.in_w;
+  const int64_t channels = p.g.in_channels, h = p.g.in[0], w = p.g.in[1];
   const int64_t pw = c.fft;
   const int64_t total = batch * p.tiles() * channels;
   at::parallel_for(0, total, 1, [&](int64_t begin, int64_t end) {
@@ -77,20 +77,20 @@ void gather_grad_output_windows_impl(const SpectralProblem& p, const T* gy, T* p
       const auto [u, v, first_i, first_j] = tile_origin(p, t);
       const auto [a0, a1] = valid_span(first_i, span_h, p.full_h);
       const auto [b0, b1] = valid_span(first_j, span_w, p.full_w);
-      const T* src_plane = gy + (n * channels + ch) * g.out_h * g.out_w;
+      const T* src_plane = gy + (n * channels + ch) * g.out[0] * g.out[1];
       T* dst = planes + plane * p.real_plane;
       std::memset(dst, 0, p.real_plane * sizeof(T));  // zeros outside the window and between strides
       for (int64_t a = a0; a < a1; ++a) {
         const int64_t i = first_i + a;
-        if (i % g.stride_h != 0) continue;  // zero-inserted row
-        const T* src = src_plane + (i / g.stride_h) * g.out_w;
+        if (i % g.stride[0] != 0) continue;  // zero-inserted row
+        const T* src = src_plane + (i / g.stride[0]) * g.out[1];
         T* out = dst + a * pw;
-        if (g.stride_w == 1) {
+        if (g.stride[1] == 1) {
           std::memcpy(out + b0, src + first_j + b0, (b1 - b0) * sizeof(T));
         } else {
           for (int64_t b = b0; b < b1; ++b) {
             const int64_t j = first_j + b;
-            if (j % g.stride_w == 0) out[b] = src[j / g.stride_w];
+            if (j % g.stride[1] == 0) out[b] = src[j / g.stride[1]];
           }
         }
       }
@@ -109,8 +109,8 @@ void overlap_add_output_tiles_impl(const SpectralProblem& p, const T* planes, co
   at::parallel_for(0, batch * channels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t nc = begin; nc < end; ++nc) {
       const int64_t n = nc / channels, ch = nc % channels;
-      T* out = y + nc * g.out_h * g.out_w;
-      std::fill(out, out + g.out_h * g.out_w, bias ? bias[ch] : T(0));
+      T* out = y + nc * g.out[0] * g.out[1];
+      std::fill(out, out + g.out[0] * g.out[1], bias ? bias[ch] : T(0));
       for (int64_t t = 0; t < p.tiles(); ++t) {
         const T* src = planes + ((n * p.tiles() + t) * channels + ch) * p.real_plane;
         const auto [u, v, first_i, first_j] = tile_origin(p, t);
@@ -118,16 +118,16 @@ void overlap_add_output_tiles_impl(const SpectralProblem& p, const T* planes, co
         const auto [b0, b1] = valid_span(first_j, span_w, p.full_w);
         for (int64_t a = a0; a < a1; ++a) {
           const int64_t i = first_i + a;
-          if (i % g.stride_h != 0) continue;  // row dropped by the stride
-          T* dst = out + (i / g.stride_h) * g.out_w;
+          if (i % g.stride[0] != 0) continue;  // row dropped by the stride
+          T* dst = out + (i / g.stride[0]) * g.out[1];
           const T* row = src + a * pw;
-          if (g.stride_w == 1) {
+          if (g.stride[1] == 1) {
             T* d = dst + first_j;
             for (int64_t b = b0; b < b1; ++b) d[b] += row[b];
           } else {
             for (int64_t b = b0; b < b1; ++b) {
               const int64_t j = first_j + b;
-              if (j % g.stride_w == 0) dst[j / g.stride_w] += row[b];
+              if (j % g.stride[1] == 0) dst[j / g.stride[1]] += row[b];
             }
           }
         }
@@ -140,7 +140,7 @@ template <typename T>
 void write_grad_input_tiles_impl(const SpectralProblem& p, const T* planes, T* gx, int64_t batch) {
   const auto& r = p.tiling.rows;
   const auto& c = p.tiling.cols;
-  const int64_t channels = p.g.in_channels, h = p.g.in_h, w = p.g.in_w;
+  const int64_t channels = p.g.in_channels, h = p.g.in[0], w = p.g.in[1];
   const int64_t pw = c.fft;
   at::parallel_for(0, batch * channels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t nc = begin; nc < end; ++nc) {
@@ -190,8 +190,8 @@ void crop_grad_weight(const SpectralProblem& p, const at::Tensor& planes, double
                       at::Tensor& gw) {
   const ConvGeometry& g = p.g;
   const at::Tensor taps = planes.view({-1, p.tiling.rows.fft, p.tiling.cols.fft})
-                              .slice(1, 0, p.kernel_h, g.dilation_h)
-                              .slice(2, 0, p.kernel_w, g.dilation_w)
+                              .slice(1, 0, p.kernel_h, g.dilation[0])
+                              .slice(2, 0, p.kernel_w, g.dilation[1])
                               .reshape(gw.sizes());
   if (accumulate) {
     gw.add_(taps, scale);

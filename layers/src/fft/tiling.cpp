@@ -96,10 +96,10 @@ double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads
 }
 
 Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
-  const int64_t kh = g.kernel_extent_h(), kw = g.kernel_extent_w();
-  const int64_t full_h = next_efficient_size(g.in_h + kh - 1);
-  const int64_t full_w = next_efficient_size(g.in_w + kw - 1);
-  Tiling best{axis_tiling_for_fft_size(g.in_h, kh, full_h), axis_tiling_for_fft_size(g.in_w, kw, full_w)};
+  const int64_t kh = g.kernel_extent(0), kw = g.kernel_extent(1);
+  const int64_t full_h = next_efficient_size(g.in[0] + kh - 1);
+  const int64_t full_w = next_efficient_size(g.in[1] + kw - 1);
+  Tiling best{axis_tiling_for_fft_size(g.in[0], kh, full_h), axis_tiling_for_fft_size(g.in[1], kw, full_w)};
   if (algorithm == Algorithm::kFft) return best;
   TORCH_INTERNAL_ASSERT(algorithm == Algorithm::kOverlapAdd);
   // Candidate FFT sizes per axis: from just above the kernel up to the full-image size; tiles
@@ -110,7 +110,7 @@ Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
   double best_cost = std::numeric_limits<double>::infinity();
   for (int64_t ph : rows) {
     for (int64_t pw : cols) {
-      const Tiling t{balanced_axis(g.in_h, kh, ph), balanced_axis(g.in_w, kw, pw)};
+      const Tiling t{balanced_axis(g.in[0], kh, ph), balanced_axis(g.in[1], kw, pw)};
       const double cost = modelled_step_seconds(g, t, threads);
       candidates.emplace_back(cost, t);
       best_cost = std::min(best_cost, cost);
