@@ -27,7 +27,9 @@ PassAlgorithms choose_passes(const ConvGeometry& g, Algorithm requested, const a
       // Measured on the adjoint convolution (every pass: the call's forward is its grad-input),
       // then re-assigned to the transposed convolution's passes.
       const at::Tensor adjoint_input = at::empty(g.input_sizes(), input.options()).requires_grad_(true);
-      const PassAlgorithms adjoint = autotune::choose_for_call(g, adjoint_input, weight, bias, /*all_passes=*/true);
+      // (The call's bias belongs to the adjoint's input side: it is not part of the adjoint's passes.)
+      const PassAlgorithms adjoint =
+          autotune::choose_for_call(g, adjoint_input, weight, at::Tensor(), /*all_passes=*/true);
       chosen = PassAlgorithms{adjoint.grad_input, adjoint.forward, adjoint.grad_weight};
     }
     // A choice loaded from a cache file is not trusted to respect what each algorithm runs.

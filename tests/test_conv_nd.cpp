@@ -1,0 +1,332 @@
+// conv1d, conv3d and conv_transpose1d/2d/3d: every case of the table below crossed with every
+// algorithm and both precisions, output and every gradient against torch's own functions and
+// their autograd; then torch's checks on bad input.
+#include "conv_cases.h"
+#include "test_support.h"
+
+#include <oaconv/functional.h>
+#include <oaconv/profiling.h>
+
+#include <ATen/ATen.h>
+
+#include <tuple>
+
+namespace oaconv::testing {
+namespace {
+
+enum class Padding { kExplicit, kSame, kValid };
+enum class Layout { kContiguous, kStrided, kChannelsLast };
+
+struct NdCase {
+  std::string name;
+  int64_t rank;
+  bool transposed;
+  int64_t batch, in_channels, out_channels;
+  std::vector<int64_t> size, kernel, stride, dilation, padding, output_padding;
+  int64_t groups = 1;
+  Padding padding_kind = Padding::kExplicit;
+  bool bias = true;
+  bool unbatched = false;
+  Layout layout = Layout::kContiguous;
+};
+
+std::vector<int64_t> ones(int64_t rank) { return std::vector<int64_t>(rank, 1); }
+std::vector<int64_t> zeros(int64_t rank) { return std::vector<int64_t>(rank, 0); }
+
+NdCase conv(std::string name, int64_t rank, int64_t n, int64_t c, int64_t o, std::vector<int64_t> size,
+            std::vector<int64_t> kernel) {
+  NdCase k{std::move(name), rank, false, n, c, o, std::move(size), std::move(kernel), ones(rank), ones(rank),
+           zeros(rank), zeros(rank)};
+  return k;
+}
+
+NdCase transposed(std::string name, int64_t rank, int64_t n, int64_t c, int64_t o, std::vector<int64_t> size,
+                  std::vector<int64_t> kernel) {
+  NdCase k = conv(std::move(name), rank, n, c, o, std::move(size), std::move(kernel));
+  k.transposed = true;
+  return k;
+}
+
+template <typename F>
+NdCase with(NdCase k, F&& change) {
+  change(k);
+  return k;
+}
+
+std::vector<NdCase> nd_cases() {
+  return {
+      // 1-D
+      with(conv("c1_basic", 1, 3, 4, 6, {37}, {5}), [](NdCase& k) { k.padding = {2}; }),
+      with(conv("c1_stride_dilation", 1, 2, 6, 4, {50}, {7}),
+           [](NdCase& k) { k.stride = {3}, k.dilation = {2}, k.padding = {4}, k.bias = false; }),
+      with(conv("c1_groups", 1, 2, 6, 9, {33}, {4}), [](NdCase& k) { k.groups = 3, k.padding = {1}; }),
+      with(conv("c1_depthwise_same", 1, 2, 8, 8, {64}, {9}),
+           [](NdCase& k) { k.groups = 8, k.padding_kind = Padding::kSame; }),
+      with(conv("c1_valid_even", 1, 1, 3, 5, {40}, {6}), [](NdCase& k) { k.padding_kind = Padding::kValid; }),
+      with(conv("c1_same_even_dilated", 1, 2, 3, 3, {31}, {4}),
+           [](NdCase& k) { k.padding_kind = Padding::kSame, k.dilation = {2}; }),
+      with(conv("c1_long_kernel", 1, 2, 2, 3, {300}, {65}), [](NdCase& k) { k.padding = {32}; }),
+      with(conv("c1_batch0", 1, 0, 3, 4, {20}, {3}), [](NdCase& k) { k.padding = {1}; }),
+      with(conv("c1_unbatched", 1, 1, 3, 4, {21}, {3}), [](NdCase& k) { k.unbatched = true; }),
+      with(conv("c1_strided_input", 1, 3, 5, 4, {26}, {5}), [](NdCase& k) { k.layout = Layout::kStrided; }),
+      // 3-D
+      with(conv("c3_basic", 3, 2, 3, 4, {9, 8, 7}, {3, 3, 3}), [](NdCase& k) { k.padding = {1, 1, 1}; }),
+      with(conv("c3_stride_dilation_groups", 3, 1, 4, 6, {10, 9, 11}, {3, 2, 3}),
+           [](NdCase& k) { k.stride = {2, 1, 2}, k.dilation = {1, 2, 1}, k.padding = {1, 0, 2}, k.groups = 2; }),
+      with(conv("c3_same_even", 3, 1, 2, 2, {7, 6, 5}, {2, 3, 4}), [](NdCase& k) { k.padding_kind = Padding::kSame; }),
+      with(conv("c3_unbatched_channels_last", 3, 1, 3, 2, {6, 5, 4}, {3, 3, 3}),
+           [](NdCase& k) { k.layout = Layout::kChannelsLast, k.unbatched = true, k.bias = false; }),
+      // transposed 1-D
+      with(transposed("t1_basic", 1, 2, 4, 6, {20}, {5}), [](NdCase& k) { k.padding = {2}; }),
+      with(transposed("t1_stride_output_padding_groups", 1, 2, 6, 4, {17}, {4}),
+           [](NdCase& k) { k.stride = {3}, k.padding = {1}, k.output_padding = {2}, k.groups = 2; }),
+      with(transposed("t1_dilation", 1, 1, 3, 5, {15}, {3}),
+           [](NdCase& k) { k.stride = {2}, k.dilation = {3}, k.padding = {2}, k.output_padding = {1}; }),
+      // output_padding >= stride (allowed, < dilation): the adjoint has more outputs than inputs.
+      with(transposed("t1_output_padding_over_stride", 1, 2, 3, 2, {12}, {3}),
+           [](NdCase& k) { k.dilation = {3}, k.output_padding = {2}, k.bias = false; }),
+      with(transposed("t1_long_kernel", 1, 2, 3, 2, {200}, {33}), [](NdCase& k) { k.padding = {16}; }),
+      // transposed 2-D
+      with(transposed("t2_basic", 2, 2, 5, 4, {13, 11}, {3, 3}), [](NdCase& k) { k.padding = {1, 1}; }),
+      with(transposed("t2_upsample_by_2", 2, 2, 8, 4, {9, 10}, {4, 4}),
+           [](NdCase& k) { k.stride = {2, 2}, k.padding = {1, 1}; }),
+      with(transposed("t2_asymmetric", 2, 1, 4, 6, {7, 8}, {3, 5}),
+           [](NdCase& k) { k.stride = {2, 3}, k.padding = {1, 2}, k.output_padding = {1, 2}, k.groups = 2; }),
+      with(transposed("t2_large_kernel", 2, 2, 3, 3, {20, 20}, {15, 15}), [](NdCase& k) { k.padding = {7, 7}; }),
+      with(transposed("t2_depthwise", 2, 2, 6, 6, {9, 9}, {5, 5}),
+           [](NdCase& k) { k.groups = 6, k.stride = {2, 2}, k.padding = {2, 2}, k.output_padding = {1, 1}; }),
+      with(transposed("t2_batch0", 2, 0, 3, 2, {6, 6}, {3, 3}), [](NdCase&) {}),
+      with(transposed("t2_unbatched", 2, 1, 3, 2, {6, 7}, {3, 2}), [](NdCase& k) { k.unbatched = true; }),
+      with(transposed("t2_channels_last", 2, 2, 4, 3, {8, 9}, {3, 3}),
+           [](NdCase& k) { k.layout = Layout::kChannelsLast, k.stride = {2, 2}; }),
+      // transposed 3-D
+      with(transposed("t3_basic", 3, 1, 3, 2, {5, 6, 4}, {3, 3, 3}),
+           [](NdCase& k) { k.stride = {2, 2, 2}, k.padding = {1, 1, 1}, k.output_padding = {1, 0, 1}; }),
+  };
+}
+
+at::Tensor laid_out(at::Tensor x, Layout layout) {
+  switch (layout) {
+    case Layout::kContiguous: return x;
+    case Layout::kStrided: return x.transpose(-1, -2).contiguous().transpose(-1, -2);
+    case Layout::kChannelsLast:
+      return x.dim() == 5 ? x.contiguous(at::MemoryFormat::ChannelsLast3d) : x.contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  return x;
+}
+
+at::Tensor make_input(const NdCase& k, at::ScalarType dtype) {
+  std::vector<int64_t> sizes{k.batch, k.in_channels};
+  sizes.insert(sizes.end(), k.size.begin(), k.size.end());
+  at::Tensor x = laid_out(at::randn(sizes, at::TensorOptions().dtype(dtype)), k.layout);
+  // The layout applies to the batched tensor; an unbatched case drops the batch of one.
+  return k.unbatched ? x.select(0, 0) : x;
+}
+
+at::Tensor make_weight(const NdCase& k, at::ScalarType dtype) {
+  std::vector<int64_t> sizes = k.transposed ? std::vector<int64_t>{k.in_channels, k.out_channels / k.groups}
+                                            : std::vector<int64_t>{k.out_channels, k.in_channels / k.groups};
+  sizes.insert(sizes.end(), k.kernel.begin(), k.kernel.end());
+  return at::randn(sizes, at::TensorOptions().dtype(dtype));
+}
+
+// torch's own function for the case.
+at::Tensor reference(const NdCase& k, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (k.transposed) {
+    switch (k.rank) {
+      case 1: return at::conv_transpose1d(x, w, b, k.stride, k.padding, k.output_padding, k.groups, k.dilation);
+      case 2: return at::conv_transpose2d(x, w, b, k.stride, k.padding, k.output_padding, k.groups, k.dilation);
+      default: return at::conv_transpose3d(x, w, b, k.stride, k.padding, k.output_padding, k.groups, k.dilation);
+    }
+  }
+  if (k.padding_kind != Padding::kExplicit) {
+    const c10::string_view padding = k.padding_kind == Padding::kSame ? "same" : "valid";
+    switch (k.rank) {
+      case 1: return at::conv1d(x, w, b, k.stride, padding, k.dilation, k.groups);
+      case 2: return at::conv2d(x, w, b, k.stride, padding, k.dilation, k.groups);
+      default: return at::conv3d(x, w, b, k.stride, padding, k.dilation, k.groups);
+    }
+  }
+  switch (k.rank) {
+    case 1: return at::conv1d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
+    case 2: return at::conv2d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
+    default: return at::conv3d(x, w, b, k.stride, k.padding, k.dilation, k.groups);
+  }
+}
+
+template <size_t D>
+ConvFuncOptions<D> conv_options(const NdCase& k, Algorithm algorithm) {
+  ConvFuncOptions<D> o;
+  o.stride(torch::ExpandingArray<D>(at::IntArrayRef(k.stride)))
+      .dilation(torch::ExpandingArray<D>(at::IntArrayRef(k.dilation)))
+      .groups(k.groups)
+      .algorithm(algorithm);
+  switch (k.padding_kind) {
+    case Padding::kSame: o.padding(torch::kSame); break;
+    case Padding::kValid: o.padding(torch::kValid); break;
+    case Padding::kExplicit: o.padding(torch::ExpandingArray<D>(at::IntArrayRef(k.padding))); break;
+  }
+  return o;
+}
+
+template <size_t D>
+ConvTransposeFuncOptions<D> transpose_options(const NdCase& k, Algorithm algorithm) {
+  return ConvTransposeFuncOptions<D>()
+      .stride(torch::ExpandingArray<D>(at::IntArrayRef(k.stride)))
+      .padding(torch::ExpandingArray<D>(at::IntArrayRef(k.padding)))
+      .output_padding(torch::ExpandingArray<D>(at::IntArrayRef(k.output_padding)))
+      .dilation(torch::ExpandingArray<D>(at::IntArrayRef(k.dilation)))
+      .groups(k.groups)
+      .algorithm(algorithm);
+}
+
+at::Tensor ours(const NdCase& k, Algorithm a, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (k.transposed) {
+    switch (k.rank) {
+      case 1: return oaconv::conv_transpose1d(x, w, b, transpose_options<1>(k, a));
+      case 2: return oaconv::conv_transpose2d(x, w, b, transpose_options<2>(k, a));
+      default: return oaconv::conv_transpose3d(x, w, b, transpose_options<3>(k, a));
+    }
+  }
+  switch (k.rank) {
+    case 1: return oaconv::conv1d(x, w, b, conv_options<1>(k, a));
+    case 2: return oaconv::conv2d(x, w, b, conv_options<2>(k, a));
+    default: return oaconv::conv3d(x, w, b, conv_options<3>(k, a));
+  }
+}
+
+struct Result {
+  at::Tensor y, gx, gw, gb;
+};
+
+template <typename Conv>
+Result run_with_grads(Conv conv, const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& b0,
+                      const at::Tensor& gy) {
+  // Leaves that keep the case's layout (clone preserves strides).
+  at::Tensor x = x0.detach().clone().requires_grad_(true);
+  at::Tensor w = w0.detach().clone().requires_grad_(true);
+  at::Tensor b = b0.defined() ? b0.detach().clone().requires_grad_(true) : at::Tensor();
+  at::Tensor y = conv(x, w, b);
+  y.backward(gy);
+  return {y.detach(), x.grad(), w.grad(), b.defined() ? b.grad() : at::Tensor()};
+}
+
+using Param = std::tuple<NdCase, Algorithm, at::ScalarType>;
+
+class ConvNdCorrectness : public SeededParamTest<Param> {};
+
+TEST_P(ConvNdCorrectness, OutputAndAllGradientsMatchTorch) {
+  const NdCase& k = std::get<0>(GetParam());
+  const Algorithm algorithm = std::get<1>(GetParam());
+  const at::ScalarType dtype = std::get<2>(GetParam());
+  const at::Tensor x = make_input(k, dtype);
+  const at::Tensor w = make_weight(k, dtype);
+  const at::Tensor b = k.bias ? at::randn({k.out_channels}, x.options()) : at::Tensor();
+  const at::Tensor gy = at::randn(reference(k, x, w, b).sizes(), x.options());
+  const Result expect = run_with_grads(
+      [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) { return reference(k, xi, wi, bi); }, x, w,
+      b, gy);
+  const Result got = run_with_grads(
+      [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) { return ours(k, algorithm, xi, wi, bi); },
+      x, w, b, gy);
+  const double limit = error_limit(algorithm, dtype);
+  ASSERT_EQ(got.y.sizes(), expect.y.sizes());
+  EXPECT_EQ(got.y.scalar_type(), dtype);
+  EXPECT_LE(relative_error(got.y, expect.y), limit) << "output";
+  ASSERT_EQ(got.gx.sizes(), expect.gx.sizes());
+  EXPECT_LE(relative_error(got.gx, expect.gx), limit) << "grad input";
+  ASSERT_EQ(got.gw.sizes(), expect.gw.sizes());
+  EXPECT_LE(relative_error(got.gw, expect.gw), limit) << "grad weight";
+  if (k.bias) {
+    EXPECT_LE(relative_error(got.gb, expect.gb), limit) << "grad bias";
+  }
+}
+
+std::string nd_test_name(const ::testing::TestParamInfo<Param>& info) {
+  return std::get<0>(info.param).name + "_" + to_string(std::get<1>(info.param)) + "_" +
+         (std::get<2>(info.param) == at::kDouble ? "f64" : "f32");
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ConvNdCorrectness,
+                         ::testing::Combine(::testing::ValuesIn(nd_cases()), ::testing::ValuesIn(every_algorithm()),
+                                            ::testing::Values(at::kFloat, at::kDouble)),
+                         nd_test_name);
+
+// Spectral passes run by one training step of `step` (with phase timing on).
+template <typename F>
+int64_t spectral_passes_of(F&& step) {
+  set_phase_timing(true);
+  reset_phase_times();
+  step();
+  const int64_t calls = phase_times().calls;
+  set_phase_timing(false);
+  return calls;
+}
+
+// The numbers above could come from an aten fallback: the spectral engine must really run
+// 1-D cases (forward, then one backward call for both gradients) and transposed ones (three
+// separate passes), and must not claim the 3-D ones it declines.
+TEST(ConvNdDispatch, SpectralAlgorithmsRunTheirOwnPassesWhereTheyAccept) {
+  for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
+    const at::Tensor x1 = at::randn({2, 3, 200}).requires_grad_(true), w1 = at::randn({4, 3, 33}).requires_grad_(true);
+    EXPECT_EQ(spectral_passes_of([&] { oaconv::conv1d(x1, w1, {}, Conv1dFuncOptions().algorithm(a)).sum().backward(); }),
+              2) << to_string(a);
+    const at::Tensor xt = at::randn({2, 3, 20, 20}).requires_grad_(true);
+    const at::Tensor wt = at::randn({3, 2, 9, 9}).requires_grad_(true);
+    EXPECT_EQ(spectral_passes_of([&] {
+                oaconv::conv_transpose2d(xt, wt, {}, ConvTranspose2dFuncOptions().algorithm(a)).sum().backward();
+              }),
+              3) << to_string(a);
+    const at::Tensor x3 = at::randn({1, 2, 6, 6, 6}).requires_grad_(true);
+    const at::Tensor w3 = at::randn({2, 2, 3, 3, 3}).requires_grad_(true);
+    EXPECT_EQ(spectral_passes_of([&] { oaconv::conv3d(x3, w3, {}, Conv3dFuncOptions().algorithm(a)).sum().backward(); }),
+              0) << to_string(a);
+  }
+}
+
+// The message of the c10::Error `run` throws, or "" when it throws none.
+template <typename F>
+std::string error_of(F&& run) {
+  try {
+    run();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
+
+void expect_mentions(const std::string& message, std::initializer_list<const char*> fragments) {
+  for (const char* f : fragments) EXPECT_NE(message.find(f), std::string::npos) << "missing '" << f << "' in: " << message;
+}
+
+TEST(ConvNdErrors, BadInputIsRefusedWithTheFunctionValueAndRule) {
+  const at::Tensor x1 = at::randn({2, 3, 10}), w1 = at::randn({4, 3, 3});
+  expect_mentions(error_of([&] { oaconv::conv1d(at::randn({2, 3, 4, 10}), w1); }),
+                  {"oaconv::conv1d", "expected a 3-D input", "4-D input"});
+  expect_mentions(error_of([&] { oaconv::conv1d(x1, w1, {}, Conv1dFuncOptions().padding(-1)); }),
+                  {"oaconv::conv1d", "padding must be non-negative", "[-1]"});
+  expect_mentions(error_of([&] { oaconv::conv1d(x1, at::randn({4, 3, 13})); }),
+                  {"oaconv::conv1d", "padded input (10)", "dilated kernel (13)"});
+  expect_mentions(error_of([&] { oaconv::conv1d(x1, w1, {}, Conv1dFuncOptions().padding(torch::kSame).stride(2)); }),
+                  {"oaconv::conv1d", "padding='same'", "stride=[2]"});
+  expect_mentions(error_of([&] { oaconv::conv3d(at::randn({1, 4, 5, 5, 5}), at::randn({2, 3, 3, 3, 3})); }),
+                  {"oaconv::conv3d", "expected the input to have 3 channels"});
+  const at::Tensor xt = at::randn({2, 4, 6, 6}), wt = at::randn({4, 3, 3, 3});
+  expect_mentions(error_of([&] {
+                    oaconv::conv_transpose2d(xt, wt, {}, ConvTranspose2dFuncOptions().stride(2).output_padding(2));
+                  }),
+                  {"oaconv::conv_transpose2d", "output_padding must be", "smaller than either stride or dilation",
+                   "output_padding=[2, 2]"});
+  expect_mentions(error_of([&] { oaconv::conv_transpose2d(at::randn({2, 5, 6, 6}), wt); }),
+                  {"oaconv::conv_transpose2d", "expected the input to have 4 channels"});
+  expect_mentions(error_of([&] {
+                    oaconv::conv_transpose1d(at::randn({1, 4, 2}), at::randn({4, 2, 3}), {},
+                                             ConvTranspose1dFuncOptions().padding(3));
+                  }),
+                  {"oaconv::conv_transpose1d", "output size [-2]", "too small"});
+  expect_mentions(error_of([&] { oaconv::conv_transpose1d(at::randn({1, 4, 5}), at::randn({4, 2, 3}), at::randn({3})); }),
+                  {"oaconv::conv_transpose1d", "bias of size [2]"});
+}
+
+}  // namespace
+}  // namespace oaconv::testing
