@@ -24,6 +24,8 @@ namespace {
 struct InfoArgs {
   int threads = 0;
   std::string shape = "8,16,16,64,64,5";
+  std::string kind = "conv2d";
+  int64_t stride = 1;
   std::string algorithms = "aten,direct";
   int repeats = 5;
   bool no_timing = false;
@@ -42,11 +44,11 @@ std::vector<Algorithm> parse_algorithms(const std::string& list) {
 
 // Seconds of one forward+backward of an auto layer of this shape, on random data.
 double time_auto_step(const LayerShape& e) {
-  const at::Tensor x = at::randn({e.batch, e.in_channels, e.height, e.width}).requires_grad_(true);
-  const at::Tensor w = (at::randn({e.out_channels, e.in_channels / e.groups, e.kernel, e.kernel}) * 0.05).requires_grad_(true);
+  const at::Tensor x = at::randn(e.input_sizes()).requires_grad_(true);
+  const at::Tensor w = (at::randn(e.weight_sizes()) * 0.05).requires_grad_(true);
   const at::Tensor b = at::zeros({e.out_channels}).requires_grad_(true);
   const auto start = std::chrono::steady_clock::now();
-  oaconv::conv2d(x, w, b, Conv2dFuncOptions().padding(e.kernel / 2).groups(e.groups).algorithm(Algorithm::kAuto)).sum().backward();
+  e.run(x, w, b, Algorithm::kAuto).sum().backward();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -54,7 +56,9 @@ void run_info(const InfoArgs& args) {
   set_threads(args.threads);
   std::cout << build_info();
   if (!args.explain.empty()) {
-    const LayerShape e = LayerShape::parse(args.explain);
+    TORCH_CHECK(args.kind == "conv2d", "oaconv info --explain: explains conv2d layers only, but --kind is ",
+                args.kind);
+    const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride);
     if (!args.no_timing) {
       // A training step with auto on this shape: the first call measures (autotuning).
       const double first = time_auto_step(e), second = time_auto_step(e);
@@ -62,15 +66,14 @@ void run_info(const InfoArgs& args) {
                   first * 1e3, second * 1e3);
     }
     std::cout << "\n"
-              << explain_conv2d({e.batch, e.in_channels, e.height, e.width},
-                                {e.out_channels, e.in_channels / e.groups, e.kernel, e.kernel},
-                                Conv2dFuncOptions().padding(e.kernel / 2).groups(e.groups));
+              << explain_conv2d(e.input_sizes(), e.weight_sizes(),
+                                Conv2dFuncOptions().padding(e.kernel / 2).stride(e.stride).groups(e.groups));
     return;
   }
   if (args.no_timing) return;
-  const LayerShape shape = LayerShape::parse(args.shape);
+  const LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride);
   const auto algorithms = parse_algorithms(args.algorithms);
-  std::printf("\nlayer %s, float32, padding k/2, median of %d after a warm-up\n",
+  std::printf("\nlayer %s, float32, median of %d training steps after a warm-up (weight updated every step)\n",
               shape.to_string().c_str(), args.repeats);
   std::printf("%-8s %12s %10s %12s %14s %10s\n", "algo", "forward ms", "GFLOP/s", "vs aten",
               "fwd+bwd ms", "vs aten");
@@ -102,7 +105,14 @@ void add_info_command(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* cmd = app.add_subcommand("info", "Print versions, threads, BLAS, FFTW and a one-shape algorithm comparison");
   cmd->add_option("--threads", args->threads, "Intra-op threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--shape", args->shape, "Layer N,C,O,H,W,k[,groups] to time")->capture_default_str();
+  cmd->add_option("--shape", args->shape,
+                  "Layer to time: N,C,O,<sizes>,k[,groups] (conv1d N,C,O,L,k; conv3d N,C,O,D,H,W,k)")
+      ->capture_default_str();
+  cmd->add_option("--kind", args->kind,
+                  "conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d or conv_transpose3d "
+                  "(padding k/2; transposed: (k - stride)/2)")
+      ->capture_default_str();
+  cmd->add_option("--stride", args->stride, "Stride of the layer (every axis)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--algorithms", args->algorithms, "Comma-separated algorithms to time")->capture_default_str();
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
