@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -236,6 +237,21 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
   EXPECT_EQ(r.algorithms, (PassAlgorithms{Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}));
   step(true);
   EXPECT_EQ(autotune_cache_size(), 1);
+}
+
+TEST_F(Autotune, FilesOfTheEarlierFormatAreIgnoredNotFatal) {
+  const std::string path = ::testing::TempDir() + "oaconv_autotune_v1.txt";
+  {
+    std::ofstream out(path);
+    out << "# oaconv autotune cache v1: dtype threads geometry(18: N C O groups H W kh kw sh sw dh dw pt pb pl pr "
+           "Ho Wo) : ...\n"
+        << "float32 2 4 6 8 1 20 18 5 5 1 1 1 1 2 2 2 2 20 18 : fft direct oaa | 1 1 1 | 0.001 0.002 0.0005 0.0006 "
+           "0.001 0.0009 0.002 0.003 0.001 0.004 0.0007 0.0008 | 0.003 -1 0.002 -1 -1\n";
+  }
+  clear_autotune_cache();
+  EXPECT_NO_THROW(load_autotune_cache(path));
+  EXPECT_EQ(autotune_cache_size(), 0);
+  std::remove(path.c_str());
 }
 
 TEST_F(Autotune, MalformedFilesNameThePathAndLine) {

@@ -33,7 +33,8 @@ std::string cache_key(const ConvGeometry& g, c10::ScalarType dtype, int threads)
 std::string format_cache_file(const std::map<std::string, Entry>& entries);
 
 // The entries of a cache file's text; a malformed line throws a c10::Error naming `path`, the
-// line number and what is wrong (nothing is returned then).
+// line number and what is wrong (nothing is returned then). A file of the earlier v1 format
+// gives no entries and a warning.
 std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::string& path);
 
 }  // namespace oaconv::autotune
