@@ -52,12 +52,28 @@ double time_auto_step(const LayerShape& e) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// explain_conv for the layer's kind, with the options it is timed with.
+std::string explain_layer(const LayerShape& e) {
+  const int64_t p = e.padding();
+  const auto in = e.input_sizes(), w = e.weight_sizes();
+  if (e.transposed) {
+    switch (e.rank) {
+      case 1: return explain_conv(in, w, ConvTranspose1dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+      case 2: return explain_conv(in, w, ConvTranspose2dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+      default: return explain_conv(in, w, ConvTranspose3dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+    }
+  }
+  switch (e.rank) {
+    case 1: return explain_conv(in, w, Conv1dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+    case 2: return explain_conv(in, w, Conv2dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+    default: return explain_conv(in, w, Conv3dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
+  }
+}
+
 void run_info(const InfoArgs& args) {
   set_threads(args.threads);
   std::cout << build_info();
   if (!args.explain.empty()) {
-    TORCH_CHECK(args.kind == "conv2d", "oaconv info --explain: explains conv2d layers only, but --kind is ",
-                args.kind);
     const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride);
     if (!args.no_timing) {
       // A training step with auto on this shape: the first call measures (autotuning).
@@ -66,8 +82,7 @@ void run_info(const InfoArgs& args) {
                   first * 1e3, second * 1e3);
     }
     std::cout << "\n"
-              << explain_conv2d(e.input_sizes(), e.weight_sizes(),
-                                Conv2dFuncOptions().padding(e.kernel / 2).stride(e.stride).groups(e.groups));
+              << explain_layer(e);
     return;
   }
   if (args.no_timing) return;
@@ -117,7 +132,8 @@ void add_info_command(CLI::App& app) {
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
   cmd->add_flag("--phases", args->phases, "Also print the per-phase times of fft and oaa");
-  cmd->add_option("--explain", args->explain, "Print what auto picks for N,C,O,H,W,k[,groups] (padding k/2) and why");
+  cmd->add_option("--explain", args->explain,
+                  "Print what auto picks for a layer of --kind (shape as --shape) and why");
   cmd->callback([args] { run_info(*args); });
 }
 

@@ -4,6 +4,7 @@
 #include "conv_cases.h"
 #include "test_support.h"
 
+#include <oaconv/explain.h>
 #include <oaconv/functional.h>
 #include <oaconv/profiling.h>
 
@@ -282,6 +283,22 @@ TEST(ConvNdDispatch, SpectralAlgorithmsRunTheirOwnPassesWhereTheyAccept) {
     EXPECT_EQ(spectral_passes_of([&] { oaconv::conv3d(x3, w3, {}, Conv3dFuncOptions().algorithm(a)).sum().backward(); }),
               0) << to_string(a);
   }
+}
+
+TEST(ConvNdExplain, EveryKindIsExplainedWithWhatRunsIt) {
+  const std::string three = explain_conv({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, Conv3dFuncOptions().padding(1));
+  EXPECT_NE(three.find("8x8x8 k3x3x3"), std::string::npos) << three;
+  EXPECT_NE(three.find("fft declines this case: fft: 3-D"), std::string::npos) << three;
+  EXPECT_NE(three.find("forward aten, grad_input aten, grad_weight aten"), std::string::npos) << three;
+  const std::string one = explain_conv({2, 3, 500}, {4, 3, 65}, Conv1dFuncOptions().padding(32));
+  EXPECT_NE(one.find("-> output 500"), std::string::npos) << one;
+  EXPECT_NE(one.find("oaa: "), std::string::npos) << one;
+  const std::string up = explain_conv({2, 8, 9, 9}, {8, 4, 4, 4}, ConvTranspose2dFuncOptions().stride(2).padding(1));
+  EXPECT_NE(up.find("transposed N2 C8->4 9x9->18x18"), std::string::npos) << up;
+  EXPECT_NE(up.find("forward = the adjoint's grad_input"), std::string::npos) << up;
+  // output_padding >= stride: only aten runs it.
+  const std::string odd = explain_conv({1, 2, 6}, {2, 2, 3}, ConvTranspose1dFuncOptions().dilation(3).output_padding(2));
+  EXPECT_NE(odd.find("only aten runs this case"), std::string::npos) << odd;
 }
 
 // The message of the c10::Error `run` throws, or "" when it throws none.

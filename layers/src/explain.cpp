@@ -4,6 +4,7 @@
 
 #include "algorithm_choice.h"
 #include "algorithm_registry.h"
+#include "auto/autotuner.h"
 #include "conv_geometry.h"
 #include "fft/tiling.h"
 
@@ -15,42 +16,55 @@
 
 namespace oaconv {
 
-std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                           const Conv2dFuncOptions& options, c10::ScalarType dtype) {
-  // Meta tensors carry the sizes through the same validation as a real call, without data.
-  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
-  const at::Tensor x = at::empty(input_sizes, meta), w = at::empty(weight_sizes, meta);
-  const ConvGeometry g = make_conv_geometry(x, w, at::Tensor(), options, "oaconv::explain_conv2d");
+namespace {
+
+// The explanation of one geometry (any rank, transposed or not).
+std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::ScalarType dtype) {
   const int threads = at::get_num_threads();
-  const Algorithm resolved = resolve_algorithm(options.algorithm(), g, dtype, at::kCPU);
+  const Algorithm resolved = resolve_algorithm(requested, g, dtype, at::kCPU);
+  // The engine's 2-D view of a rank-1 case (a unit leading axis), for its tilings.
+  const ConvGeometry g2 = with_unit_leading_axis(g);
   std::ostringstream s;
-  s << "convolution: " << g.to_string() << " -> output " << g.out[0] << "x" << g.out[1] << "\n"
-    << "direct-equivalent multiply-adds per forward: " << g.forward_macs() << "\n"
-    << "requested " << to_string(options.algorithm());
-  if (options.algorithm() == Algorithm::kAuto) {
+  std::ostringstream out;
+  const auto& sizes = g.transposed ? g.in : g.out;
+  for (int a = 0; a < g.rank; ++a) out << (a ? "x" : "") << sizes[a];
+  s << "convolution: " << g.to_string() << " -> output " << out.str() << "\n"
+    << "direct-equivalent multiply-adds per forward: " << g.forward_macs() << "\n";
+  if (g.transposed) {
+    s << "transposed: its passes are the adjoint convolution's (" << g.rank
+      << "-D), re-assigned: forward = the adjoint's grad_input, grad_input = its forward, grad_weight = its "
+         "grad_weight\n";
+  }
+  s << "requested " << to_string(requested);
+  if (requested == Algorithm::kAuto) {
     s << ": one algorithm per pass, below (" << threads << " threads)\n";
   } else {
     s << ", runs " << to_string(resolved) << " (" << threads << " threads)\n";
   }
+  if (!ours_can_run(g, dtype, at::kCPU)) s << "only aten runs this case (device, dtype, no channels or output_padding >= stride)\n";
   for (const AlgorithmEntry& e : algorithm_registry()) {
     if (const char* reason = e.declines(g)) s << to_string(e.algorithm) << " declines this case: " << reason << "\n";
   }
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
-    const fft::Tiling t = fft::choose_tiling(a, g, threads);
+    if (registry_entry(a).declines(g) != nullptr) continue;
+    const fft::Tiling t = fft::choose_tiling(a, g2, threads);
     s << to_string(a) << ": " << t.to_string() << ", modelled training step "
-      << fft::modelled_step_seconds(g, t, threads) * 1e3 << " ms\n";
+      << fft::modelled_step_seconds(g2, t, threads) * 1e3 << " ms\n";
   }
-  if (options.algorithm() == Algorithm::kAuto) {
-    const AutotuneRecord r = auto_pass_algorithms(input_sizes, weight_sizes, options, dtype);
+  if (requested == Algorithm::kAuto) {
+    const AutotuneRecord r = autotune::lookup_or_model(g, dtype, threads);
+    // The record is of the adjoint's passes; a transposed call runs them re-assigned.
+    const PassAlgorithms& a = r.algorithms;
+    const PassAlgorithms runs = g.transposed ? PassAlgorithms{a.grad_input, a.forward, a.grad_weight} : a;
     s << "auto, per pass (" << (r.measured ? "measured on this machine" : "cost model: not measured yet")
-      << (autotune_enabled() ? "" : ", autotuning off") << "): forward " << to_string(r.algorithms.forward)
-      << ", grad_input " << to_string(r.algorithms.grad_input) << ", grad_weight "
-      << to_string(r.algorithms.grad_weight) << "\n";
-    s << "  ms per pass   " << std::setw(9) << "aten" << std::setw(9) << "direct" << std::setw(9) << "fft"
-      << std::setw(9) << "oaa"
-      << "   (- = not run: the model put it over 4x the best, or its forward took 4x the best forward "
+      << (autotune_enabled() ? "" : ", autotuning off") << "): forward " << to_string(runs.forward)
+      << ", grad_input " << to_string(runs.grad_input) << ", grad_weight " << to_string(runs.grad_weight) << "\n";
+    // Columns under the rows below ("  " + 12 wide names); a transposed call's are the adjoint's passes.
+    s << "  " << std::left << std::setw(12) << (g.transposed ? "adjoint ms" : "ms per pass") << std::right;
+    for (const AlgorithmEntry& e : algorithm_registry()) s << std::setw(9) << to_string(e.algorithm);
+    s << "   (- = not run: the model put it over 4x the best, or its forward took 4x the best forward "
          "(direct: 3x the pass's best)"
-      << (fft::overlap_add_is_fft(g, threads)
+      << (registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr && fft::overlap_add_is_fft(g2, threads)
               ? "; oaa's tiling is fft's, so fft's code: timed once, as fft)\n"
               : ")\n");
     const char* names[] = {"forward", "grad_input", "grad_weight"};
@@ -66,10 +80,13 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
       s << "\n";
     }
     s << "  whole training step ms (autograd, fresh weight each step):";
-    const char* algos[] = {"aten", "direct", "fft", "oaa"};
     bool any = false;
-    for (int c = 0; c < 4; ++c) {
-      if (r.step_seconds[c] >= 0) s << " " << algos[c] << " " << std::fixed << std::setprecision(3) << r.step_seconds[c] * 1e3, any = true;
+    for (int c = 0; c < kRegisteredAlgorithms; ++c) {
+      if (r.step_seconds[c] >= 0) {
+        s << " " << to_string(algorithm_registry()[c].algorithm) << " " << std::fixed << std::setprecision(3)
+          << r.step_seconds[c] * 1e3;
+        any = true;
+      }
     }
     if (r.mix_step_seconds >= 0) s << " per-pass mix " << r.mix_step_seconds * 1e3, any = true;
     s << (any ? "\n" : " none (inference only, a single contender, or not measured)\n");
@@ -78,6 +95,46 @@ std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight
   }
   return s.str();
 }
+
+template <typename Options>
+std::string explain_request(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                            c10::ScalarType dtype, const char* op) {
+  // Meta tensors carry the sizes through the same validation as a real call, without data.
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
+  const ConvGeometry g =
+      make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), at::Tensor(),
+                         conv_request(options), op);
+  return explain_geometry(g, options.algorithm(), dtype);
+}
+
+}  // namespace
+
+std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                           const Conv2dFuncOptions& options, c10::ScalarType dtype) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv2d");
+}
+
+template <size_t D>
+std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvFuncOptions<D>& options,
+                         c10::ScalarType dtype) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv");
+}
+
+template <size_t D>
+std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv");
+}
+
+template std::string explain_conv<1>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<1>&, c10::ScalarType);
+template std::string explain_conv<2>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<2>&, c10::ScalarType);
+template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<3>&, c10::ScalarType);
+template std::string explain_conv<1>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<1>&,
+                                     c10::ScalarType);
+template std::string explain_conv<2>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<2>&,
+                                     c10::ScalarType);
+template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<3>&,
+                                     c10::ScalarType);
 
 std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                             const Conv2dFuncOptions& options, Algorithm algorithm) {

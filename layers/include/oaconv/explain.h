@@ -14,6 +14,15 @@ namespace oaconv {
 std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                            const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
 
+// The same for any kind: a convolution of rank D (ConvFuncOptions<D>: Conv1dFuncOptions, ...)
+// or a transposed one (ConvTransposeFuncOptions<D>), sizes as the call would get them (batched).
+template <size_t D>
+std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvFuncOptions<D>& options,
+                         c10::ScalarType dtype = c10::kFloat);
+template <size_t D>
+std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype = c10::kFloat);
+
 // How `algorithm` (fft or oaa) cuts this convolution's image at the current thread count, e.g.
 // "2x2 tiles of 32x32 at FFT 40x40". Where oaa's equals fft's (one tile: small images, large
 // kernels) the two run the same code.
