@@ -9,7 +9,9 @@
 #include <oaconv/profiling.h>
 
 #include <ATen/ATen.h>
+#include <torch/autograd.h>
 
+#include <limits>
 #include <tuple>
 
 namespace oaconv::testing {
@@ -282,6 +284,63 @@ TEST(ConvNdDispatch, SpectralAlgorithmsRunTheirOwnPassesWhereTheyAccept) {
     const at::Tensor w3 = at::randn({2, 2, 3, 3, 3}).requires_grad_(true);
     EXPECT_EQ(spectral_passes_of([&] { oaconv::conv3d(x3, w3, {}, Conv3dFuncOptions().algorithm(a)).sum().backward(); }),
               0) << to_string(a);
+  }
+}
+
+// loss = sum(y) + ||d(sum(y^2))/dx||^2 + ||d(sum(y^2))/dw||^2, differentiated w.r.t. x, w, b:
+// a backward that records a graph must be differentiable for every kind (transposed included).
+Result second_order(const NdCase& k, Algorithm a, const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& b0,
+                    bool reference_run) {
+  at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+  at::Tensor b = b0.clone().requires_grad_(true);
+  const at::Tensor y = reference_run ? reference(k, x, w, b) : ours(k, a, x, w, b);
+  const auto first = torch::autograd::grad({y.pow(2).sum()}, {x, w}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  (y.sum() + first[0].pow(2).sum() + first[1].pow(2).sum()).backward();
+  return {y.detach(), x.grad(), w.grad(), b.grad()};
+}
+
+TEST(ConvNdDoubleBackward, GradientsOfGradientsMatchTorchForEveryKind) {
+  for (const NdCase& k : nd_cases()) {
+    if (!k.bias || k.batch == 0) continue;
+    for (Algorithm a : algorithms_besides_aten()) {
+      SCOPED_TRACE(k.name + " " + to_string(a));
+      at::manual_seed(3);
+      const at::Tensor x = make_input(k, at::kDouble), w = make_weight(k, at::kDouble);
+      const at::Tensor b = at::randn({k.out_channels}, x.options());
+      const Result expect = second_order(k, a, x, w, b, true), got = second_order(k, a, x, w, b, false);
+      EXPECT_LE(relative_error(got.gx, expect.gx), 1e-9) << "d loss / d input";
+      EXPECT_LE(relative_error(got.gw, expect.gw), 1e-9) << "d loss / d weight";
+      EXPECT_LE(relative_error(got.gb, expect.gb), 1e-9) << "d loss / d bias";
+    }
+  }
+}
+
+// NaN and Inf land where torch puts them, through every pass of every kind.
+TEST(ConvNdNonFinite, NanAndInfLandWhereTorchPutsThem) {
+  for (const NdCase& k : nd_cases()) {
+    if (k.batch == 0 || k.unbatched) continue;
+    for (Algorithm a : algorithms_besides_aten()) {
+      SCOPED_TRACE(k.name + " " + to_string(a));
+      at::manual_seed(4);
+      at::Tensor x = make_input(k, at::kDouble).contiguous();
+      x.view(-1)[x.numel() / 3] = std::numeric_limits<double>::quiet_NaN();
+      x.view(-1)[x.numel() / 2] = std::numeric_limits<double>::infinity();
+      const at::Tensor w = make_weight(k, at::kDouble);
+      const at::Tensor b = k.bias ? at::randn({k.out_channels}, x.options()) : at::Tensor();
+      const at::Tensor gy = at::randn(reference(k, x, w, b).sizes(), x.options());
+      const Result expect = run_with_grads(
+          [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) { return reference(k, xi, wi, bi); }, x,
+          w, b, gy);
+      const Result got = run_with_grads(
+          [&](const at::Tensor& xi, const at::Tensor& wi, const at::Tensor& bi) { return ours(k, a, xi, wi, bi); }, x, w,
+          b, gy);
+      for (const auto& pair : {std::make_pair(got.y, expect.y), std::make_pair(got.gx, expect.gx),
+                               std::make_pair(got.gw, expect.gw)}) {
+        EXPECT_TRUE(at::equal(at::isnan(pair.first), at::isnan(pair.second)));
+        EXPECT_TRUE(at::equal(at::isposinf(pair.first), at::isposinf(pair.second)));
+        EXPECT_TRUE(at::equal(at::isneginf(pair.first), at::isneginf(pair.second)));
+      }
+    }
   }
 }
 
