@@ -15,6 +15,7 @@
 #include <torch/autograd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -58,7 +59,7 @@ at::Tensor ours_d(const Case& k, const at::Tensor& x, const at::Tensor& w, const
   if (k.padding_kind == 2) f.padding(torch::kValid);
   if constexpr (D == 1) return oaconv::conv1d(x, w, b, f);
   if constexpr (D == 3) return oaconv::conv3d(x, w, b, f);
-  return oaconv::conv2d(x, w, b, f);
+  if constexpr (D == 2) return oaconv::conv2d(x, w, b, f);
 }
 
 at::Tensor ours(const Case& k, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, oaconv::Algorithm a) {
@@ -118,9 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int bias_kind = static_cast<int>(in.in(0, 2));  // none, one per output channel, wrong size
   const bool nan_input = in.next() > 240;
   if (std::getenv("OACONV_FUZZ_VERBOSE")) {  // to read a finding: what the bytes decode to
-    std::fprintf(stderr, "rank %ld transposed %d unbatched %d n %ld c %ld o %ld groups %ld wc %ld padding kind %d %s %s\n",
+    std::fprintf(stderr, "rank %ld transposed %d unbatched %d n %ld c %ld o %ld groups %ld wc %ld padding kind %d %s %s bias %d nan %d\n",
                  k.rank, k.transposed, k.unbatched, k.n, k.c, k.o, k.groups, k.weight_channels, k.padding_kind,
-                 oaconv::to_string(algorithm).c_str(), dtype == at::kDouble ? "f64" : "f32");
+                 oaconv::to_string(algorithm).c_str(), dtype == at::kDouble ? "f64" : "f32", bias_kind, nan_input);
     for (int64_t a = 0; a < k.rank; ++a) {
       std::fprintf(stderr, "  axis %ld: size %ld k %ld s %ld d %ld p %ld op %ld\n", a, k.size[a], k.kernel[a],
                    k.stride[a], k.dilation[a], k.padding[a], k.output_padding[a]);
@@ -188,6 +189,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (a.defined() != b.defined() || (a.defined() && !oaconv::fuzz::same_values(a, b, tolerance))) {
         std::fprintf(stderr, "oaconv and torch disagree on result %zu (0 = output, 1 = grad input, 2 = grad weight)\n",
                      i);
+        if (std::getenv("OACONV_FUZZ_VERBOSE") && a.defined() && b.defined()) {
+          std::cerr << "oaconv:\n" << a << "\ntorch:\n" << b << "\n";
+        }
         std::abort();
       }
     }

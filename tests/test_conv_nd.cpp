@@ -344,6 +344,31 @@ TEST(ConvNdNonFinite, NanAndInfLandWhereTorchPutsThem) {
   }
 }
 
+// Found by fuzz_conv_nd: an input element whose every product falls in the cropped padding has
+// no part in a transposed convolution's output, but torch's weight gradient multiplies it
+// anyway (NaN there makes the group's gradient NaN). Ours must put NaN where torch does.
+TEST(ConvNdNonFinite, NanInACroppedInputElementGivesTorchsWeightGradient) {
+  for (Algorithm a : algorithms_besides_aten()) {
+    SCOPED_TRACE(to_string(a));
+    at::manual_seed(0);
+    at::Tensor x = at::randn({1, 2, 8, 2}, at::kDouble);
+    x[0][1][0][0] = std::numeric_limits<double>::quiet_NaN();
+    const at::Tensor w = at::randn({2, 1, 1, 7}, at::kDouble);
+    const auto options = ConvTranspose2dFuncOptions().stride(2).padding({3, 2}).output_padding({1, 0}).dilation({3, 1}).groups(2);
+    const auto grads_of = [&](bool mine) {
+      at::Tensor xi = x.clone().requires_grad_(true), wi = w.clone().requires_grad_(true);
+      const at::Tensor y = mine ? oaconv::conv_transpose2d(xi, wi, {}, ConvTranspose2dFuncOptions(options).algorithm(a))
+                                : at::conv_transpose2d(xi, wi, {}, 2, {3, 2}, {1, 0}, 2, {3, 1});
+      y.backward(at::ones_like(y));
+      return std::make_pair(y.detach(), wi.grad());
+    };
+    const auto expect = grads_of(false), got = grads_of(true);
+    EXPECT_TRUE(at::equal(at::isnan(got.first), at::isnan(expect.first)));
+    EXPECT_TRUE(at::isnan(expect.second).any().item<bool>());
+    EXPECT_TRUE(at::equal(at::isnan(got.second), at::isnan(expect.second)));
+  }
+}
+
 TEST(ConvNdExplain, EveryKindIsExplainedWithWhatRunsIt) {
   const std::string three = explain_conv({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, Conv3dFuncOptions().padding(1));
   EXPECT_NE(three.find("8x8x8 k3x3x3"), std::string::npos) << three;
@@ -402,6 +427,12 @@ TEST(ConvNdErrors, BadInputIsRefusedWithTheFunctionValueAndRule) {
                   {"oaconv::conv_transpose1d", "output size [-2]", "too small"});
   expect_mentions(error_of([&] { oaconv::conv_transpose1d(at::randn({1, 4, 5}), at::randn({4, 2, 3}), at::randn({3})); }),
                   {"oaconv::conv_transpose1d", "bias of size [2]"});
+  // Found by fuzz_conv_nd: a padding near the int64 range overflowed the output size arithmetic.
+  expect_mentions(error_of([&] {
+                    oaconv::conv_transpose1d(at::randn({1, 4, 5}), at::randn({4, 2, 3}), {},
+                                             ConvTranspose1dFuncOptions().padding(std::numeric_limits<int64_t>::max() - 3));
+                  }),
+                  {"oaconv::conv_transpose1d", "overflows 64-bit sizes", "output length"});
 }
 
 }  // namespace

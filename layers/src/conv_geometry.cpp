@@ -341,9 +341,13 @@ ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weigh
       g.out[a] = input.size(2 + a);
       g.output_padding[a] = op_a;
       // (in - 1) * s - 2 p + d (k - 1) + output_padding + 1, as torch's conv_transpose.
-      const int64_t grown = checked_mul_add(g.out[a] - 1, g.stride[a], g.kernel_extent(a) + op_a, op,
-                                            "the transposed convolution's output size");
-      g.in[a] = grown - g.pad_before[a] - g.pad_after[a];
+      const std::string what = "the transposed convolution's output " + axis_name(rank, a);
+      const int64_t grown =
+          checked_mul_add(g.out[a] - 1, g.stride[a], checked_mul_add(1, g.kernel_extent(a), op_a, op, what), op, what);
+      // grown - p - p, each step checked: a padding near the int64 range overflows it.
+      TORCH_CHECK(!__builtin_sub_overflow(grown, g.pad_before[a], &g.in[a]) &&
+                      !__builtin_sub_overflow(g.in[a], g.pad_after[a], &g.in[a]),
+                  op, ": the padding ", list(r.padding), " overflows 64-bit sizes in ", what);
       output.push_back(g.in[a]);
     }
     const bool positive = std::all_of(output.begin(), output.end(), [](int64_t s) { return s > 0; });

@@ -1,8 +1,10 @@
 #include "conv_node.h"
 
 #include "algorithm_registry.h"
+#include "aten_conv.h"
 #include "fft/spectral_conv.h"
 #include "graph_backward.h"
+#include "non_finite_fallback.h"
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
@@ -88,14 +90,27 @@ struct TransposedConvNodeFunction : public torch::autograd::Function<TransposedC
                             const std::vector<int64_t>& geometry, const std::vector<int64_t>& algorithms) {
     const ConvGeometry g = ConvGeometry::from_vector(geometry);
     const bool has_bias = bias.numel() > 0;
-    // The adjoint's grad-input reads only the sizes of its input (never its values).
-    const at::Tensor adjoint_input = at::empty(g.input_sizes(), input.options());
-    at::Tensor y = registry_entry(static_cast<Algorithm>(algorithms[0])).grad_input(input, adjoint_input, w, g);
-    if (has_bias) {
-      std::vector<int64_t> per_channel(g.rank + 2, 1);
-      per_channel[1] = g.in_channels;
-      y.add_(bias.view(per_channel));
+    // Non-finite values land where torch's transposed convolution puts them, which is not
+    // always where the adjoint's passes put them: torch's also multiplies the inputs whose
+    // every product falls in the cropped padding (a NaN there makes its weight gradient NaN;
+    // mathematically it has no part in the output). So with any non-finite input, and for any
+    // result that holds NaN or Inf (overflow), ATen's transposed convolution computes the pass.
+    const bool finite_inputs = all_finite(input) && all_finite(w) && (!has_bias || all_finite(bias));
+    at::Tensor y;
+    if (finite_inputs) {
+      // The adjoint's grad-input reads only the sizes of its input (never its values).
+      const at::Tensor adjoint_input = at::empty(g.input_sizes(), input.options());
+      y = registry_entry(static_cast<Algorithm>(algorithms[0])).grad_input(input, adjoint_input, w, g);
+      if (has_bias) {
+        std::vector<int64_t> per_channel(g.rank + 2, 1);
+        per_channel[1] = g.in_channels;
+        y.add_(bias.view(per_channel));
+      }
     }
+    if (!finite_inputs || !all_finite(y)) {
+      y = aten::conv_transpose(input, w, has_bias ? bias : at::Tensor(), g).contiguous();
+    }
+    ctx->saved_data["finite_inputs"] = finite_inputs;
     ctx->save_for_backward({input, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["algorithms"] = algorithms;
@@ -117,11 +132,20 @@ struct TransposedConvNodeFunction : public torch::autograd::Function<TransposedC
     const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
     const at::Tensor gy = grad_outputs[0].contiguous();
     at::Tensor gx, gw, gb;
-    if (ctx->needs_input_grad(0)) {
-      gx = registry_entry(static_cast<Algorithm>(algorithms[1])).forward(gy, w, at::Tensor(), g);
-    }
-    if (ctx->needs_input_grad(1)) {
-      gw = registry_entry(static_cast<Algorithm>(algorithms[2])).grad_weight(input.contiguous(), gy, w, g);
+    const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
+    if (!ctx->saved_data["finite_inputs"].toBool() || !all_finite(gy)) {  // torch's pattern (forward's comment)
+      const aten::Gradients d = aten::conv_transpose_backward(gy, input, w, g, want_gx, want_gw);
+      gx = d.gx;
+      gw = d.gw;
+    } else {
+      if (want_gx) {
+        gx = registry_entry(static_cast<Algorithm>(algorithms[1])).forward(gy, w, at::Tensor(), g);
+        if (!all_finite(gx)) gx = aten::conv_transpose_backward(gy, input, w, g, true, false).gx.contiguous();
+      }
+      if (want_gw) {
+        gw = registry_entry(static_cast<Algorithm>(algorithms[2])).grad_weight(input.contiguous(), gy, w, g);
+        if (!all_finite(gw)) gw = aten::conv_transpose_backward(gy, input, w, g, false, true).gw.contiguous();
+      }
     }
     if (want_gb) gb = bias_gradient(gy);
     return {gx, gw, gb, at::Tensor(), at::Tensor()};
