@@ -369,6 +369,20 @@ TEST(ConvNdNonFinite, NanInACroppedInputElementGivesTorchsWeightGradient) {
   }
 }
 
+// Found by fuzz_conv_nd: with one input along an axis a transposed convolution's stride only
+// has to exceed output_padding; a stride of 2^62 is clamped (torch's own CPU path narrows it to
+// 32 bits and fails) and every algorithm gives the result of the smallest equivalent stride.
+TEST(ConvNdGeometry, AHugeStrideOverASingleInputIsTheSmallestEquivalentOne) {
+  const at::Tensor x = at::randn({1, 3, 1}, at::kDouble), w = at::randn({3, 3, 6}, at::kDouble);
+  const at::Tensor expect = at::conv_transpose1d(x, w, {}, 2, 3, 1, 1, 3);
+  for (Algorithm a : every_algorithm()) {
+    const at::Tensor got = oaconv::conv_transpose1d(
+        x, w, {}, ConvTranspose1dFuncOptions().stride(int64_t{1} << 62).padding(3).output_padding(1).dilation(3).algorithm(a));
+    ASSERT_EQ(got.sizes(), expect.sizes()) << to_string(a);
+    EXPECT_LE(relative_error(got, expect), 1e-12) << to_string(a);
+  }
+}
+
 TEST(ConvNdExplain, EveryKindIsExplainedWithWhatRunsIt) {
   const std::string three = explain_conv({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, Conv3dFuncOptions().padding(1));
   EXPECT_NE(three.find("8x8x8 k3x3x3"), std::string::npos) << three;

@@ -349,6 +349,10 @@ ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weigh
                       !__builtin_sub_overflow(g.in[a], g.pad_after[a], &g.in[a]),
                   op, ": the padding ", list(r.padding), " overflows 64-bit sizes in ", what);
       output.push_back(g.in[a]);
+      // One input along an axis: as for a convolution with one output, only offset 0 is used.
+      // The stride is clamped to the smallest with the same output (output_padding + 1, which
+      // keeps output_padding < stride true where it was).
+      if (g.out[a] == 1 && g.in[a] > 0) g.stride[a] = std::min(g.stride[a], g.padded(a) - g.kernel_extent(a) + 1);
     }
     const bool positive = std::all_of(output.begin(), output.end(), [](int64_t s) { return s > 0; });
     std::vector<int64_t> given(input.sizes().begin() + 2, input.sizes().end());
