@@ -68,6 +68,15 @@ std::vector<int64_t> parameter_sizes(int64_t first, int64_t second, const torch:
   return sizes;
 }
 
+// Registers `w` as the module's "weight" and `b` as its "bias" (an undefined `b`: no bias, as
+// torch::nn registers it), keeping the registered tensors in weight and bias.
+void register_weight_and_bias(torch::nn::Module& module, at::Tensor& weight, at::Tensor& bias, const at::Tensor& w,
+                              const at::Tensor& b) {
+  weight = module.register_parameter("weight", w);
+  bias = b.defined() ? module.register_parameter("bias", b)
+                     : module.register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Conv1d, Conv2d, Conv3d
@@ -87,9 +96,7 @@ ConvNdImpl<D, Derived, TorchImpl>::ConvNdImpl(const torch::nn::ModuleHolder<Torc
                   .bias(from->options.bias())
                   .padding_mode(from->options.padding_mode())
                   .algorithm(algorithm)) {
-  weight = this->register_parameter("weight", from->weight);
-  bias = from->bias.defined() ? this->register_parameter("bias", from->bias)
-                              : this->register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
+  register_weight_and_bias(*this, weight, bias, from->weight, from->bias);
 }
 
 template <size_t D, typename Derived, typename TorchImpl>
@@ -103,10 +110,10 @@ void ConvNdImpl<D, Derived, TorchImpl>::reset() {
                   ")");
     }
   }
-  weight = this->register_parameter(
-      "weight", torch::empty(parameter_sizes<D>(o.out_channels(), o.in_channels() / o.groups(), o.kernel_size())));
-  bias = o.bias() ? this->register_parameter("bias", torch::empty({o.out_channels()}))
-                  : this->register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
+  register_weight_and_bias(
+      *this, weight, bias,
+      torch::empty(parameter_sizes<D>(o.out_channels(), o.in_channels() / o.groups(), o.kernel_size())),
+      o.bias() ? torch::empty({o.out_channels()}) : at::Tensor());
   reset_parameters();
 }
 
@@ -187,9 +194,7 @@ ConvTransposeNdImpl<D, Derived, TorchImpl>::ConvTransposeNdImpl(const torch::nn:
                   .dilation(from->options.dilation())
                   .padding_mode(from->options.padding_mode())
                   .algorithm(algorithm)) {
-  weight = this->register_parameter("weight", from->weight);
-  bias = from->bias.defined() ? this->register_parameter("bias", from->bias)
-                              : this->register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
+  register_weight_and_bias(*this, weight, bias, from->weight, from->bias);
 }
 
 template <size_t D, typename Derived, typename TorchImpl>
@@ -200,10 +205,10 @@ void ConvTransposeNdImpl<D, Derived, TorchImpl>::reset() {
   TORCH_CHECK(variant_holds<torch::enumtype::kZeros>(o.padding_mode()), name,
               ": only padding_mode=zeros is supported for transposed convolutions (as in torch), but got ",
               torch::enumtype::get_enum_name(o.padding_mode()));
-  weight = this->register_parameter(
-      "weight", torch::empty(parameter_sizes<D>(o.in_channels(), o.out_channels() / o.groups(), o.kernel_size())));
-  bias = o.bias() ? this->register_parameter("bias", torch::empty({o.out_channels()}))
-                  : this->register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
+  register_weight_and_bias(
+      *this, weight, bias,
+      torch::empty(parameter_sizes<D>(o.in_channels(), o.out_channels() / o.groups(), o.kernel_size())),
+      o.bias() ? torch::empty({o.out_channels()}) : at::Tensor());
   reset_parameters();
 }
 
