@@ -79,6 +79,11 @@ std::vector<NdCase> nd_cases() {
       with(conv("c3_same_even", 3, 1, 2, 2, {7, 6, 5}, {2, 3, 4}), [](NdCase& k) { k.padding_kind = Padding::kSame; }),
       with(conv("c3_unbatched_channels_last", 3, 1, 3, 2, {6, 5, 4}, {3, 3, 3}),
            [](NdCase& k) { k.layout = Layout::kChannelsLast, k.unbatched = true, k.bias = false; }),
+      with(conv("c3_large_kernel_dilated", 3, 2, 2, 3, {12, 11, 10}, {5, 3, 4}),
+           [](NdCase& k) { k.padding = {2, 2, 3}, k.dilation = {2, 1, 2}; }),
+      with(conv("c3_depthwise_strided", 3, 2, 4, 4, {9, 10, 8}, {3, 3, 3}),
+           [](NdCase& k) { k.groups = 4, k.stride = {2, 3, 1}, k.padding = {1, 1, 1}; }),
+      with(conv("c3_batch0", 3, 0, 2, 3, {5, 5, 5}, {3, 3, 3}), [](NdCase&) {}),
       // transposed 1-D
       with(transposed("t1_basic", 1, 2, 4, 6, {20}, {5}), [](NdCase& k) { k.padding = {2}; }),
       with(transposed("t1_stride_output_padding_groups", 1, 2, 6, 4, {17}, {4}),
@@ -105,6 +110,8 @@ std::vector<NdCase> nd_cases() {
       // transposed 3-D
       with(transposed("t3_basic", 3, 1, 3, 2, {5, 6, 4}, {3, 3, 3}),
            [](NdCase& k) { k.stride = {2, 2, 2}, k.padding = {1, 1, 1}, k.output_padding = {1, 0, 1}; }),
+      with(transposed("t3_groups_dilation", 3, 2, 4, 6, {4, 5, 3}, {3, 2, 3}),
+           [](NdCase& k) { k.stride = {1, 2, 3}, k.dilation = {2, 1, 1}, k.groups = 2, k.output_padding = {0, 1, 2}; }),
   };
 }
 
@@ -267,8 +274,8 @@ int64_t spectral_passes_of(F&& step) {
 }
 
 // The numbers above could come from an aten fallback: the spectral engine must really run
-// 1-D cases (forward, then one backward call for both gradients) and transposed ones (three
-// separate passes), and must not claim the 3-D ones it declines.
+// 1-D and 3-D cases (forward, then one backward call for both gradients) and transposed ones
+// (three separate passes).
 TEST(ConvNdDispatch, SpectralAlgorithmsRunTheirOwnPassesWhereTheyAccept) {
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
     const at::Tensor x1 = at::randn({2, 3, 200}).requires_grad_(true), w1 = at::randn({4, 3, 33}).requires_grad_(true);
@@ -283,7 +290,11 @@ TEST(ConvNdDispatch, SpectralAlgorithmsRunTheirOwnPassesWhereTheyAccept) {
     const at::Tensor x3 = at::randn({1, 2, 6, 6, 6}).requires_grad_(true);
     const at::Tensor w3 = at::randn({2, 2, 3, 3, 3}).requires_grad_(true);
     EXPECT_EQ(spectral_passes_of([&] { oaconv::conv3d(x3, w3, {}, Conv3dFuncOptions().algorithm(a)).sum().backward(); }),
-              0) << to_string(a);
+              2) << to_string(a);
+    EXPECT_EQ(spectral_passes_of([&] {
+                oaconv::conv_transpose3d(x3, w3, {}, ConvTranspose3dFuncOptions().stride(2).algorithm(a)).sum().backward();
+              }),
+              3) << to_string(a);
   }
 }
 
@@ -386,8 +397,8 @@ TEST(ConvNdGeometry, AHugeStrideOverASingleInputIsTheSmallestEquivalentOne) {
 TEST(ConvNdExplain, EveryKindIsExplainedWithWhatRunsIt) {
   const std::string three = explain_conv({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, Conv3dFuncOptions().padding(1));
   EXPECT_NE(three.find("8x8x8 k3x3x3"), std::string::npos) << three;
-  EXPECT_NE(three.find("fft declines this case: fft: 3-D"), std::string::npos) << three;
-  EXPECT_NE(three.find("forward aten, grad_input aten, grad_weight aten"), std::string::npos) << three;
+  EXPECT_NE(three.find("direct declines this case: direct: 3-D"), std::string::npos) << three;
+  EXPECT_NE(three.find("fft: 1x1x1 tiles of 8x8x8 at FFT 10x10x10"), std::string::npos) << three;
   const std::string one = explain_conv({2, 3, 500}, {4, 3, 65}, Conv1dFuncOptions().padding(32));
   EXPECT_NE(one.find("-> output 500"), std::string::npos) << one;
   EXPECT_NE(one.find("oaa: "), std::string::npos) << one;

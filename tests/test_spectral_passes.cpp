@@ -9,6 +9,7 @@
 #include "fft/overlap_add_passes.h"
 #include "fft/pruned_dft.h"
 #include "fft/tile_io.h"
+#include "fft/tiling.h"
 
 #include <oaconv/functional.h>
 
@@ -16,6 +17,7 @@
 #include <torch/autograd.h>
 
 #include <tuple>
+#include <vector>
 #include <utility>
 
 namespace oaconv::testing {
@@ -29,18 +31,11 @@ at::Tensor poisoned_spectrum(const fft::SpectralProblem& p, int64_t planes) {
   return fft::new_spectrum(p, planes, at::TensorOptions().dtype(at::kDouble)).fill_(NAN);
 }
 
-// Both spectrum layouts (row-major, columns outer) are run whatever the size would pick.
-void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
-  SCOPED_TRACE(columns_outer ? "columns outer" : "row-major");
-  const at::Tensor x = c.make_input(at::kDouble).requires_grad_(true);
-  const at::Tensor w = c.make_weight(at::kDouble).requires_grad_(true);
-  const at::Tensor b = c.make_bias(at::kDouble);
-  const auto options = c.options(Algorithm::kAten);
-  const ConvGeometry g = make_conv_geometry(x, w, b, options);
+// The three passes on NaN-poisoned buffers against torch's output and gradients (float64).
+void check_poisoned_passes(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const ConvGeometry& g,
+                           const at::Tensor& y_ref, Algorithm algorithm, bool columns_outer) {
   fft::SpectralProblem p = fft::make_spectral_problem(g, algorithm, at::kDouble, at::get_num_threads());
   p.columns_outer = columns_outer;
-
-  const at::Tensor y_ref = oaconv::conv2d(x, w, b, options);
   const at::Tensor gy = at::randn(y_ref.sizes(), y_ref.options());
   const auto grads = torch::autograd::grad({y_ref}, {x, w}, {gy});
 
@@ -66,6 +61,50 @@ void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
   EXPECT_LE(relative_error(gw, grads[1]), 1e-10);
 }
 
+// Both spectrum layouts (row-major, columns outer) are run whatever the size would pick.
+void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
+  SCOPED_TRACE(columns_outer ? "columns outer" : "row-major");
+  const at::Tensor x = c.make_input(at::kDouble).requires_grad_(true);
+  const at::Tensor w = c.make_weight(at::kDouble).requires_grad_(true);
+  const at::Tensor b = c.make_bias(at::kDouble);
+  const auto options = c.options(Algorithm::kAten);
+  const ConvGeometry g = make_conv_geometry(x, w, b, options);
+  check_poisoned_passes(x, w, b, g, oaconv::conv2d(x, w, b, options), algorithm, columns_outer);
+}
+
+// 3-D problems (3-D transforms, tiles cut along depth too, taps placed by FFT), on poisoned
+// buffers: strides, dilation, groups, asymmetric padding, a kernel as long as the depth.
+TEST(SpectralPasses3d, WriteEveryElementOfPoisonedBuffers) {
+  struct Case {
+    std::vector<int64_t> x, w, stride, padding, dilation;
+    int64_t groups;
+  };
+  const Case cases[] = {
+      {{2, 4, 7, 6, 5}, {6, 2, 3, 4, 3}, {2, 1, 2}, {1, 2, 0}, {1, 2, 1}, 2},
+      {{1, 2, 16, 12, 10}, {3, 2, 3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1},
+      {{2, 3, 6, 9, 8}, {2, 3, 6, 2, 5}, {1, 3, 1}, {2, 0, 2}, {1, 1, 2}, 1},
+  };
+  for (const Case& c : cases) {
+    const at::Tensor x = at::randn(c.x, at::kDouble).requires_grad_(true);
+    const at::Tensor w = at::randn(c.w, at::kDouble).requires_grad_(true);
+    const at::Tensor b = at::randn({c.w[0]}, at::kDouble);
+    ConvRequest request;
+    request.rank = 3;
+    request.stride = c.stride;
+    request.padding = c.padding;
+    request.dilation = c.dilation;
+    request.output_padding = {0, 0, 0};
+    request.groups = c.groups;
+    const ConvGeometry g = make_conv_geometry(x, w, b, request, "test");
+    for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
+      const at::Tensor y_ref = at::conv3d(x, w, b, c.stride, c.padding, c.dilation, c.groups);
+      SCOPED_TRACE(g.to_string() + " " + to_string(a) + " " +
+                   fft::choose_tiling(a, g, at::get_num_threads()).to_string());
+      check_poisoned_passes(x, w, b, g, y_ref, a, false);
+    }
+  }
+}
+
 TEST_P(SpectralPasses, WriteEveryElementOfPoisonedBuffers) {
   const auto& param = GetParam();
   const auto& c = std::get<0>(param);
@@ -87,7 +126,8 @@ void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dt
 
   // Kernel spectrum: the dilated kernel zero-padded to P_h x P_w, scaled, through FFTW.
   at::Tensor real = fft::new_real_planes(p, planes, w.options());
-  real.slice(1, 0, p.kernel_h, g.dilation[0])
+  real.select(1, 0)
+      .slice(1, 0, p.kernel_h, g.dilation[0])
       .slice(2, 0, p.kernel_w, g.dilation[1])
       .copy_(w.reshape({planes, g.kernel[0], g.kernel[1]}) / static_cast<double>(p.real_plane));
   at::Tensor by_fft = fft::new_spectrum(p, planes, w.options());
@@ -95,7 +135,7 @@ void check_pruned_dfts(const ConvCase& c, Algorithm algorithm, at::ScalarType dt
   EXPECT_LE(relative_error(fft::kernel_spectrum_by_dft(p, w), by_fft), tolerance) << at::toString(dtype);
 
   // Weight-gradient taps: any Hermitian half spectrum (that of random real planes) -> c2r + crop.
-  const at::Tensor planes_real = at::randn({planes, p.tiling.rows.fft, p.tiling.cols.fft}, w.options());
+  const at::Tensor planes_real = at::randn({planes, 1, p.tiling.rows.fft, p.tiling.cols.fft}, w.options());
   at::Tensor spectrum = fft::new_spectrum(p, planes, w.options());
   fft::forward_fft(p, planes_real.contiguous(), spectrum);
   at::Tensor by_dft = at::empty_like(w);
@@ -148,7 +188,7 @@ TEST(ChunkedTransforms, EveryPlaneCountEqualsTorchsRfft2) {
         EXPECT_FALSE(spectrum.isnan().any().item<bool>()) << "spectrum left unwritten";
         at::Tensor back = fft::new_real_planes(p, planes, options, false).fill_(NAN);
         fft::inverse_fft(p, spectrum, back);
-        EXPECT_LE(relative_error(back, real * static_cast<double>(p.real_plane)), tolerance);
+        EXPECT_LE(relative_error(back.view_as(real), real * static_cast<double>(p.real_plane)), tolerance);
       }
     }
   }

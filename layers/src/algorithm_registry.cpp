@@ -12,26 +12,14 @@ namespace {
 
 const char* never_declines(const ConvGeometry&) { return nullptr; }
 
-// The engine's loops, tilings and FFT plans run rank 1 (on a unit leading axis) and rank 2.
-const char* declines_rank(const ConvGeometry& g, const char* rank3_reason) {
-  if (g.rank == 3) return rank3_reason;
-  return nullptr;
-}
-
 const char* direct_declines(const ConvGeometry& g) {
-  if (const char* reason = declines_rank(g, "direct: 3-D convolutions are not in its loops yet")) return reason;
+  // The direct loops run rank 1 (on a unit leading axis) and rank 2.
+  if (g.rank == 3) return "direct: 3-D convolutions are not in its loops yet";
   if (direct::row_padding_is_excessive(with_unit_leading_axis(g))) {
     return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
            "the size of the input";
   }
   return nullptr;
-}
-
-const char* fft_declines(const ConvGeometry& g) {
-  return declines_rank(g, "fft: 3-D convolutions are not in its transforms yet");
-}
-const char* oaa_declines(const ConvGeometry& g) {
-  return declines_rank(g, "oaa: 3-D convolutions are not in its tilings yet");
 }
 
 at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
@@ -87,9 +75,9 @@ const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
   static const std::array<AlgorithmEntry, kRegisteredAlgorithms> entries{{
       {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false},
       {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false},
-      {Algorithm::kFft, fft_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
+      {Algorithm::kFft, never_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
        spectral_grad_weight<Algorithm::kFft>, true},
-      {Algorithm::kOverlapAdd, oaa_declines, spectral_forward<Algorithm::kOverlapAdd>,
+      {Algorithm::kOverlapAdd, never_declines, spectral_forward<Algorithm::kOverlapAdd>,
        spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true},
   }};
   return entries;

@@ -155,32 +155,47 @@ at::Tensor bias_gradient(const at::Tensor& gy) {
   return gy.sum(dims);
 }
 
-ConvGeometry with_unit_leading_axis(const ConvGeometry& g) {
-  if (g.rank != 1) return g;
+ConvGeometry with_leading_unit_axes(const ConvGeometry& g, int64_t rank) {
+  TORCH_INTERNAL_ASSERT(rank >= g.rank && rank <= kMaxSpatialRank);
+  if (rank == g.rank) return g;
   ConvGeometry lifted = g;
-  lifted.rank = 2;
-  const auto shift = [](AxisSizes& v, int64_t unit) {
-    v[1] = v[0];
-    v[0] = unit;
+  lifted.rank = rank;
+  const int64_t shift = rank - g.rank;
+  const auto move = [&](AxisSizes& v, int64_t unit) {
+    for (int64_t a = rank - 1; a >= 0; --a) v[a] = a >= shift ? v[a - shift] : unit;
   };
-  shift(lifted.in, 1);
-  shift(lifted.kernel, 1);
-  shift(lifted.stride, 1);
-  shift(lifted.dilation, 1);
-  shift(lifted.pad_before, 0);
-  shift(lifted.pad_after, 0);
-  shift(lifted.out, 1);
-  shift(lifted.output_padding, 0);
+  move(lifted.in, 1);
+  move(lifted.kernel, 1);
+  move(lifted.stride, 1);
+  move(lifted.dilation, 1);
+  move(lifted.pad_before, 0);
+  move(lifted.pad_after, 0);
+  move(lifted.out, 1);
+  move(lifted.output_padding, 0);
   return lifted;
 }
 
-at::Tensor unsqueeze_rank1(const at::Tensor& t, const ConvGeometry& g) {
-  return g.rank == 1 && t.defined() ? t.unsqueeze(2) : t;
+at::Tensor unsqueeze_to_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank) {
+  if (!t.defined()) return t;
+  at::Tensor lifted = t;
+  for (int64_t a = g.rank; a < rank; ++a) lifted = lifted.unsqueeze(2);
+  return lifted;
 }
 
-at::Tensor squeeze_rank1(const at::Tensor& t, const ConvGeometry& g) {
-  return g.rank == 1 && t.defined() ? t.squeeze(2) : t;
+at::Tensor squeeze_from_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank) {
+  if (!t.defined()) return t;
+  at::Tensor dropped = t;
+  for (int64_t a = g.rank; a < rank; ++a) dropped = dropped.squeeze(2);
+  return dropped;
 }
+
+ConvGeometry with_unit_leading_axis(const ConvGeometry& g) {
+  return with_leading_unit_axes(g, std::max<int64_t>(2, g.rank));
+}
+
+at::Tensor unsqueeze_rank1(const at::Tensor& t, const ConvGeometry& g) { return unsqueeze_to_rank(t, g, 2); }
+
+at::Tensor squeeze_rank1(const at::Tensor& t, const ConvGeometry& g) { return squeeze_from_rank(t, g, 2); }
 
 template <size_t D>
 ConvRequest conv_request(const ConvFuncOptions<D>& options) {

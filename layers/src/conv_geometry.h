@@ -81,6 +81,13 @@ struct ConvGeometry {
 // every axis but the channels.
 at::Tensor bias_gradient(const at::Tensor& gy);
 
+// The same convolution as one of rank `rank` (>= g.rank): unit axes in front (size, kernel,
+// stride, dilation 1, no padding), so an engine written for rank 3 runs every rank.
+ConvGeometry with_leading_unit_axes(const ConvGeometry& g, int64_t rank);
+// x (N, C, spatial...) with the matching unit axes inserted after the channels, and back.
+at::Tensor unsqueeze_to_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank);
+at::Tensor squeeze_from_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank);
+
 // A rank-1 convolution as the rank-2 one with a unit leading axis (the engine's 2-D loops and
 // tilings run it); a rank-2 or rank-3 geometry is returned as is.
 ConvGeometry with_unit_leading_axis(const ConvGeometry& g);

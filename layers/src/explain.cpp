@@ -22,8 +22,6 @@ namespace {
 std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::ScalarType dtype) {
   const int threads = at::get_num_threads();
   const Algorithm resolved = resolve_algorithm(requested, g, dtype, at::kCPU);
-  // The engine's 2-D view of a rank-1 case (a unit leading axis), for its tilings.
-  const ConvGeometry g2 = with_unit_leading_axis(g);
   std::ostringstream s;
   std::ostringstream out;
   const auto& sizes = g.transposed ? g.in : g.out;
@@ -47,9 +45,9 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
   }
   for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
     if (registry_entry(a).declines(g) != nullptr) continue;
-    const fft::Tiling t = fft::choose_tiling(a, g2, threads);
+    const fft::Tiling t = fft::choose_tiling(a, g, threads);
     s << to_string(a) << ": " << t.to_string() << ", modelled training step "
-      << fft::modelled_step_seconds(g2, t, threads) * 1e3 << " ms\n";
+      << fft::modelled_step_seconds(g, t, threads) * 1e3 << " ms\n";
   }
   if (requested == Algorithm::kAuto) {
     const AutotuneRecord r = autotune::lookup_or_model(g, dtype, threads);
@@ -64,7 +62,7 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
     for (const AlgorithmEntry& e : algorithm_registry()) s << std::setw(9) << to_string(e.algorithm);
     s << "   (- = not run: the model put it over 4x the best, or its forward took 4x the best forward "
          "(direct: 3x the pass's best)"
-      << (registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr && fft::overlap_add_is_fft(g2, threads)
+      << (registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr && fft::overlap_add_is_fft(g, threads)
               ? "; oaa's tiling is fft's, so fft's code: timed once, as fft)\n"
               : ")\n");
     const char* names[] = {"forward", "grad_input", "grad_weight"};

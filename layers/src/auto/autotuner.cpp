@@ -262,7 +262,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const int threads = at::get_num_threads();
   const PassTimes model = modelled_seconds(g, threads);
   const bool oaa_is_fft = registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr &&
-                          fft::overlap_add_is_fft(with_unit_leading_axis(g), threads);
+                          fft::overlap_add_is_fft(g, threads);
   const at::Tensor gy = backward ? at::randn(g.output_sizes(), x.options()) : at::Tensor();
   for (int pass = 0; pass < kPasses; ++pass) {
     if (e.measured[pass] || (pass > 0 && !backward)) continue;

@@ -91,12 +91,10 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
                            kAtenMachineScale * scale;
   const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * kDirectMachineScale * scale;
   PassTimes t;
-  // The spectral engine's model, of the rank-2 problem it runs (a rank-1 case on a unit leading
-  // axis); only for a case it runs.
-  const ConvGeometry g2 = with_unit_leading_axis(g);
+  // The spectral engine's model (of any rank); only for a case it runs.
   const auto spectral = [&](Algorithm a) {
     if (registry_entry(a).declines(g) != nullptr) return -1.0;
-    return fft::modelled_step_seconds(g2, fft::choose_tiling(a, g2, threads), threads) / 3;
+    return fft::modelled_step_seconds(g, fft::choose_tiling(a, g, threads), threads) / 3;
   };
   const double fft = spectral(Algorithm::kFft);
   const double oaa = spectral(Algorithm::kOverlapAdd);

@@ -10,8 +10,8 @@ namespace oaconv::fft {
 at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight) {
   PhaseTimer timer(&PhaseTimes::kernel_transform);
   // k x k taps in a P_h x P_w plane: a pruned DFT by matrix products beats a full FFT.
-  // A rank-1 weight (O, Cg, k) is the rank-2 problem's (O, Cg, 1, k).
-  return kernel_spectrum_by_dft(p, weight.dim() == 3 ? weight.unsqueeze(2) : weight);
+  // The weight's taps are read in order, whatever its rank (the unit leading axes hold none).
+  return kernel_spectrum_by_dft(p, weight);
 }
 
 int64_t KernelSpectrumCache::entry_bytes(const Entry& e) {
@@ -24,8 +24,10 @@ KernelSpectrumCache& KernelSpectrumCache::instance() {
 }
 
 at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& weight) {
-  const Key key{weight.unsafeGetTensorImpl(), p.tiling.rows.fft, p.tiling.cols.fft, p.g.dilation[0],
-                p.g.dilation[1], p.dtype};
+  const Key key{weight.unsafeGetTensorImpl(),
+                {p.tiling.depth.fft, p.tiling.rows.fft, p.tiling.cols.fft},
+                {p.g.dilation[0], p.g.dilation[1], p.g.dilation[2]},
+                p.dtype};
   const uint32_t version = weight._version();
   {
     std::lock_guard<std::mutex> lock(mutex_);

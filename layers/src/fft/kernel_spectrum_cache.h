@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/intrusive_ptr.h>
 
+#include <array>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -21,7 +22,7 @@
 
 namespace oaconv::fft {
 
-// W[o * Cg + c] = FFT of w[o, c] dilated and zero-padded to P_h x P_w, scaled by 1/(P_h P_w)
+// W[o * Cg + c] = FFT of w[o, c] dilated and zero-padded to the transform size, scaled by 1/P
 // (so forward and grad-input results come out of the inverse FFT already normalised).
 // Layout [O * Cg, stride, 2].
 at::Tensor compute_kernel_spectrum(const SpectralProblem& p, const at::Tensor& weight);
@@ -43,11 +44,11 @@ class KernelSpectrumCache {
  private:
   struct Key {
     const void* impl;
-    int64_t rows, cols, dilation_h, dilation_w;
+    std::array<int64_t, 3> fft;       // P_d, P_h, P_w
+    std::array<int64_t, 3> dilation;  // per axis, unit leading axes included
     c10::ScalarType dtype;
     bool operator<(const Key& o) const {
-      return std::tie(impl, rows, cols, dilation_h, dilation_w, dtype) <
-             std::tie(o.impl, o.rows, o.cols, o.dilation_h, o.dilation_w, o.dtype);
+      return std::tie(impl, fft, dilation, dtype) < std::tie(o.impl, o.fft, o.dilation, o.dtype);
     }
   };
   struct Entry {

@@ -28,10 +28,19 @@ void* make_plan(const PlanKey& k) {
   F::plan_with_nthreads(k.threads);
 
   const int64_t half = k.cols / 2 + 1;
-  // Transform dims: rows (real stride Pw), columns (real stride 1). The spectrum element (u, v)
-  // sits at u * (Pw/2+1) + v (row-major), or at v * Ph + u with columns outer.
+  // Transform dims: depth (real stride Ph Pw), rows (real stride Pw), columns (real stride 1).
+  // The spectrum element (s, u, v) sits at (s * Ph + u) * (Pw/2+1) + v (row-major), or, in a 2-D
+  // transform with columns outer, at v * Ph + u. A unit depth is left out (a 2-D plan).
+  TORCH_INTERNAL_ASSERT(k.depth == 1 || !k.columns_outer);
   const int64_t spec_row = k.columns_outer ? 1 : half, spec_col = k.columns_outer ? k.rows : 1;
-  const typename F::IoDim dims[2] = {{k.rows, k.cols, spec_row}, {k.cols, 1, spec_col}};
+  const int rank = k.depth > 1 ? 3 : 2;
+  const typename F::IoDim forward_dims[3] = {
+      {k.depth, k.rows * k.cols, k.rows * half}, {k.rows, k.cols, spec_row}, {k.cols, 1, spec_col}};
+  // c2r: the input is the spectrum, so each dim reads with the spectrum's stride.
+  const typename F::IoDim inverse_dims[3] = {
+      {k.depth, k.rows * half, k.rows * k.cols}, {k.rows, spec_row, k.cols}, {k.cols, spec_col, 1}};
+  const typename F::IoDim* const first = rank == 3 ? forward_dims : forward_dims + 1;
+  const typename F::IoDim* const inverse_first = rank == 3 ? inverse_dims : inverse_dims + 1;
   typename F::IoDim batch[1];
   const int64_t real_elems = k.howmany * k.real_stride;
   const int64_t spec_elems = k.howmany * k.spectrum_stride;
@@ -47,16 +56,14 @@ void* make_plan(const PlanKey& k) {
   typename F::Plan plan;
   if (k.direction == Direction::kRealToComplex) {
     batch[0] = {k.howmany, k.real_stride, k.spectrum_stride};
-    plan = F::plan_r2c(2, dims, 1, batch, real, spec, flags);
+    plan = F::plan_r2c(rank, first, 1, batch, real, spec, flags);
   } else {
-    // c2r: the input is the spectrum, so the row dim reads with stride Pw/2+1, writes Pw.
-    const typename F::IoDim inv_dims[2] = {{k.rows, spec_row, k.cols}, {k.cols, spec_col, 1}};
     batch[0] = {k.howmany, k.spectrum_stride, k.real_stride};
-    plan = F::plan_c2r(2, inv_dims, 1, batch, spec, real, flags);
+    plan = F::plan_c2r(rank, inverse_first, 1, batch, spec, real, flags);
   }
   F::free(real);
   F::free(spec);
-  TORCH_CHECK(plan != nullptr, "oaconv: FFTW could not plan a ", k.rows, "x", k.cols, " transform of ",
+  TORCH_CHECK(plan != nullptr, "oaconv: FFTW could not plan a ", k.depth, "x", k.rows, "x", k.cols, " transform of ",
               k.howmany, " planes");
   return reinterpret_cast<void*>(plan);
 }

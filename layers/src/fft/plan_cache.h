@@ -1,8 +1,8 @@
 #pragma once
 // FFTW plans: a move-only RAII plan and the process-wide cache of them.
 //
-// Every plan here is a batched ("howmany") 2-D real<->complex transform between a real buffer of
-// planes [howmany][Ph][Pw] and an interleaved complex half spectrum [howmany][spectrum_stride]
+// Every plan here is a batched ("howmany") 2-D or 3-D real<->complex transform between a real
+// buffer of planes [howmany][Pd][Ph][Pw] (2-D when Pd = 1) and an interleaved complex half spectrum [howmany][spectrum_stride]
 // (FFTW's fastest output format; spectrum_stride is padded to whole SIMD vectors). Planning is serialised by a mutex and done on scratch buffers; execute
 // (new-array execute on the caller's buffers) is thread-safe and runs concurrently.
 #include <c10/core/ScalarType.h>
@@ -20,7 +20,7 @@ namespace oaconv::fft {
 enum class Direction { kRealToComplex, kComplexToReal };
 
 struct PlanKey {
-  int64_t rows = 0, cols = 0;       // Ph, Pw
+  int64_t depth = 1, rows = 0, cols = 0;  // Pd, Ph, Pw
   int64_t howmany = 0;              // planes transformed by one execute
   int64_t real_stride = 0;          // distance between real planes (elements)
   int64_t spectrum_stride = 0;      // distance between spectra (complex elements, padded for SIMD)
@@ -31,7 +31,7 @@ struct PlanKey {
   bool columns_outer = false;       // spectrum stored [P_w/2+1][P_h] (see SpectralProblem)
   bool any_alignment = false;       // FFTW_UNALIGNED: executed at any address, not only 64-byte aligned ones
   auto tie() const {
-    return std::tie(rows, cols, howmany, real_stride, spectrum_stride, direction, dtype, threads, flags,
+    return std::tie(depth, rows, cols, howmany, real_stride, spectrum_stride, direction, dtype, threads, flags,
                     columns_outer, any_alignment);
   }
   bool operator<(const PlanKey& o) const { return tie() < o.tie(); }

@@ -41,8 +41,9 @@ struct Axis {
 // The spectrum plane's outer axis (its rows, of inner-axis frequencies, contiguous) and inner
 // axis, per the problem's layout.
 std::pair<Axis, Axis> spectrum_axes(const SpectralProblem& p) {
-  const Axis rows{p.tiling.rows.fft, p.g.kernel[0], p.g.dilation[0], p.tiling.rows.fft};
-  const Axis cols{p.tiling.cols.fft / 2 + 1, p.g.kernel[1], p.g.dilation[1], p.tiling.cols.fft};
+  TORCH_INTERNAL_ASSERT(p.tiling.depth.fft == 1, "the separable DFTs are 2-D (taps_by_fft takes 3-D)");
+  const Axis rows{p.tiling.rows.fft, p.g.kernel[1], p.g.dilation[1], p.tiling.rows.fft};
+  const Axis cols{p.tiling.cols.fft / 2 + 1, p.g.kernel[2], p.g.dilation[2], p.tiling.cols.fft};
   return p.columns_outer ? std::make_pair(cols, rows) : std::make_pair(rows, cols);
 }
 
@@ -58,7 +59,7 @@ void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
   // Named references, not a structured binding: C++17 lambdas cannot capture those.
   const std::pair<Axis, Axis> axes = spectrum_axes(p);
   const Axis &outer = axes.first, &inner = axes.second;
-  const int64_t kh = g.kernel[0], kw = g.kernel[1], stride = 2 * p.spectrum_stride;
+  const int64_t kh = g.kernel[1], kw = g.kernel[2], stride = 2 * p.spectrum_stride;
   const int64_t used = 2 * outer.freqs * inner.freqs;
   const double scale = 1.0 / static_cast<double>(p.real_plane);
   // e_O[o][x] (scaled) and e_I[i][y], forward sign.
@@ -104,7 +105,7 @@ void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
   // Named references, not a structured binding: C++17 lambdas cannot capture those.
   const std::pair<Axis, Axis> axes = spectrum_axes(p);
   const Axis &outer = axes.first, &inner = axes.second;
-  const int64_t kh = g.kernel[0], kw = g.kernel[1], stride = 2 * p.spectrum_stride;
+  const int64_t kh = g.kernel[1], kw = g.kernel[2], stride = 2 * p.spectrum_stride;
   const int64_t cols = p.tiling.cols.fft, half = cols / 2 + 1;
   // Column weights c_v (Hermitian half spectrum) and the 1/(P_h P_w) scale, folded in.
   std::vector<double> c(half, 2.0 / static_cast<double>(p.real_plane));
@@ -155,8 +156,10 @@ void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
 // against about 2.5 P log2 P flops of a real FFT of the P-point plane; a multiply-add of the
 // register-blocked products is taken as half a flop of FFTW's. Small 2-D kernels go by products
 // (k 7 at 32 x 32: 18 k against 26 k), long ones by FFT (a 1-D k 1025 at P 4096: 8.4 M against
-// 0.12 M).
+// 0.12 M). 3-D transforms always go by FFT: the products are written for two axes, and a 3-D
+// kernel fills a larger share of its plane (7^3 taps in 40^3 points, against 7^2 in 40^2).
 bool taps_by_fft(const SpectralProblem& p) {
+  if (p.tiling.depth.fft > 1) return true;
   const std::pair<Axis, Axis> axes = spectrum_axes(p);
   const double outer = static_cast<double>(axes.first.freqs), inner = static_cast<double>(axes.second.freqs);
   const double ky = static_cast<double>(axes.second.taps), kx = static_cast<double>(axes.first.taps);
@@ -165,18 +168,31 @@ bool taps_by_fft(const SpectralProblem& p) {
   return products > 2 * 2.5 * plane * std::log2(std::max(2.0, plane));
 }
 
+// Offset in a real plane of each kernel tap (c, a, b) at its dilated position, in the weight's
+// order: the taps by FFT place and pick through it.
+std::vector<int64_t> tap_offsets(const SpectralProblem& p) {
+  const ConvGeometry& g = p.g;
+  const int64_t ph = p.tiling.rows.fft, pw = p.tiling.cols.fft;
+  std::vector<int64_t> offsets;
+  offsets.reserve(static_cast<size_t>(g.kernel_taps()));
+  for (int64_t c = 0; c < g.kernel[0]; ++c)
+    for (int64_t a = 0; a < g.kernel[1]; ++a)
+      for (int64_t b = 0; b < g.kernel[2]; ++b)
+        offsets.push_back((c * g.dilation[0] * ph + a * g.dilation[1]) * pw + b * g.dilation[2]);
+  return offsets;
+}
+
 // The same spectrum by FFT: the dilated taps, scaled, in zeroed real planes, transformed whole.
 template <typename T>
 void place_taps(const SpectralProblem& p, const T* w, T* real, int64_t planes) {
-  const ConvGeometry& g = p.g;
-  const int64_t kh = g.kernel[0], kw = g.kernel[1], pw = p.tiling.cols.fft;
+  const std::vector<int64_t> offsets = tap_offsets(p);
+  const int64_t taps = static_cast<int64_t>(offsets.size());
   const T scale = static_cast<T>(1.0 / static_cast<double>(p.real_plane));
   at::parallel_for(0, planes, 16, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       T* dst = real + plane * p.real_plane;
-      const T* src = w + plane * kh * kw;
-      for (int64_t a = 0; a < kh; ++a)
-        for (int64_t b = 0; b < kw; ++b) dst[a * g.dilation[0] * pw + b * g.dilation[1]] = src[a * kw + b] * scale;
+      const T* src = w + plane * taps;
+      for (int64_t i = 0; i < taps; ++i) dst[offsets[i]] = src[i] * scale;
     }
   });
 }
@@ -184,15 +200,14 @@ void place_taps(const SpectralProblem& p, const T* w, T* real, int64_t planes) {
 // gw from the whole inverse transform: the taps at the dilated offsets, scaled.
 template <typename T>
 void pick_taps(const SpectralProblem& p, const T* real, T* gw, int64_t planes) {
-  const ConvGeometry& g = p.g;
-  const int64_t kh = g.kernel[0], kw = g.kernel[1], pw = p.tiling.cols.fft;
+  const std::vector<int64_t> offsets = tap_offsets(p);
+  const int64_t taps = static_cast<int64_t>(offsets.size());
   const T scale = static_cast<T>(1.0 / static_cast<double>(p.real_plane));
   at::parallel_for(0, planes, 16, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const T* src = real + plane * p.real_plane;
-      T* dst = gw + plane * kh * kw;
-      for (int64_t a = 0; a < kh; ++a)
-        for (int64_t b = 0; b < kw; ++b) dst[a * kw + b] = src[a * g.dilation[0] * pw + b * g.dilation[1]] * scale;
+      T* dst = gw + plane * taps;
+      for (int64_t i = 0; i < taps; ++i) dst[i] = src[offsets[i]] * scale;
     }
   });
 }

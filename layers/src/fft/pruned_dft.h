@@ -17,17 +17,18 @@
 // plane inside LibTorch's OpenMP pool: BLAS (OpenBLAS's own pthread pool) would fight the
 // OpenMP workers for the cores and ignore the thread count the user set. Long kernels (many
 // taps on an axis: 1-D filters) make the products cost more than whole FFTs of the planes; those
-// are transformed by FFT instead (pruned_dft.cpp, taps_by_fft).
+// are transformed by FFT instead (pruned_dft.cpp, taps_by_fft), and so are all 3-D ones.
 #include "spectral_problem.h"
 
 #include <ATen/core/Tensor.h>
 
 namespace oaconv::fft {
 
-// The kernel spectrum [O * Cg, stride, 2] of weight (O, Cg, kh, kw), scaled by 1/(P_h P_w).
+// The kernel spectrum [O * Cg, stride, 2] of weight (O, Cg, k...) of any rank, scaled by
+// 1/(P_d P_h P_w).
 at::Tensor kernel_spectrum_by_dft(const SpectralProblem& p, const at::Tensor& weight);
 
-// gw (O, Cg, kh, kw) from the weight-gradient spectrum [O * Cg, stride, 2] (unscaled; it may be
+// gw (O, Cg, k...) from the weight-gradient spectrum [O * Cg, stride, 2] (unscaled; it may be
 // overwritten).
 void grad_weight_by_inverse_dft(const SpectralProblem& p, at::Tensor& gw_spectrum, at::Tensor& gw);
 

@@ -80,12 +80,11 @@ void for_each_block(const Schedule& s, int64_t batch, F&& fn) {
 
 SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorithm, const at::Tensor& x,
                                  const at::Tensor& w, const at::Tensor& bias, bool keep_input_spectra) {
-  // A rank-1 case runs on a unit leading axis; the kernel cache is keyed by the caller's weight.
-  const SpectralProblem p =
-      make_spectral_problem(with_unit_leading_axis(geometry), algorithm, x.scalar_type(), at::get_num_threads());
+  // Every rank runs at rank 3 (unit leading axes); the kernel cache is keyed by the caller's weight.
+  const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
   const ConvGeometry& g = p.g;
   const Schedule s = make_schedule(p);
-  const at::Tensor xc = unsqueeze_rank1(x, geometry).contiguous();
+  const at::Tensor xc = unsqueeze_to_rank(x, geometry, kMaxSpatialRank).contiguous();
   const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
   SpectralForward out;
   out.y = at::empty(g.output_sizes(), x.options());
@@ -103,20 +102,19 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
     forward_chunk(s.block_problem, x_spectrum, out.kernel_spectrum, b, y_block);
   });
   record_pass(workspace_pool_bytes());
-  out.y = finite_or_aten_forward(squeeze_rank1(out.y, geometry), x, w, bias, geometry);
+  out.y = finite_or_aten_forward(squeeze_from_rank(out.y, geometry, kMaxSpatialRank), x, w, bias, geometry);
   return out;
 }
 
 SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algorithm, const at::Tensor& input,
                                     const at::Tensor& w, const at::Tensor& grad_output, bool want_gx, bool want_gw,
                                     at::Tensor kernel_spectrum, const at::Tensor& saved_input_spectra) {
-  // A rank-1 case runs on a unit leading axis; the kernel cache is keyed by the caller's weight.
-  const at::Tensor x = unsqueeze_rank1(input, geometry).contiguous();
-  const SpectralProblem p =
-      make_spectral_problem(with_unit_leading_axis(geometry), algorithm, x.scalar_type(), at::get_num_threads());
+  // Every rank runs at rank 3 (unit leading axes); the kernel cache is keyed by the caller's weight.
+  const at::Tensor x = unsqueeze_to_rank(input, geometry, kMaxSpatialRank).contiguous();
+  const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
   const ConvGeometry& g = p.g;
   const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
-  const at::Tensor gy = unsqueeze_rank1(grad_output, geometry).contiguous();
+  const at::Tensor gy = unsqueeze_to_rank(grad_output, geometry, kMaxSpatialRank).contiguous();
   if (want_gx && !kernel_spectrum.defined()) kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
   const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
@@ -124,7 +122,7 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   if (g.batch == 0) {  // nothing to transform: the weight gradient is an empty sum
     if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
     if (want_gw) out.gw = at::zeros_like(w, at::MemoryFormat::Contiguous);
-    out.gx = squeeze_rank1(out.gx, geometry);
+    out.gx = squeeze_from_rank(out.gx, geometry, kMaxSpatialRank);
     return out;
   }
   if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
@@ -153,12 +151,15 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
     // Overwritten by the product (no zero fill), from the pool (no fresh pages each step).
     at::Tensor gw_spectrum = new_spectrum(p, g.out_channels * g.in_per_group(), x.options());
     grad_weight_spectrum(p, gy_spectra, x_spectra, gw_spectrum);
-    out.gw = at::empty(g.weight_sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
+    out.gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
     grad_weight_from_spectrum(p, gw_spectrum, out.gw);
   }
   record_pass(workspace_pool_bytes());
-  if (want_gx) out.gx = finite_or_aten_grad_input(squeeze_rank1(out.gx, geometry), grad_output, input, w, geometry);
-  if (want_gw) out.gw = finite_or_aten_grad_weight(squeeze_rank1(out.gw, geometry), grad_output, input, w, geometry);
+  if (want_gx) {
+    out.gx = finite_or_aten_grad_input(squeeze_from_rank(out.gx, geometry, kMaxSpatialRank), grad_output, input, w,
+                                       geometry);
+  }
+  if (want_gw) out.gw = finite_or_aten_grad_weight(out.gw, grad_output, input, w, geometry);
   return out;
 }
 

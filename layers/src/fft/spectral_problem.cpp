@@ -19,22 +19,25 @@ namespace oaconv::fft {
 // (power-of-two strides thrash the cache). The column pass then writes its results in place.
 constexpr int64_t kMaxColumnsOuterRows = 120;
 
-SpectralProblem make_spectral_problem(const ConvGeometry& g, Algorithm algorithm, c10::ScalarType dtype,
+SpectralProblem make_spectral_problem(const ConvGeometry& geometry, Algorithm algorithm, c10::ScalarType dtype,
                                       int threads) {
   SpectralProblem p;
-  p.g = g;
+  p.g = with_leading_unit_axes(geometry, kMaxSpatialRank);
+  const ConvGeometry& g = p.g;
   p.dtype = dtype;
   p.threads = threads;
   p.tiling = choose_tiling(algorithm, g, threads);
-  p.kernel_h = g.kernel_extent(0);
-  p.kernel_w = g.kernel_extent(1);
-  p.full_h = g.padded(0) - p.kernel_h + 1;
-  p.full_w = g.padded(1) - p.kernel_w + 1;
+  p.kernel_d = g.kernel_extent(0);
+  p.kernel_h = g.kernel_extent(1);
+  p.kernel_w = g.kernel_extent(2);
+  p.full_d = g.padded(0) - p.kernel_d + 1;
+  p.full_h = g.padded(1) - p.kernel_h + 1;
+  p.full_w = g.padded(2) - p.kernel_w + 1;
   p.frequencies = p.tiling.frequencies();
   const int64_t lanes = 64 / (2 * static_cast<int64_t>(c10::elementSize(dtype)));  // complex per 64 B
   p.spectrum_stride = (p.frequencies + lanes - 1) / lanes * lanes;
-  p.real_plane = p.tiling.rows.fft * p.tiling.cols.fft;
-  p.columns_outer = p.tiling.rows.fft <= kMaxColumnsOuterRows;
+  p.real_plane = p.tiling.points();
+  p.columns_outer = p.tiling.depth.fft == 1 && p.tiling.rows.fft <= kMaxColumnsOuterRows;
   return p;
 }
 
@@ -58,7 +61,7 @@ int64_t SpectralProblem::batch_chunk(int64_t limit) const {
 
 at::Tensor new_real_planes(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options,
                            bool zeroed) {
-  const std::array<int64_t, 3> sizes{planes, p.tiling.rows.fft, p.tiling.cols.fft};
+  const std::array<int64_t, 4> sizes{planes, p.tiling.depth.fft, p.tiling.rows.fft, p.tiling.cols.fft};
   at::Tensor planes_buffer = pooled_empty(sizes, options);
   return zeroed ? planes_buffer.zero_() : planes_buffer;
 }
@@ -71,6 +74,7 @@ namespace {
 
 PlanKey plan_key(const SpectralProblem& p, int64_t planes, Direction direction, bool any_alignment) {
   PlanKey k;
+  k.depth = p.tiling.depth.fft;
   k.rows = p.tiling.rows.fft;
   k.cols = p.tiling.cols.fft;
   k.howmany = planes;

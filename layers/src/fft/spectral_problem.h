@@ -11,19 +11,23 @@
 
 namespace oaconv::fft {
 
+// The geometry is held at rank 3 (depth, rows, cols): a rank-1 or rank-2 convolution has unit
+// leading axes, and its tensors are viewed with unit axes inserted after the channels
+// (unsqueeze_to_rank), so every loop below is written once for three axes.
 struct SpectralProblem {
-  ConvGeometry g;
+  ConvGeometry g;  // rank 3
   Tiling tiling;
   c10::ScalarType dtype = c10::kFloat;
   int threads = 1;
-  int64_t kernel_h = 0, kernel_w = 0;  // dilated taps K = d * (k - 1) + 1
-  int64_t full_h = 0, full_w = 0;      // stride-1 output size, padded - K + 1
-  int64_t frequencies = 0;             // P_h * (P_w / 2 + 1)
+  int64_t kernel_d = 1, kernel_h = 0, kernel_w = 0;  // dilated taps K = d * (k - 1) + 1
+  int64_t full_d = 1, full_h = 0, full_w = 0;        // stride-1 output size, padded - K + 1
+  int64_t frequencies = 0;             // P_d * P_h * (P_w / 2 + 1)
   int64_t spectrum_stride = 0;         // frequencies rounded up to whole SIMD vectors (complex)
-  int64_t real_plane = 0;              // P_h * P_w
-  // Spectrum layout of one plane: row-major, element (u, v) at u * (P_w/2+1) + v, or with
-  // columns outer, at v * P_h + u (FFTW's faster choice for small transforms). The spectral
-  // products do not care (every frequency is independent); the pruned DFTs follow it.
+  int64_t real_plane = 0;              // P_d * P_h * P_w
+  // Spectrum layout of one plane: row-major, element (s, u, v) at (s * P_h + u) * (P_w/2+1) + v,
+  // or, for a 2-D transform (P_d = 1) with columns outer, at v * P_h + u (FFTW's faster choice
+  // for small transforms). The spectral products do not care (every frequency is independent);
+  // the pruned DFTs follow it.
   bool columns_outer = false;
 
   int64_t tiles() const { return tiling.tiles(); }
@@ -35,10 +39,11 @@ struct SpectralProblem {
   int64_t input_spectrum_bytes_per_item() const;
 };
 
+// The problem of a convolution of any rank (lifted to rank 3 here).
 SpectralProblem make_spectral_problem(const ConvGeometry& g, Algorithm algorithm, c10::ScalarType dtype,
                                       int threads);
 
-// Fresh buffers: real planes [planes, P_h, P_w] (zeroed, for tiles written sparsely; or not, for
+// Fresh buffers: real planes [planes, P_d, P_h, P_w] (zeroed, for tiles written sparsely; or not, for
 // inverse-transform outputs) and spectra [planes, stride, 2].
 at::Tensor new_real_planes(const SpectralProblem& p, int64_t planes, const at::TensorOptions& options,
                            bool zeroed = true);

@@ -7,7 +7,8 @@
 // window of tile t is the same span of full output positions; full position i holds
 // gy[i / stride] when i is a multiple of the stride, and 0 otherwise (zero insertion).
 //
-// Tile planes are ordered [batch][tile row][tile col][channel], matching the row index
+// The depth axis (rank 3; a unit axis otherwise) works the same way. Tile planes are ordered
+// [batch][tile depth][tile row][tile col][channel], matching the row index
 // nt = (n * T + t) of the spectral products.
 #include "spectral_problem.h"
 
@@ -15,23 +16,24 @@
 
 namespace oaconv::fft {
 
-// x (n, C, H, W) -> planes [(n*T + t)*C + c]: tile t of channel c at offset (K_h-1, K_w-1), zeros
+// Tensors have three spatial axes (unit ones in front for rank 1 and 2).
+// x (n, C, D, H, W) -> planes [(n*T + t)*C + c]: tile t of channel c at offset K-1 per axis, zeros
 // elsewhere (every value of the planes is written).
 void gather_input_tiles(const SpectralProblem& p, const at::Tensor& x, at::Tensor& planes);
 
-// gy (n, O, Ho, Wo) -> planes [(n*T + t)*O + o]: the grad-output window of tile t, zeros elsewhere.
+// gy (n, O, Do, Ho, Wo) -> planes [(n*T + t)*O + o]: the grad-output window of tile t, zeros elsewhere.
 void gather_grad_output_windows(const SpectralProblem& p, const at::Tensor& gy, at::Tensor& planes);
 
-// Overlap-add: y (n, O, Ho, Wo) = bias + sum over tiles of planes [(n*T + t)*O + o], each
+// Overlap-add: y (n, O, Do, Ho, Wo) = bias + sum over tiles of planes [(n*T + t)*O + o], each
 // sample added at its full output position when that position is kept by the stride.
 void overlap_add_output_tiles(const SpectralProblem& p, const at::Tensor& planes, const at::Tensor& bias,
                               at::Tensor& y);
 
-// gx (n, C, H, W): input sample u + v of tile t = plane [(n*T + t)*C + c] at v + K - 1. Tiles
+// gx (n, C, D, H, W): input sample u + v of tile t = plane [(n*T + t)*C + c] at v + K - 1. Tiles
 // are disjoint in the input, so every sample is written exactly once.
 void write_grad_input_tiles(const SpectralProblem& p, const at::Tensor& planes, at::Tensor& gx);
 
-// gw (O, Cg, kh, kw) (+)= scale * plane [o*Cg + c] at the dilated taps (a*dh, b*dw).
+// gw (O, Cg, k...) (+)= scale * plane [o*Cg + c] at the dilated taps (c*dd, a*dh, b*dw).
 void crop_grad_weight(const SpectralProblem& p, const at::Tensor& planes, double scale, bool accumulate,
                       at::Tensor& gw);
 

@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -66,8 +67,13 @@ int64_t next_efficient_size(int64_t n) {
 
 std::string Tiling::to_string() const {
   std::ostringstream s;
-  s << rows.tiles << "x" << cols.tiles << " tiles of " << rows.tile << "x" << cols.tile << " at FFT "
-    << rows.fft << "x" << cols.fft;
+  const bool solid = depth.fft > 1;
+  if (solid) s << depth.tiles << "x";
+  s << rows.tiles << "x" << cols.tiles << " tiles of ";
+  if (solid) s << depth.tile << "x";
+  s << rows.tile << "x" << cols.tile << " at FFT ";
+  if (solid) s << depth.fft << "x";
+  s << rows.fft << "x" << cols.fft;
   return s.str();
 }
 
@@ -84,7 +90,7 @@ AxisTiling axis_tiling_for_fft_size(int64_t length, int64_t kernel, int64_t fft)
 
 double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads) {
   const double n = g.batch, c = g.in_channels, o = g.out_channels, cg = g.in_per_group();
-  const double points = static_cast<double>(t.rows.fft) * t.cols.fft;
+  const double points = static_cast<double>(t.points());
   const double fft_flops = 2.5 * points * std::log2(std::max(points, 2.0));
   const double transforms = t.tiles() * 2.0 * (n * c + n * o) + o * cg;
   const double product_flops = 3.0 * t.tiles() * 8.0 * n * c * (o / g.groups) * t.frequencies();
@@ -95,25 +101,35 @@ double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads
          product_flops / (kProductFlopsPerSecond * rate) + bytes / (kBytesPerSecond * rate);
 }
 
-Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& g, int threads) {
-  const int64_t kh = g.kernel_extent(0), kw = g.kernel_extent(1);
-  const int64_t full_h = next_efficient_size(g.in[0] + kh - 1);
-  const int64_t full_w = next_efficient_size(g.in[1] + kw - 1);
-  Tiling best{axis_tiling_for_fft_size(g.in[0], kh, full_h), axis_tiling_for_fft_size(g.in[1], kw, full_w)};
+Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& geometry, int threads) {
+  const ConvGeometry g = with_leading_unit_axes(geometry, kMaxSpatialRank);
+  std::array<int64_t, kMaxSpatialRank> kernel{}, full{};
+  Tiling best;
+  AxisTiling* const axes[kMaxSpatialRank] = {&best.depth, &best.rows, &best.cols};
+  for (int a = 0; a < kMaxSpatialRank; ++a) {
+    kernel[a] = g.kernel_extent(a);
+    full[a] = next_efficient_size(g.in[a] + kernel[a] - 1);
+    *axes[a] = axis_tiling_for_fft_size(g.in[a], kernel[a], full[a]);
+  }
   if (algorithm == Algorithm::kFft) return best;
   TORCH_INTERNAL_ASSERT(algorithm == Algorithm::kOverlapAdd);
   // Candidate FFT sizes per axis: from just above the kernel up to the full-image size; tiles
   // smaller than the kernel waste most of each transform on the overlap.
-  const auto rows = fast_sizes_between(std::min(2 * kh, full_h), full_h);
-  const auto cols = fast_sizes_between(std::min(2 * kw, full_w), full_w);
+  std::array<std::vector<int64_t>, kMaxSpatialRank> sizes;
+  for (int a = 0; a < kMaxSpatialRank; ++a) sizes[a] = fast_sizes_between(std::min(2 * kernel[a], full[a]), full[a]);
   std::vector<std::pair<double, Tiling>> candidates;
   double best_cost = std::numeric_limits<double>::infinity();
-  for (int64_t ph : rows) {
-    for (int64_t pw : cols) {
-      const Tiling t{balanced_axis(g.in[0], kh, ph), balanced_axis(g.in[1], kw, pw)};
-      const double cost = modelled_step_seconds(g, t, threads);
-      candidates.emplace_back(cost, t);
-      best_cost = std::min(best_cost, cost);
+  for (int64_t pd : sizes[0]) {
+    for (int64_t ph : sizes[1]) {
+      for (int64_t pw : sizes[2]) {
+        Tiling t;
+        t.depth = balanced_axis(g.in[0], kernel[0], pd);
+        t.rows = balanced_axis(g.in[1], kernel[1], ph);
+        t.cols = balanced_axis(g.in[2], kernel[2], pw);
+        const double cost = modelled_step_seconds(g, t, threads);
+        candidates.emplace_back(cost, t);
+        best_cost = std::min(best_cost, cost);
+      }
     }
   }
   // The model is only good to a few percent; within 5 % of the best, fewer tiles win (less

@@ -34,20 +34,24 @@ struct AxisTiling {
   }
 };
 
+// Axes depth, rows, cols: a convolution of rank 1 or 2 has unit leading axes (tile 1, FFT size
+// 1), so one engine runs every rank and a 2-D problem's transforms stay 2-D ones.
 struct Tiling {
-  AxisTiling rows, cols;
-  int64_t tiles() const { return rows.tiles * cols.tiles; }
-  // Complex frequencies of one real 2-D transform: P_h * (P_w / 2 + 1).
-  int64_t frequencies() const { return rows.fft * (cols.fft / 2 + 1); }
+  AxisTiling depth{1, 1, 1, 1, 1}, rows, cols;
+  int64_t tiles() const { return depth.tiles * rows.tiles * cols.tiles; }
+  // Complex frequencies of one real transform: P_d * P_h * (P_w / 2 + 1).
+  int64_t frequencies() const { return depth.fft * rows.fft * (cols.fft / 2 + 1); }
+  int64_t points() const { return depth.fft * rows.fft * cols.fft; }
+  // "2x3 tiles of 40x40 at FFT 54x54", with a third size first when the depth axis is cut.
   std::string to_string() const;
-  bool operator==(const Tiling& o) const { return rows == o.rows && cols == o.cols; }
+  bool operator==(const Tiling& o) const { return depth == o.depth && rows == o.rows && cols == o.cols; }
 };
 
 // Tiling for one axis with a given FFT size P (B = P - K + 1, as large as P allows).
 AxisTiling axis_tiling_for_fft_size(int64_t length, int64_t kernel, int64_t fft);
 
 // Modelled seconds of one training step (forward + both gradients) with this tiling: each
-// tile needs 2(N*C + N*O) + O*C/G transforms of P_h x P_w, and 3 spectral products of
+// tile needs 2(N*C + N*O) + O*C/G transforms of P_d x P_h x P_w, and 3 spectral products of
 // 8 * N * C * O / G flops per frequency; rates are this machine kind's (see ANCHORS.md).
 double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads);
 
