@@ -30,17 +30,18 @@ void* make_plan(const PlanKey& k) {
   const int64_t half = k.cols / 2 + 1;
   // Transform dims: depth (real stride Ph Pw), rows (real stride Pw), columns (real stride 1).
   // The spectrum element (s, u, v) sits at (s * Ph + u) * (Pw/2+1) + v (row-major), or, in a 2-D
-  // transform with columns outer, at v * Ph + u. A unit depth is left out (a 2-D plan).
+  // transform with columns outer, at v * Ph + u. Unit leading axes are left out: a 1-D
+  // convolution's plan is a rank-1 transform, a 2-D one's rank 2.
   TORCH_INTERNAL_ASSERT(k.depth == 1 || !k.columns_outer);
   const int64_t spec_row = k.columns_outer ? 1 : half, spec_col = k.columns_outer ? k.rows : 1;
-  const int rank = k.depth > 1 ? 3 : 2;
+  const int rank = k.depth > 1 ? 3 : k.rows > 1 ? 2 : 1;
   const typename F::IoDim forward_dims[3] = {
       {k.depth, k.rows * k.cols, k.rows * half}, {k.rows, k.cols, spec_row}, {k.cols, 1, spec_col}};
   // c2r: the input is the spectrum, so each dim reads with the spectrum's stride.
   const typename F::IoDim inverse_dims[3] = {
       {k.depth, k.rows * half, k.rows * k.cols}, {k.rows, spec_row, k.cols}, {k.cols, spec_col, 1}};
-  const typename F::IoDim* const first = rank == 3 ? forward_dims : forward_dims + 1;
-  const typename F::IoDim* const inverse_first = rank == 3 ? inverse_dims : inverse_dims + 1;
+  const typename F::IoDim* const first = forward_dims + (3 - rank);
+  const typename F::IoDim* const inverse_first = inverse_dims + (3 - rank);
   typename F::IoDim batch[1];
   const int64_t real_elems = k.howmany * k.real_stride;
   const int64_t spec_elems = k.howmany * k.spectrum_stride;
