@@ -54,20 +54,9 @@ double time_auto_step(const LayerShape& e) {
 
 // explain_conv for the layer's kind, with the options it is timed with.
 std::string explain_layer(const LayerShape& e) {
-  const int64_t p = e.padding();
-  const auto in = e.input_sizes(), w = e.weight_sizes();
-  if (e.transposed) {
-    switch (e.rank) {
-      case 1: return explain_conv(in, w, ConvTranspose1dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-      case 2: return explain_conv(in, w, ConvTranspose2dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-      default: return explain_conv(in, w, ConvTranspose3dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-    }
-  }
-  switch (e.rank) {
-    case 1: return explain_conv(in, w, Conv1dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-    case 2: return explain_conv(in, w, Conv2dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-    default: return explain_conv(in, w, Conv3dFuncOptions().stride(e.stride).padding(p).groups(e.groups));
-  }
+  return e.with_options(Algorithm::kAuto, [&](const auto& options) {
+    return explain_conv(e.input_sizes(), e.weight_sizes(), options);
+  });
 }
 
 void run_info(const InfoArgs& args) {

@@ -1,15 +1,9 @@
 #include "layer_timing.h"
 
-#include "int_list.h"
-
-#include <oaconv/functional.h>
-
 #include <ATen/ATen.h>
-#include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <vector>
 
 namespace oaconv::apps {
@@ -28,94 +22,6 @@ double seconds(F&& f) {
 }
 
 }  // namespace
-
-LayerShape LayerShape::parse(const std::string& text, const std::string& kind, int64_t stride) {
-  LayerShape s;
-  const bool known = kind == "conv1d" || kind == "conv2d" || kind == "conv3d" || kind == "conv_transpose1d" ||
-                     kind == "conv_transpose2d" || kind == "conv_transpose3d";
-  TORCH_CHECK(known, "layer kind: expected conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d or "
-              "conv_transpose3d, but got '", kind, "'");
-  s.transposed = kind.rfind("conv_transpose", 0) == 0;
-  s.rank = kind[kind.size() - 2] - '0';
-  TORCH_CHECK(stride > 0, "layer stride: must be positive, but got ", stride);
-  s.stride = stride;
-  const std::vector<int64_t> v = parse_int_list(text, "layer shape");
-  const size_t n = 4 + static_cast<size_t>(s.rank);
-  const char* form = s.rank == 1 ? "N,C,O,L,k[,groups]" : s.rank == 2 ? "N,C,O,H,W,k[,groups]" : "N,C,O,D,H,W,k[,groups]";
-  TORCH_CHECK(v.size() == n || v.size() == n + 1, "layer shape: expected ", form, " for ", kind, ", but got '", text,
-              "'");
-  for (int64_t x : v) TORCH_CHECK(x > 0, "layer shape: every value must be positive, but got '", text, "'");
-  s.batch = v[0];
-  s.in_channels = v[1];
-  s.out_channels = v[2];
-  s.size.assign(v.begin() + 3, v.begin() + 3 + s.rank);
-  s.kernel = v[3 + s.rank];
-  if (v.size() == n + 1) s.groups = v[n];
-  TORCH_CHECK(s.in_channels % s.groups == 0 && s.out_channels % s.groups == 0, "layer shape: groups (", s.groups,
-              ") must divide both channel counts, but got '", text, "'");
-  return s;
-}
-
-std::string LayerShape::kind() const {
-  return std::string(transposed ? "conv_transpose" : "conv") + std::to_string(rank) + "d";
-}
-
-std::string LayerShape::to_string() const {
-  std::ostringstream s;
-  s << kind() << " N" << batch << " C" << in_channels << "->" << out_channels << " ";
-  for (size_t a = 0; a < size.size(); ++a) s << (a ? "x" : "") << size[a];
-  s << " k" << kernel;
-  if (stride != 1) s << " s" << stride;
-  if (groups != 1) s << " g" << groups;
-  s << " p" << padding();
-  return s.str();
-}
-
-int64_t LayerShape::padding() const {
-  return transposed ? std::max<int64_t>(0, (kernel - stride) / 2) : kernel / 2;
-}
-
-std::vector<int64_t> LayerShape::input_sizes() const {
-  std::vector<int64_t> sizes{batch, in_channels};
-  sizes.insert(sizes.end(), size.begin(), size.end());
-  return sizes;
-}
-
-std::vector<int64_t> LayerShape::weight_sizes() const {
-  std::vector<int64_t> sizes = transposed ? std::vector<int64_t>{in_channels, out_channels / groups}
-                                          : std::vector<int64_t>{out_channels, in_channels / groups};
-  sizes.insert(sizes.end(), static_cast<size_t>(rank), kernel);
-  return sizes;
-}
-
-double LayerShape::forward_flops() const {
-  double taps = 1, positions = 1;
-  for (int64_t extent : size) {
-    taps *= static_cast<double>(kernel);
-    // A transposed layer's multiply-adds are those of its adjoint convolution, whose outputs are
-    // this layer's inputs.
-    positions *= transposed ? static_cast<double>(extent)
-                            : static_cast<double>((extent + 2 * padding() - kernel) / stride + 1);
-  }
-  const double channels = transposed ? in_channels * (out_channels / groups) : out_channels * (in_channels / groups);
-  return 2.0 * static_cast<double>(batch) * channels * taps * positions;
-}
-
-at::Tensor LayerShape::run(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, Algorithm algorithm) const {
-  const int64_t p = padding();
-  if (transposed) {
-    switch (rank) {
-      case 1: return conv_transpose1d(x, w, b, ConvTranspose1dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-      case 2: return conv_transpose2d(x, w, b, ConvTranspose2dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-      default: return conv_transpose3d(x, w, b, ConvTranspose3dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-    }
-  }
-  switch (rank) {
-    case 1: return conv1d(x, w, b, Conv1dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-    case 2: return conv2d(x, w, b, Conv2dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-    default: return conv3d(x, w, b, Conv3dFuncOptions().stride(stride).padding(p).groups(groups).algorithm(algorithm));
-  }
-}
 
 LayerTiming time_layer(Algorithm algorithm, const LayerShape& s, int repeats, int warmup) {
   at::manual_seed(0);

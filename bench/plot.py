@@ -5,7 +5,8 @@ Usage: bench/plot.py RESULTS.json[.gz] OUT_PREFIX
 Writes OUT_PREFIX_vs_image_size.png (time against image size, one panel per kernel size — the
 seed's first graph), OUT_PREFIX_vs_kernel_size.png (time against kernel size, one panel per
 image size — its second), OUT_PREFIX_heatmap.png (the best FFT algorithm's speedup over aten on
-the image x kernel grid, crossover at 1x outlined), and prints, for every shape, auto against
+the image x kernel grid, crossover at 1x outlined), OUT_PREFIX_kinds.png (every algorithm's
+speedup over aten on the 1-D, 3-D and transposed rows), and prints, for every shape, auto against
 the best single algorithm and against aten (the `auto` targets), judged on the interleaved rows
 (every algorithm timed in the same rounds) where the file has them. Needs python3-matplotlib."""
 import gzip
@@ -20,13 +21,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-NAME = re.compile(r"^(?P<family>[a-z_]+)/(?P<op>[a-z_]+)/H(?P<size>\d+)_k(?P<k>\d+)_N(?P<n>\d+)_C(?P<c>\d+)to(?P<o>\d+)_g(?P<g>\d+)/(?P<algo>[a-z]+)")
+NAME = re.compile(r"^(?P<family>[a-z0-9_]+)/(?P<op>[a-z_]+)/H(?P<size>\d+)_k(?P<k>\d+)_N(?P<n>\d+)_C(?P<c>\d+)to(?P<o>\d+)"
+                  r"_g(?P<g>\d+)(?:_s(?P<s>\d+))?/(?P<algo>[a-z]+)")
+# The layer kind of each family (the 2-D families are plain conv2d).
+KINDS = {"conv1d": "conv1d", "depthwise1d": "conv1d", "conv3d": "conv3d", "transposed2d": "conv_transpose2d",
+         "transposed3d": "conv_transpose3d"}
+RANKS = {"conv1d": 1, "conv3d": 3, "conv_transpose2d": 2, "conv_transpose3d": 3}
 COLOURS = {"aten": "black", "direct": "tab:gray", "fft": "tab:blue", "oaa": "tab:orange", "auto": "tab:green"}
 
 
 def load(path):
     """Returns (context, times, repetitions, choices, rounds):
-    times: (family, op, size, k, n, c, o, g) -> {algo: ms}, the median of each algorithm row's
+    times: (family, op, size, k, n, c, o, g, stride) -> {algo: ms}, the median of each algorithm row's
       repetitions (oaconv_bench repeats every row, in random order; one run counts as itself);
     choices: key -> what auto ran per pass in each repetition of its row (its label);
     rounds: key -> one dict per repetition of the interleaved row, {"ms": {algo: median ms in the
@@ -42,7 +48,8 @@ def load(path):
         if not m or b.get("run_type", "iteration") != "iteration":
             continue
         d = m.groupdict()
-        key = (d["family"], d["op"], int(d["size"]), int(d["k"]), int(d["n"]), int(d["c"]), int(d["o"]), int(d["g"]))
+        key = (d["family"], d["op"], int(d["size"]), int(d["k"]), int(d["n"]), int(d["c"]), int(d["o"]), int(d["g"]),
+               int(d["s"] or 1))
         if d["algo"] == "interleaved":
             ms = {c[:-3]: v for c, v in b.items() if c.endswith("_ms") and c != "cold_ms" and not c.endswith("_excluded_ms")}
             if b.get("oaa_is_fft") and "fft" in ms:  # oaa with fft's one tile: fft's code, timed once
@@ -165,15 +172,51 @@ def standing_from_rounds(reps, row_times):
             float(np.median(to_aten)))
 
 
+def shape_label(key):
+    """e.g. "H64 k7 N8 C16->16 g1", or for another kind "conv1d L16384 k1025 N8 C16->16 g1 s2"."""
+    family, op, size, k, n, c, o, g, stride = key
+    kind = KINDS.get(family)
+    if kind is None:
+        return "H%d k%d N%d C%d->%d g%d" % (size, k, n, c, o, g)
+    sizes = "L%d" % size if RANKS[kind] == 1 else "x".join([str(size)] * RANKS[kind])
+    return "%s %s k%d N%d C%d->%d g%d%s" % (kind, sizes, k, n, c, o, g, " s%d" % stride if stride != 1 else "")
+
+
+def kinds_figure(times, threads, path):
+    """Speedup over aten of every algorithm, forward+backward, on the 1-D, 3-D and transposed
+    rows: one group of bars per shape. Returns whether there was anything to draw."""
+    rows = sorted((key, t) for key, t in times.items() if key[0] in KINDS and key[1] == "fwd_bwd" and "aten" in t)
+    if not rows:
+        return False
+    algos = [a for a in ("direct", "fft", "oaa", "auto") if any(a in t for _, t in rows)]
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(rows)), 4.8))
+    width = 0.8 / len(algos)
+    for i, algo in enumerate(algos):
+        xs = [j + (i - (len(algos) - 1) / 2) * width for j, (_, t) in enumerate(rows) if algo in t]
+        ys = [t["aten"] / t[algo] for _, t in rows if algo in t]
+        ax.bar(xs, ys, width, label=algo, color=COLOURS[algo])
+    ax.axhline(1.0, color="black", lw=1)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(rows)), [shape_label(key).replace(" N", "\nN") for key, _ in rows], fontsize=7)
+    ax.set_ylabel("speedup over aten (forward+backward)")
+    ax.set_title("1-D, 3-D and transposed layers: speedup over aten (%s threads; above 1: faster)" % threads)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def summary(times, choices, rounds):
     """auto against the best single algorithm and aten, per shape (from the interleaved rounds
     where the file has them, else from the rows), with what auto ran per pass
     (forward/grad_input/grad_weight) in each repetition."""
-    print("%-13s %-12s %-32s %9s %9s %-7s %9s %8s %8s" % ("family", "operation", "shape", "aten ms", "best ms", "best",
+    print("%-13s %-12s %-44s %9s %9s %-7s %9s %8s %8s" % ("family", "operation", "shape", "aten ms", "best ms", "best",
                                                          "auto ms", "auto/best", "auto/aten"))
     worst_best, worst_aten, rows, met = 0.0, 0.0, 0, 0
     for key in sorted(set(times) | set(rounds)):
-        family, op, size, k, n, c, o, g = key
+        family, op, size, k, n, c, o, g, stride = key
         standing, source, ran = None, "rows", choices.get(key, [])
         if rounds.get(key):
             standing, source = standing_from_rounds(rounds[key], times.get(key, {})), "rounds"
@@ -187,9 +230,9 @@ def summary(times, choices, rounds):
         if op == "fwd_bwd":
             worst_best, worst_aten, rows, met = max(worst_best, auto_best), max(worst_aten, auto_aten), rows + 1, met + ok
         flag = "" if ok else "  <-- misses a target"
-        shape = "H%d k%d N%d C%d->%d g%d" % (size, k, n, c, o, g)
+        shape = shape_label(key)
         ran = "  [auto ran %s]" % ", ".join("%s x%d" % (c, ran.count(c)) for c in sorted(set(ran))) if ran else ""
-        print("%-13s %-12s %-32s %9.3f %9.3f %-7s %9.3f %8.2f %8.2f  (%s)%s%s" % (family, op, shape, aten, best_ms, best, auto,
+        print("%-13s %-12s %-44s %9.3f %9.3f %-7s %9.3f %8.2f %8.2f  (%s)%s%s" % (family, op, shape, aten, best_ms, best, auto,
                                                                                auto_best, auto_aten, source, flag, ran))
     print("forward+backward: auto meets both targets on %d of %d shapes; at worst %.2fx the best single algorithm "
           "(target <= 1.10) and %.2fx aten (target <= 1.05)" % (met, rows, worst_best, worst_aten))
@@ -208,6 +251,8 @@ def main(results, prefix):
                     "kernel size k", prefix + "_vs_kernel_size.png")
         heatmap(cells, sizes, kernels, threads, prefix + "_heatmap.png")
         print("wrote %s_vs_image_size.png, %s_vs_kernel_size.png, %s_heatmap.png" % (prefix, prefix, prefix))
+    if kinds_figure(times, threads, prefix + "_kinds.png"):
+        print("wrote %s_kinds.png" % prefix)
     counts = [r["rounds"] for reps in rounds.values() for r in reps]
     shared = " (%d repetition(s), %d-%d rounds each)" % (max(len(reps) for reps in rounds.values()), min(counts),
                                                           max(counts)) if counts else ""

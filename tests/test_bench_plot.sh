@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # oaconv_bench -> bench/plot.py end to end: the smoke sweep with repetitions writes Google
-# Benchmark JSON that plot.py turns into the three figures and auto's standing; plot.py takes the
+# Benchmark JSON that plot.py turns into the four figures and auto's standing (the 2-D image x
+# kernel rows and one row each of conv1d, conv3d and conv_transpose2d); plot.py takes the
 # median of each row's repetitions (checked on a hand-made file where mean, min and last differ).
 set -uo pipefail
 bench="$1"
@@ -13,21 +14,26 @@ py=/usr/bin/python3  # Debian's, with numpy and matplotlib
 "$bench" --sweep=smoke --operations=fwd_bwd --benchmark_repetitions=3 --benchmark_out="$work/smoke.json" \
   --benchmark_out_format=json > "$work/bench.log" 2>&1 || fail "oaconv_bench: $(tail -5 "$work/bench.log")"
 out="$("$py" "$plot" "$work/smoke.json" "$work/smoke")" || fail "plot.py: $out"
-for f in vs_image_size vs_kernel_size heatmap; do
+for f in vs_image_size vs_kernel_size heatmap kinds; do
   [ -s "$work/smoke_$f.png" ] || fail "no smoke_$f.png"
 done
 echo "$out" | grep -q "times are medians of 3 repetition(s) per row" || fail "repetitions line: $out"
-echo "$out" | grep -Eq "forward\+backward: auto meets both targets on [0-2] of 2 shapes; at worst [0-9.]+x the best" ||
+echo "$out" | grep -Eq "forward\+backward: auto meets both targets on [0-5] of 5 shapes; at worst [0-9.]+x the best" ||
   fail "summary line: $out"
-[ "$(echo "$out" | grep -c "fwd_bwd .*(rounds)")" = 2 ] || fail "fwd_bwd standing not from the interleaved rounds: $out"
+[ "$(echo "$out" | grep -c "fwd_bwd .*(rounds)")" = 5 ] || fail "fwd_bwd standing not from the interleaved rounds: $out"
+for kind in "conv1d +fwd_bwd +conv1d L256 k33 N2 C4->4 g1 " "conv3d +fwd_bwd +conv3d 8x8x8 k3 N1 C4->4 g1 " \
+            "transposed2d +fwd_bwd +conv_transpose2d 8x8 k4 N2 C4->4 g1 s2 "; do
+  echo "$out" | grep -Eq "^$kind" || fail "no row '$kind': $out"
+done
 # scripts/bench keeps the JSON gzipped: plot.py reads that alike.
 gzip -c "$work/smoke.json" > "$work/smoke.json.gz"
 [ "$("$py" "$plot" "$work/smoke.json.gz" "$work/gz" | tail -1)" = "$(echo "$out" | tail -1)" ] || fail "plot.py on .json.gz"
 for algo in aten fft oaa auto direct interleaved; do
-  "$py" - "$work/smoke.json" "$algo" <<'PY' || fail "JSON has no 3 repetitions of $algo on both shapes"
+  "$py" - "$work/smoke.json" "$algo" <<'PY' || fail "JSON has no 3 repetitions of $algo on both 2-D shapes"
 import json, sys
 runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"]
-        if b.get("run_type") == "iteration" and b["name"].split("/")[3] == sys.argv[2]]
+        if b.get("run_type") == "iteration" and b["name"].split("/")[3] == sys.argv[2]
+        and b["name"].startswith("image_kernel/")]
 assert len(runs) == 6, len(runs)
 assert all("cold_ms" in b and b["real_time"] > 0 for b in runs)
 if sys.argv[2] == "interleaved":  # every algorithm timed in the rounds (none is 3x slower here) or excluded

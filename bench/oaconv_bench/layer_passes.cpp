@@ -22,11 +22,10 @@ const char* to_string(Operation op) {
 }
 
 double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation op) {
-  const PassTimes m = modelled_pass_seconds({shape.batch, shape.in_channels, shape.size, shape.size},
-                                            {shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel},
-                                            Conv2dFuncOptions().padding(shape.kernel / 2).groups(shape.groups),
-                                            at::get_num_threads());
   TORCH_CHECK(algorithm != Algorithm::kAuto, "oaconv_bench: the cost model has no column for auto");
+  const PassTimes m = shape.with_options(algorithm, [&](const auto& options) {
+    return modelled_pass_seconds(shape.input_sizes(), shape.weight_sizes(), options, at::get_num_threads());
+  });
   const int c = algorithm == Algorithm::kAten ? 0 : algorithm == Algorithm::kDirect ? 1 : algorithm == Algorithm::kFft ? 2 : 3;
   switch (op) {
     case Operation::kForward: return m[0][c];
@@ -38,34 +37,33 @@ double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation 
 }
 
 bool overlap_add_runs_fft_code(const LayerShape& shape) {
-  const std::vector<int64_t> input{shape.batch, shape.in_channels, shape.size, shape.size};
-  const std::vector<int64_t> weight{shape.out_channels, shape.in_channels / shape.groups, shape.kernel, shape.kernel};
-  const auto options = Conv2dFuncOptions().padding(shape.kernel / 2).groups(shape.groups);
-  return spectral_tiling(input, weight, options, Algorithm::kOverlapAdd) ==
-         spectral_tiling(input, weight, options, Algorithm::kFft);
+  const auto tiling = [&](Algorithm a) {
+    return shape.with_options(a, [&](const auto& options) {
+      return spectral_tiling(shape.input_sizes(), shape.weight_sizes(), options, a);
+    });
+  };
+  return tiling(Algorithm::kOverlapAdd) == tiling(Algorithm::kFft);
 }
 
 LayerPasses::LayerPasses(const LayerShape& s, Algorithm algorithm, Operation op)
-    : op_(op),
-      options_(Conv2dFuncOptions().padding(s.kernel / 2).groups(s.groups).algorithm(algorithm)) {
+    : op_(op), shape_(s), algorithm_(algorithm) {
   at::manual_seed(0);
   const bool x_grad = op != Operation::kGradWeight;
   const bool w_grad = op != Operation::kGradInput;
-  x_ = at::randn({s.batch, s.in_channels, s.size, s.size}).requires_grad_(x_grad);
-  w_ = (at::randn({s.out_channels, s.in_channels / s.groups, s.kernel, s.kernel}) * 0.05).requires_grad_(w_grad);
+  x_ = at::randn(s.input_sizes()).requires_grad_(x_grad);
+  w_ = (at::randn(s.weight_sizes()) * 0.05).requires_grad_(w_grad);
   b_ = at::randn({s.out_channels}).requires_grad_(w_grad);
-  const int64_t out = s.size + 2 * (s.kernel / 2) - s.kernel + 1;
-  gy_ = at::randn({s.batch, s.out_channels, out, out});
+  gy_ = at::randn(s.output_sizes());
 }
 
 void LayerPasses::prepare() {
-  if (op_ == Operation::kGradInput || op_ == Operation::kGradWeight) y_ = conv2d(x_, w_, b_, options_);
+  if (op_ == Operation::kGradInput || op_ == Operation::kGradWeight) y_ = shape_.run(x_, w_, b_, algorithm_);
 }
 
 void LayerPasses::run() {
   switch (op_) {
     case Operation::kForward: {
-      y_ = conv2d(x_, w_, b_, options_);
+      y_ = shape_.run(x_, w_, b_, algorithm_);
       at::NoGradGuard no_grad;
       w_.add_(0.0);  // as in training, every forward follows a weight update
       break;
@@ -75,7 +73,7 @@ void LayerPasses::run() {
       y_.backward(gy_);
       break;
     case Operation::kForwardBackward: {
-      conv2d(x_, w_, b_, options_).backward(gy_);
+      shape_.run(x_, w_, b_, algorithm_).backward(gy_);
       at::NoGradGuard no_grad;
       w_.add_(0.0);  // an optimizer step: the weight's version changes
       break;
@@ -85,13 +83,15 @@ void LayerPasses::run() {
 
 LayerPasses LayerPasses::with_algorithm(Algorithm algorithm) const {
   LayerPasses other = *this;
-  other.options_.algorithm(algorithm);
+  other.algorithm_ = algorithm;
   other.y_ = at::Tensor();
   return other;
 }
 
 std::string LayerPasses::auto_choice() const {
-  const PassAlgorithms a = auto_pass_algorithms(x_.sizes(), w_.sizes(), options_, x_.scalar_type()).algorithms;
+  const PassAlgorithms a = shape_.with_options(Algorithm::kAuto, [&](const auto& options) {
+    return auto_pass_algorithms(x_.sizes(), w_.sizes(), options, x_.scalar_type()).algorithms;
+  });
   return to_string(a.forward) + "/" + to_string(a.grad_input) + "/" + to_string(a.grad_weight);
 }
 

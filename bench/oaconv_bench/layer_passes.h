@@ -8,8 +8,6 @@
 //                of the weight (so spectral algorithms pay the kernel transform every step).
 #include "sweep_shapes.h"
 
-#include <oaconv/options.h>
-
 #include <ATen/core/Tensor.h>
 
 #include <string>
@@ -20,7 +18,8 @@ enum class Operation { kForward, kGradInput, kGradWeight, kForwardBackward };
 const char* to_string(Operation op);
 
 // The cost model's seconds for one call of `op` with `algorithm` (aten, direct, fft or oaa) on
-// `shape` (oaconv::modelled_pass_seconds, at the current thread count).
+// `shape` (oaconv::modelled_pass_seconds, at the current thread count; negative for an
+// algorithm that declines the case).
 double modelled_seconds(const LayerShape& shape, Algorithm algorithm, Operation op);
 
 // Whether oaa's tiling of `shape` is fft's single tile: then both run the same code.
@@ -41,7 +40,8 @@ class LayerPasses {
 
  private:
   Operation op_;
-  Conv2dFuncOptions options_;
+  LayerShape shape_;
+  Algorithm algorithm_;
   at::Tensor x_, w_, b_, gy_, y_;
 };
 

@@ -2,15 +2,30 @@
 
 #include <c10/util/Exception.h>
 
+#include <utility>
+
 namespace oaconv::bench {
 
-double LayerShape::forward_macs() const {
-  return static_cast<double>(batch) * out_channels * (in_channels / groups) * size * size * kernel * kernel;
+std::string LayerShape::name() const {
+  std::string n = "H" + std::to_string(size[0]) + "_k" + std::to_string(kernel) + "_N" + std::to_string(batch) + "_C" +
+                  std::to_string(in_channels) + "to" + std::to_string(out_channels) + "_g" + std::to_string(groups);
+  return stride == 1 ? n : n + "_s" + std::to_string(stride);
 }
 
-std::string LayerShape::name() const {
-  return "H" + std::to_string(size) + "_k" + std::to_string(kernel) + "_N" + std::to_string(batch) + "_C" +
-         std::to_string(in_channels) + "to" + std::to_string(out_channels) + "_g" + std::to_string(groups);
+LayerShape cubic_layer(std::string family, int64_t rank, bool transposed, int64_t batch, int64_t in_channels,
+                       int64_t out_channels, int64_t size, int64_t kernel, int64_t groups, int64_t stride) {
+  LayerShape s;
+  s.family = std::move(family);
+  s.rank = rank;
+  s.transposed = transposed;
+  s.batch = batch;
+  s.in_channels = in_channels;
+  s.out_channels = out_channels;
+  s.size.assign(static_cast<size_t>(rank), size);
+  s.kernel = kernel;
+  s.groups = groups;
+  s.stride = stride;
+  return s;
 }
 
 Sweep sweep_from_string(const std::string& name) {
@@ -30,20 +45,42 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
   if (sweep == Sweep::kSmoke) sizes = {16}, kernels = {3, 5};
   for (int64_t s : sizes) {
     for (int64_t k : kernels) {
-      shapes.push_back({"image_kernel", std::max<int64_t>(1, (int64_t(1) << 15) / (s * s)), 16, 16, s, k, 1});
+      shapes.push_back(cubic_layer("image_kernel", 2, false, std::max<int64_t>(1, (int64_t(1) << 15) / (s * s)), 16, 16,
+                                   s, k));
     }
   }
-  if (sweep == Sweep::kSmoke) return shapes;
+  if (sweep == Sweep::kSmoke) {
+    // One of each other kind, tiny: that every kind runs through every row type.
+    shapes.push_back(cubic_layer("conv1d", 1, false, 2, 4, 4, 256, 33));
+    shapes.push_back(cubic_layer("conv3d", 3, false, 1, 4, 4, 8, 3));
+    shapes.push_back(cubic_layer("transposed2d", 2, true, 2, 4, 4, 8, 4, 1, 2));
+    return shapes;
+  }
+  const bool quick = sweep == Sweep::kQuick;
   // Channels, batch and depthwise at 64x64, k = 7.
-  for (int64_t c : sweep == Sweep::kQuick ? std::vector<int64_t>{8, 64} : std::vector<int64_t>{4, 16, 32, 64, 128}) {
-    shapes.push_back({"channels", 8, c, c, 64, 7, 1});
+  for (int64_t c : quick ? std::vector<int64_t>{8, 64} : std::vector<int64_t>{4, 16, 32, 64, 128}) {
+    shapes.push_back(cubic_layer("channels", 2, false, 8, c, c, 64, 7));
   }
-  for (int64_t n : sweep == Sweep::kQuick ? std::vector<int64_t>{1, 16} : std::vector<int64_t>{1, 4, 16, 64}) {
-    shapes.push_back({"batch", n, 16, 16, 64, 7, 1});
+  for (int64_t n : quick ? std::vector<int64_t>{1, 16} : std::vector<int64_t>{1, 4, 16, 64}) {
+    shapes.push_back(cubic_layer("batch", 2, false, n, 16, 16, 64, 7));
   }
-  for (int64_t k : sweep == Sweep::kQuick ? std::vector<int64_t>{7, 31} : std::vector<int64_t>{3, 7, 15, 31}) {
-    shapes.push_back({"depthwise", 8, 64, 64, 64, k, 64});
+  for (int64_t k : quick ? std::vector<int64_t>{7, 31} : std::vector<int64_t>{3, 7, 15, 31}) {
+    shapes.push_back(cubic_layer("depthwise", 2, false, 8, 64, 64, 64, k, 64));
   }
+  // The other kinds, at the sizes of their speed targets (the standard sweep) or smaller (quick).
+  // 1-D: long kernels over long signals (audio, sequences), 16 -> 16 channels, and depthwise.
+  for (int64_t k : quick ? std::vector<int64_t>{129} : std::vector<int64_t>{65, 257, 1025}) {
+    shapes.push_back(cubic_layer("conv1d", 1, false, 8, 16, 16, quick ? 4096 : 16384, k));
+  }
+  shapes.push_back(cubic_layer("depthwise1d", 1, false, 8, 64, 64, 4096, 129, 64));
+  // 3-D: video and volume layers.
+  for (int64_t k : quick ? std::vector<int64_t>{3, 7} : std::vector<int64_t>{3, 5, 7}) {
+    shapes.push_back(cubic_layer("conv3d", 3, false, 2, 16, 16, quick ? 16 : 32, k));
+  }
+  // Transposed: a large-kernel decoder layer at stride 1, and the x2 upsampling of U-Nets/GANs.
+  shapes.push_back(cubic_layer("transposed2d", 2, true, 8, 32, 32, quick ? 32 : 64, 15));
+  shapes.push_back(cubic_layer("transposed2d", 2, true, 16, 64, 32, 32, 4, 1, 2));
+  shapes.push_back(cubic_layer("transposed3d", 3, true, 2, 16, 16, quick ? 8 : 16, 4, 1, 2));
   return shapes;
 }
 
@@ -80,7 +117,7 @@ bool is_slow_baseline(Algorithm algorithm, double modelled_seconds) {
 
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   std::vector<Algorithm> out{Algorithm::kAten, Algorithm::kFft, Algorithm::kOverlapAdd, Algorithm::kAuto};
-  if (shape.forward_macs() < 3e8) out.push_back(Algorithm::kDirect);
+  if (shape.forward_macs() < 3e8 && shape.rank < 3) out.push_back(Algorithm::kDirect);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 // The layer shapes oaconv_bench sweeps, by family, and which algorithms run on each.
+#include "layer_shape.h"
+
 #include <oaconv/algorithm.h>
 
 #include <cstdint>
@@ -8,12 +10,18 @@
 
 namespace oaconv::bench {
 
-struct LayerShape {
-  std::string family;  // image_kernel | channels | batch | depthwise
-  int64_t batch, in_channels, out_channels, size, kernel, groups;
-  double forward_macs() const;  // direct-equivalent multiply-adds of one forward (padding k/2)
-  std::string name() const;     // e.g. H64_k7_N8_C16to16_g1
+// A layer of any kind (apps::LayerShape: rank, transposed, stride, padding k/2 or (k - s)/2) and
+// the family of the sweep it belongs to: image_kernel, channels, batch, depthwise (2-D), conv1d,
+// depthwise1d, conv3d, transposed2d, transposed3d.
+struct LayerShape : apps::LayerShape {
+  std::string family;
+  double forward_macs() const { return forward_flops() / 2; }  // direct-equivalent, one forward
+  std::string name() const;  // e.g. H64_k7_N8_C16to16_g1, with _s2 for a stride (H: the first size)
 };
+
+// A layer of `rank` with every spatial size `size`.
+LayerShape cubic_layer(std::string family, int64_t rank, bool transposed, int64_t batch, int64_t in_channels,
+                       int64_t out_channels, int64_t size, int64_t kernel, int64_t groups = 1, int64_t stride = 1);
 
 enum class Sweep { kSmoke, kQuick, kStandard };
 Sweep sweep_from_string(const std::string& name);  // smoke | quick | standard
@@ -59,7 +67,8 @@ constexpr double kSlowBaselineSeconds = 0.25;
 bool is_slow_baseline(Algorithm algorithm, double modelled_seconds);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
-// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
+// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run)
+// and where it runs the case (not 3-D).
 std::vector<Algorithm> algorithms_for(const LayerShape& shape);
 
 }  // namespace oaconv::bench

@@ -229,6 +229,12 @@ ConvRequest conv_request(const ConvTransposeFuncOptions<D>& options) {
   return r;
 }
 
+ConvGeometry geometry_of_sizes(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvRequest& request,
+                               const char* op, c10::ScalarType dtype) {
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
+  return make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), at::Tensor(), request, op);
+}
+
 template ConvRequest conv_request<1>(const ConvFuncOptions<1>&);
 template ConvRequest conv_request<2>(const ConvFuncOptions<2>&);
 template ConvRequest conv_request<3>(const ConvFuncOptions<3>&);

@@ -112,6 +112,11 @@ struct ConvRequest {
 ConvGeometry make_conv_geometry(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                                 const ConvRequest& request, const char* op);
 
+// The geometry of a call with these sizes: meta tensors carry them through the same checks as
+// a real call, without data (explain, the cost model, auto's record).
+ConvGeometry geometry_of_sizes(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvRequest& request,
+                               const char* op, c10::ScalarType dtype = c10::kFloat);
+
 // The request of torch::nn::functional-style options.
 template <size_t D>
 ConvRequest conv_request(const ConvFuncOptions<D>& options);

@@ -97,12 +97,18 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
 template <typename Options>
 std::string explain_request(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
                             c10::ScalarType dtype, const char* op) {
-  // Meta tensors carry the sizes through the same validation as a real call, without data.
-  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
+  return explain_geometry(geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), op, dtype),
+                          options.algorithm(), dtype);
+}
+
+template <typename Options>
+std::string tiling_of_request(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                              Algorithm algorithm) {
+  TORCH_CHECK(algorithm == Algorithm::kFft || algorithm == Algorithm::kOverlapAdd,
+              "oaconv::spectral_tiling: expected fft or oaa, but got ", to_string(algorithm));
   const ConvGeometry g =
-      make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), at::Tensor(),
-                         conv_request(options), op);
-  return explain_geometry(g, options.algorithm(), dtype);
+      geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), "oaconv::spectral_tiling");
+  return fft::choose_tiling(algorithm, g, at::get_num_threads()).to_string();
 }
 
 }  // namespace
@@ -136,12 +142,22 @@ template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const C
 
 std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                             const Conv2dFuncOptions& options, Algorithm algorithm) {
-  TORCH_CHECK(algorithm == Algorithm::kFft || algorithm == Algorithm::kOverlapAdd,
-              "oaconv::spectral_tiling: expected fft or oaa, but got ", to_string(algorithm));
-  const auto meta = at::TensorOptions().device(at::kMeta).dtype(c10::kFloat);
-  const ConvGeometry g = make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), at::Tensor(),
-                                            options, "oaconv::spectral_tiling");
-  return fft::choose_tiling(algorithm, g, at::get_num_threads()).to_string();
+  return tiling_of_request(input_sizes, weight_sizes, options, algorithm);
 }
+
+template <typename Options>
+std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                            Algorithm algorithm) {
+  return tiling_of_request(input_sizes, weight_sizes, options, algorithm);
+}
+
+#define OACONV_SPECTRAL_TILING(Options)                                                                 \
+  template std::string spectral_tiling<Options>(c10::IntArrayRef, c10::IntArrayRef, const Options&, Algorithm);
+OACONV_SPECTRAL_TILING(ConvFuncOptions<1>)
+OACONV_SPECTRAL_TILING(ConvFuncOptions<3>)
+OACONV_SPECTRAL_TILING(ConvTransposeFuncOptions<1>)
+OACONV_SPECTRAL_TILING(ConvTransposeFuncOptions<2>)
+OACONV_SPECTRAL_TILING(ConvTransposeFuncOptions<3>)
+#undef OACONV_SPECTRAL_TILING
 
 }  // namespace oaconv

@@ -52,6 +52,11 @@ PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes&
 // hopeless candidates when it is on.
 PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                 const Conv2dFuncOptions& options, int threads);
+// The same for the other kinds (Conv1dFuncOptions, Conv3dFuncOptions, ConvTranspose1d/2d/3dFuncOptions),
+// per pass of the call (a transposed call's forward is its adjoint's grad-input, and so on).
+template <typename Options>
+PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                                int threads);
 
 struct AutotuneRecord {
   PassAlgorithms algorithms;
@@ -65,6 +70,10 @@ struct AutotuneRecord {
 // if there is none yet (this function never measures).
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                     const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
+// The same for the other kinds, per pass of the call (see modelled_pass_seconds).
+template <typename Options>
+AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                    const Options& options, c10::ScalarType dtype = c10::kFloat);
 
 void set_autotune(bool enabled);  // default: on, unless OACONV_AUTOTUNE=0
 bool autotune_enabled();

@@ -28,5 +28,10 @@ std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_s
 // kernels) the two run the same code.
 std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                             const Conv2dFuncOptions& options, Algorithm algorithm);
+// The same for the other kinds (Conv1dFuncOptions, Conv3dFuncOptions, ConvTranspose1d/2d/3dFuncOptions;
+// a transposed convolution is tiled as the convolution it is the adjoint of).
+template <typename Options>
+std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                            Algorithm algorithm);
 
 }  // namespace oaconv

@@ -427,11 +427,34 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
 
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                     const Conv2dFuncOptions& options, c10::ScalarType dtype) {
-  const auto meta = at::TensorOptions().device(at::kMeta).dtype(dtype);
-  const ConvGeometry g = make_conv_geometry(at::empty(input_sizes, meta), at::empty(weight_sizes, meta), {}, options,
-                                            "oaconv::auto_pass_algorithms");
+  const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options),
+                                           "oaconv::auto_pass_algorithms", dtype);
   return autotune::lookup_or_model(g, dtype, at::get_num_threads());
 }
+
+template <typename Options>
+AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
+                                    const Options& options, c10::ScalarType dtype) {
+  const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options),
+                                           "oaconv::auto_pass_algorithms", dtype);
+  AutotuneRecord r = autotune::lookup_or_model(g, dtype, at::get_num_threads());
+  if (g.transposed) {  // the record is of the adjoint's passes; a transposed call runs them re-assigned
+    const PassAlgorithms a = r.algorithms;
+    r.algorithms = PassAlgorithms{a.grad_input, a.forward, a.grad_weight};
+    r.seconds = PassTimes{r.seconds[1], r.seconds[0], r.seconds[2]};
+  }
+  return r;
+}
+
+#define OACONV_AUTO_PASS_ALGORITHMS(Options)                                                          \
+  template AutotuneRecord auto_pass_algorithms<Options>(c10::IntArrayRef, c10::IntArrayRef, const Options&, \
+                                                        c10::ScalarType);
+OACONV_AUTO_PASS_ALGORITHMS(ConvFuncOptions<1>)
+OACONV_AUTO_PASS_ALGORITHMS(ConvFuncOptions<3>)
+OACONV_AUTO_PASS_ALGORITHMS(ConvTransposeFuncOptions<1>)
+OACONV_AUTO_PASS_ALGORITHMS(ConvTransposeFuncOptions<2>)
+OACONV_AUTO_PASS_ALGORITHMS(ConvTransposeFuncOptions<3>)
+#undef OACONV_AUTO_PASS_ALGORITHMS
 
 void set_autotune(bool enabled) { autotune::Registry::instance().set_enabled(enabled); }
 bool autotune_enabled() { return autotune::Registry::instance().enabled(); }

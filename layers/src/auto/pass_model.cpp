@@ -115,9 +115,27 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
 
 PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                 const Conv2dFuncOptions& options, int threads) {
-  const at::Tensor x = at::empty(input_sizes, at::TensorOptions().dtype(at::kFloat).device(at::kMeta));
-  const at::Tensor w = at::empty(weight_sizes, at::TensorOptions().dtype(at::kFloat).device(at::kMeta));
-  return autotune::modelled_seconds(make_conv_geometry(x, w, {}, options, "oaconv::modelled_pass_seconds"), threads);
+  return autotune::modelled_seconds(
+      geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), "oaconv::modelled_pass_seconds"), threads);
 }
+
+template <typename Options>
+PassTimes modelled_pass_seconds(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                                int threads) {
+  const ConvGeometry g =
+      geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), "oaconv::modelled_pass_seconds");
+  const PassTimes t = autotune::modelled_seconds(g, threads);
+  // The model is of the adjoint's passes; a transposed call runs them re-assigned.
+  return g.transposed ? PassTimes{t[1], t[0], t[2]} : t;
+}
+
+#define OACONV_MODELLED_PASS_SECONDS(Options) \
+  template PassTimes modelled_pass_seconds<Options>(c10::IntArrayRef, c10::IntArrayRef, const Options&, int);
+OACONV_MODELLED_PASS_SECONDS(ConvFuncOptions<1>)
+OACONV_MODELLED_PASS_SECONDS(ConvFuncOptions<3>)
+OACONV_MODELLED_PASS_SECONDS(ConvTransposeFuncOptions<1>)
+OACONV_MODELLED_PASS_SECONDS(ConvTransposeFuncOptions<2>)
+OACONV_MODELLED_PASS_SECONDS(ConvTransposeFuncOptions<3>)
+#undef OACONV_MODELLED_PASS_SECONDS
 
 }  // namespace oaconv
