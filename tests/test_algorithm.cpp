@@ -37,7 +37,8 @@ ConvGeometry geometry_of(int64_t channels, int64_t size, int64_t kernel) {
 
 TEST(ResolveAlgorithm, ExplicitChoiceIsKeptOnCpuFloat) {
   const ConvGeometry g = geometry_of(4, 16, 3);
-  for (Algorithm a : {Algorithm::kAten, Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}) {
+  for (Algorithm a : all_algorithms()) {
+    if (a == Algorithm::kAuto) continue;  // resolved per case, below
     EXPECT_EQ(resolve_algorithm(a, g, at::kFloat, at::kCPU), a);
     EXPECT_EQ(resolve_algorithm(a, g, at::kDouble, at::kCPU), a);
   }

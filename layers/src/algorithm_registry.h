@@ -30,7 +30,7 @@ struct AlgorithmEntry {
   bool spectral;
 };
 
-constexpr int kRegisteredAlgorithms = 4;
+constexpr int kRegisteredAlgorithms = kRunnableAlgorithms;
 
 // aten first (the baseline every decision keeps unless clearly beaten), then direct, fft, oaa.
 const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry();

@@ -13,6 +13,10 @@ enum class Algorithm {
   kAuto,        // resolved per layer shape to one of the above before anything runs.
 };
 
+// The algorithms that run passes: every one before kAuto, in enum order (auto's candidates; the
+// registry has one entry each, and the per-candidate times of autotune.h are this long).
+constexpr int kRunnableAlgorithms = static_cast<int>(Algorithm::kAuto);
+
 // "aten", "direct", "fft", "oaa", "auto" (case-insensitive); anything else throws a
 // c10::Error listing the valid names.
 Algorithm algorithm_from_string(const std::string& name);

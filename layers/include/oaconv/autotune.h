@@ -27,16 +27,21 @@ struct PassAlgorithms {
   }
 };
 
-// Seconds per pass (forward, grad_input, grad_weight) x candidate (aten, direct, fft, oaa);
+// Seconds per pass (forward, grad_input, grad_weight) x candidate (the runnable algorithms in
+// enum order: aten, direct, fft, oaa);
 // a negative value means "not a candidate / not measured".
-using PassTimes = std::array<std::array<double, 4>, 3>;
+using PassTimes = std::array<std::array<double, kRunnableAlgorithms>, 3>;
 
 // Seconds of a whole training step (forward + both gradients, through autograd) per candidate
 // run alone, where measured (negative otherwise): a spectral algorithm shares work between its
 // passes (one grad-output transform for both gradients, forward's input spectra reused), which
 // passes timed one by one cannot show, and passes timed alone miss autograd's own costs.
-using StepTimes = std::array<double, 4>;
-constexpr StepTimes kNoStepTimes{-1, -1, -1, -1};
+using StepTimes = std::array<double, kRunnableAlgorithms>;
+constexpr StepTimes kNoStepTimes = [] {
+  StepTimes t{};
+  for (double& v : t) v = -1;
+  return t;
+}();
 
 // The pure decision. First the per-pass mix: per pass the fastest candidate with a time —
 // aten unless another is faster by more than `margin` (relative), so noise never trades the
