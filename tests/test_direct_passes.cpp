@@ -10,10 +10,33 @@
 
 #include <torch/autograd.h>
 
+#include <vector>
+
 namespace oaconv::testing {
 namespace {
 
 class DirectPasses : public SeededParamTest<ConvCase> {};
+
+// The passes run at rank 3 (unit leading axes for a 2-D case), on NaN-poisoned outputs.
+void check_poisoned_passes(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const ConvGeometry& g,
+                           const at::Tensor& y_ref) {
+  const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
+  const auto lift = [&](const at::Tensor& t) { return unsqueeze_to_rank(t, g, kMaxSpatialRank).contiguous(); };
+  const at::Tensor gy = at::randn(y_ref.sizes(), y_ref.options());
+  const auto grads = torch::autograd::grad({y_ref}, {x, w}, {gy});
+
+  at::Tensor y = at::full(g3.output_sizes(), NAN, y_ref.options());
+  direct::forward_out(lift(x.detach()), lift(w.detach()), b, g3, y);
+  EXPECT_LE(relative_error(y.view_as(y_ref), y_ref.detach()), 1e-10);
+
+  at::Tensor gx = at::full(g3.input_sizes(), NAN, x.options());
+  direct::grad_input_out(lift(gy), lift(w.detach()), g3, gx);
+  EXPECT_LE(relative_error(gx.view_as(x), grads[0]), 1e-10);
+
+  at::Tensor gw = at::full(w.sizes(), NAN, w.options());
+  direct::grad_weight_out(lift(gy), lift(x.detach()), g3, gw);
+  EXPECT_LE(relative_error(gw, grads[1]), 1e-10);
+}
 
 TEST_P(DirectPasses, WriteEveryElementOfPoisonedOutputs) {
   const ConvCase& c = GetParam();
@@ -21,23 +44,36 @@ TEST_P(DirectPasses, WriteEveryElementOfPoisonedOutputs) {
   const at::Tensor w = c.make_weight(at::kDouble).requires_grad_(true);
   const at::Tensor b = c.make_bias(at::kDouble);
   const auto options = c.options(Algorithm::kAten);
-  const ConvGeometry g = make_conv_geometry(x, w, b, options);
+  check_poisoned_passes(x, w, b, make_conv_geometry(x, w, b, options), oaconv::conv2d(x, w, b, options));
+}
 
-  const at::Tensor y_ref = oaconv::conv2d(x, w, b, options);
-  const at::Tensor gy = at::randn(y_ref.sizes(), y_ref.options());
-  const auto grads = torch::autograd::grad({y_ref}, {x, w}, {gy});
-
-  at::Tensor y = at::full(y_ref.sizes(), NAN, y_ref.options());
-  direct::forward_out(x.detach(), w.detach(), b, g, y);
-  EXPECT_LE(relative_error(y, y_ref.detach()), 1e-10);
-
-  at::Tensor gx = at::full(x.sizes(), NAN, x.options());
-  direct::grad_input_out(gy, w.detach(), g, gx);
-  EXPECT_LE(relative_error(gx, grads[0]), 1e-10);
-
-  at::Tensor gw = at::full(w.sizes(), NAN, w.options());
-  direct::grad_weight_out(gy, x.detach(), g, gw);
-  EXPECT_LE(relative_error(gw, grads[1]), 1e-10);
+// 3-D: strides and dilations per axis, groups, depthwise (the row-blocked kernel), asymmetric
+// padding.
+TEST(DirectPasses3d, WriteEveryElementOfPoisonedOutputs) {
+  struct Case {
+    std::vector<int64_t> x, w, stride, padding, dilation;
+    int64_t groups;
+  };
+  const Case cases[] = {
+      {{2, 4, 7, 6, 9}, {6, 2, 3, 4, 3}, {2, 1, 2}, {1, 2, 0}, {1, 2, 1}, 2},
+      {{1, 3, 5, 6, 20}, {3, 1, 3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {2, 1, 1}, 3},
+      {{2, 3, 6, 5, 8}, {2, 3, 2, 2, 5}, {3, 1, 3}, {2, 0, 2}, {1, 1, 2}, 1},
+  };
+  for (const Case& c : cases) {
+    const at::Tensor x = at::randn(c.x, at::kDouble).requires_grad_(true);
+    const at::Tensor w = at::randn(c.w, at::kDouble).requires_grad_(true);
+    const at::Tensor b = at::randn({c.w[0]}, at::kDouble);
+    ConvRequest request;
+    request.rank = 3;
+    request.stride = c.stride;
+    request.padding = c.padding;
+    request.dilation = c.dilation;
+    request.output_padding = {0, 0, 0};
+    request.groups = c.groups;
+    const ConvGeometry g = make_conv_geometry(x, w, b, request, "test");
+    SCOPED_TRACE(g.to_string());
+    check_poisoned_passes(x, w, b, g, at::conv3d(x, w, b, c.stride, c.padding, c.dilation, c.groups));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, DirectPasses, ::testing::ValuesIn(conv_cases()),

@@ -117,7 +117,7 @@ bool is_slow_baseline(Algorithm algorithm, double modelled_seconds) {
 
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   std::vector<Algorithm> out{Algorithm::kAten, Algorithm::kFft, Algorithm::kOverlapAdd, Algorithm::kAuto};
-  if (shape.forward_macs() < 3e8 && shape.rank < 3) out.push_back(Algorithm::kDirect);
+  if (shape.forward_macs() < 3e8) out.push_back(Algorithm::kDirect);
   return out;
 }
 

@@ -67,8 +67,7 @@ constexpr double kSlowBaselineSeconds = 0.25;
 bool is_slow_baseline(Algorithm algorithm, double modelled_seconds);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
-// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run)
-// and where it runs the case (not 3-D).
+// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
 std::vector<Algorithm> algorithms_for(const LayerShape& shape);
 
 }  // namespace oaconv::bench

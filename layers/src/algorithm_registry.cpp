@@ -13,9 +13,7 @@ namespace {
 const char* never_declines(const ConvGeometry&) { return nullptr; }
 
 const char* direct_declines(const ConvGeometry& g) {
-  // The direct loops run rank 1 (on a unit leading axis) and rank 2.
-  if (g.rank == 3) return "direct: 3-D convolutions are not in its loops yet";
-  if (direct::row_padding_is_excessive(with_unit_leading_axis(g))) {
+  if (direct::row_padding_is_excessive(g)) {
     return "direct: its SIMD rows would read whole vectors of outputs at this stride, a padded input many times "
            "the size of the input";
   }
@@ -32,26 +30,30 @@ at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at:
   return aten::convolution_backward(gy, x, w, g, false, true).gw;
 }
 
-// The direct loops write every element of a contiguous result (a rank-1 case on a unit leading
-// axis); a result holding NaN or Inf is recomputed by aten (non_finite_fallback.h).
+// The direct loops write every element of a contiguous result (they run at rank 3: a 1-D or
+// 2-D case on unit leading axes); a result holding NaN or Inf is recomputed by aten
+// (non_finite_fallback.h).
 at::Tensor direct_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
-  const ConvGeometry g2 = with_unit_leading_axis(g);
-  at::Tensor y = at::empty(g2.output_sizes(), x.options());
-  direct::forward_out(unsqueeze_rank1(x, g).contiguous(), unsqueeze_rank1(w, g).contiguous(),
-                      bias.defined() ? bias.contiguous() : at::Tensor(), g2, y);
-  return finite_or_aten_forward(squeeze_rank1(y, g), x, w, bias, g);
+  const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
+  at::Tensor y = at::empty(g3.output_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::forward_out(unsqueeze_to_rank(x, g, kMaxSpatialRank).contiguous(),
+                      unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(),
+                      bias.defined() ? bias.contiguous() : at::Tensor(), g3, y);
+  return finite_or_aten_forward(squeeze_from_rank(y, g, kMaxSpatialRank), x, w, bias, g);
 }
 at::Tensor direct_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  const ConvGeometry g2 = with_unit_leading_axis(g);
-  at::Tensor gx = at::empty(g2.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
-  direct::grad_input_out(unsqueeze_rank1(gy, g).contiguous(), unsqueeze_rank1(w, g).contiguous(), g2, gx);
-  return finite_or_aten_grad_input(squeeze_rank1(gx, g), gy, x, w, g);
+  const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
+  at::Tensor gx = at::empty(g3.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_input_out(unsqueeze_to_rank(gy, g, kMaxSpatialRank).contiguous(),
+                         unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(), g3, gx);
+  return finite_or_aten_grad_input(squeeze_from_rank(gx, g, kMaxSpatialRank), gy, x, w, g);
 }
 at::Tensor direct_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  const ConvGeometry g2 = with_unit_leading_axis(g);
-  at::Tensor gw = at::empty(g2.weight_sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
-  direct::grad_weight_out(unsqueeze_rank1(gy, g).contiguous(), unsqueeze_rank1(x, g).contiguous(), g2, gw);
-  return finite_or_aten_grad_weight(squeeze_rank1(gw, g), gy, x, w, g);
+  const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
+  at::Tensor gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
+  direct::grad_weight_out(unsqueeze_to_rank(gy, g, kMaxSpatialRank).contiguous(),
+                          unsqueeze_to_rank(x, g, kMaxSpatialRank).contiguous(), g3, gw);
+  return finite_or_aten_grad_weight(gw, gy, x, w, g);
 }
 
 // The spectral passes alone (no spectra shared with another pass); fft::spectral_forward and

@@ -24,8 +24,9 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
   const int64_t cg = s.in_channels / s.groups;
   const int64_t og = s.out_channels / s.groups;
   const int64_t blocks_per_group = (og + kOutBlock - 1) / kOutBlock;
-  const int64_t taps = cg * s.kernel_h * s.kernel_w;
+  const int64_t taps = cg * s.kernel_d * s.kernel_h * s.kernel_w;
   const int64_t tasks = s.batch * s.groups * blocks_per_group;
+  const int64_t padded_plane = s.padded_d * s.padded_h * s.padded_w;
 
   at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
     // Weights of one output block, interleaved per tap: wb[tap * kOutBlock + k].
@@ -37,27 +38,32 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
       const int64_t nb = std::min<int64_t>(kOutBlock, g * og + og - o0);
       for (int64_t t = 0; t < taps; ++t)
         for (int k = 0; k < kOutBlock; ++k) wb[t * kOutBlock + k] = k < nb ? w[(o0 + k) * taps + t] : T(0);
-      const T* x_group = xp + (n * s.in_channels + g * cg) * s.padded_h * s.padded_w;
+      const T* x_group = xp + (n * s.in_channels + g * cg) * padded_plane;
 
-      for (int64_t i = 0; i < s.out_h; ++i) {
+      // Output rows r = (z, i) of every slice z, each starting at its own row of xp.
+      for (int64_t r = 0; r < s.out_d * s.out_h; ++r) {
+        const int64_t z = r / s.out_h, i = r % s.out_h;
+        const T* x_row = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * s.padded_w;
         for (int64_t j0 = 0; j0 < s.out_w; j0 += kLanes) {
           Vec acc[kOutBlock];
           for (int k = 0; k < kOutBlock; ++k) acc[k] = S::broadcast(bias && k < nb ? bias[o0 + k] : T(0));
           const T* wt = wb.data();
           for (int64_t c = 0; c < cg; ++c) {
-            for (int64_t a = 0; a < s.kernel_h; ++a) {
-              const T* xr = x_group + (c * s.padded_h + i * s.stride_h + a * s.dilation_h) * s.padded_w +
-                            j0 * s.stride_w;
-              for (int64_t b = 0; b < s.kernel_w; ++b, wt += kOutBlock) {
-                const T* xb = xr + b * s.dilation_w;
-                const Vec xv = kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w);
-                for (int k = 0; k < kOutBlock; ++k) acc[k] += xv * wt[k];
+            for (int64_t e = 0; e < s.kernel_d; ++e) {
+              for (int64_t a = 0; a < s.kernel_h; ++a) {
+                const T* xr = x_row + ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * s.padded_w +
+                              j0 * s.stride_w;
+                for (int64_t b = 0; b < s.kernel_w; ++b, wt += kOutBlock) {
+                  const T* xb = xr + b * s.dilation_w;
+                  const Vec xv = kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w);
+                  for (int k = 0; k < kOutBlock; ++k) acc[k] += xv * wt[k];
+                }
               }
             }
           }
           const int64_t width = std::min<int64_t>(kLanes, s.out_w - j0);
           for (int k = 0; k < nb; ++k) {
-            T* yr = y + ((n * s.out_channels + o0 + k) * s.out_h + i) * s.out_w + j0;
+            T* yr = y + ((n * s.out_channels + o0 + k) * s.out_d * s.out_h + r) * s.out_w + j0;
             for (int64_t v = 0; v < width; ++v) yr[v] = acc[k][v];
           }
         }
@@ -76,39 +82,50 @@ void correlate_rows_kernel(const T* xp, const T* w, const T* bias, T* y, const C
   constexpr int kLanes = S::kLanes;
   constexpr int kRows = 4;
   const int64_t cg = s.in_channels / s.groups;
-  const int64_t taps = cg * s.kernel_h * s.kernel_w;
+  const int64_t taps = cg * s.kernel_d * s.kernel_h * s.kernel_w;
+  const int64_t padded_plane = s.padded_d * s.padded_h * s.padded_w;
+  // Rows r = (z, i) of all slices of an output plane, each starting at its own row of xp.
+  const int64_t out_rows = s.out_d * s.out_h;
   // Tasks are bands of rows of an output plane: a single blurred image (one plane) still
   // spreads over every thread.
   const int64_t planes = s.batch * s.out_channels;
   const int64_t wanted_bands = (4 * at::get_num_threads() + planes - 1) / planes;
-  const int64_t row_groups = (s.out_h + kRows - 1) / kRows;
+  const int64_t row_groups = (out_rows + kRows - 1) / kRows;
   const int64_t band_rows = kRows * ((row_groups + std::min(wanted_bands, row_groups) - 1) / std::min(wanted_bands, row_groups));
-  const int64_t bands = (s.out_h + band_rows - 1) / band_rows;
+  const int64_t bands = (out_rows + band_rows - 1) / band_rows;
   at::parallel_for(0, planes * bands, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t plane = task / bands, band = task % bands;
       const int64_t n = plane / s.out_channels, o = plane % s.out_channels;
       const int64_t g = o;  // one output channel per group
       const T* wo = w + o * taps;
-      const T* x_group = xp + (n * s.in_channels + g * cg) * s.padded_h * s.padded_w;
-      T* y_plane = y + (n * s.out_channels + o) * s.out_h * s.out_w;
+      const T* x_group = xp + (n * s.in_channels + g * cg) * padded_plane;
+      T* y_plane = y + (n * s.out_channels + o) * out_rows * s.out_w;
       const T b0 = bias ? bias[o] : T(0);
-      const int64_t band_end = std::min(s.out_h, (band + 1) * band_rows);
+      const int64_t band_end = std::min(out_rows, (band + 1) * band_rows);
       for (int64_t i0 = band * band_rows; i0 < band_end; i0 += kRows) {
         const int rows = static_cast<int>(std::min<int64_t>(kRows, band_end - i0));
+        const T* x_row[kRows];
+        for (int q = 0; q < rows; ++q) {
+          const int64_t z = (i0 + q) / s.out_h, i = (i0 + q) % s.out_h;
+          x_row[q] = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * s.padded_w;
+        }
         for (int64_t j0 = 0; j0 < s.out_w; j0 += kLanes) {
           Vec acc[kRows];
           for (int q = 0; q < kRows; ++q) acc[q] = S::broadcast(b0);
           const T* wt = wo;
           for (int64_t c = 0; c < cg; ++c) {
-            for (int64_t a = 0; a < s.kernel_h; ++a) {
-              for (int64_t b = 0; b < s.kernel_w; ++b, ++wt) {
-                const T wv = *wt;
-                for (int q = 0; q < kRows; ++q) {
-                  if (q >= rows) break;
-                  const T* xb = x_group + (c * s.padded_h + (i0 + q) * s.stride_h + a * s.dilation_h) * s.padded_w +
-                                j0 * s.stride_w + b * s.dilation_w;
-                  acc[q] += (kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w)) * wv;
+            for (int64_t e = 0; e < s.kernel_d; ++e) {
+              for (int64_t a = 0; a < s.kernel_h; ++a) {
+                const int64_t tap_row = ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * s.padded_w +
+                                        j0 * s.stride_w;
+                for (int64_t b = 0; b < s.kernel_w; ++b, ++wt) {
+                  const T wv = *wt;
+                  for (int q = 0; q < kRows; ++q) {
+                    if (q >= rows) break;
+                    const T* xb = x_row[q] + tap_row + b * s.dilation_w;
+                    acc[q] += (kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w)) * wv;
+                  }
                 }
               }
             }
@@ -136,10 +153,12 @@ int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
 void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
                           const CorrelateShape& shape, at::Tensor& y) {
   TORCH_INTERNAL_ASSERT(xp.is_contiguous() && w.is_contiguous() && y.is_contiguous());
-  TORCH_INTERNAL_ASSERT(xp.size(2) == shape.padded_h && xp.size(3) == shape.padded_w);
+  TORCH_INTERNAL_ASSERT(xp.dim() == 5 && xp.size(2) == shape.padded_d && xp.size(3) == shape.padded_h &&
+                        xp.size(4) == shape.padded_w);
   TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
                                                                 shape.dilation_w, xp.scalar_type()));
-  TORCH_INTERNAL_ASSERT(y.size(2) == shape.out_h && y.size(3) == shape.out_w);
+  TORCH_INTERNAL_ASSERT(y.dim() == 5 && y.size(2) == shape.out_d && y.size(3) == shape.out_h &&
+                        y.size(4) == shape.out_w);
   if (y.numel() == 0) return;  // an empty batch or output: nothing to compute (the loops divide by the plane count)
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "oaconv::direct::correlate_padded", [&] {

@@ -1,9 +1,11 @@
 #pragma once
-// The one spatial kernel of the direct algorithm: a grouped, strided, dilated
+// The one spatial kernel of the direct algorithm: a grouped, strided, dilated 3-D
 // cross-correlation of an input that is already zero-padded on every side,
 //
-//   y[n, o, i, j] = bias[o] + sum_{c < Cg} sum_{a < kh} sum_{b < kw}
-//                   xp[n, g*Cg + c, i*sh + a*dh, j*sw + b*dw] * w[o, c, a, b],   g = o / Og
+//   y[n, o, z, i, j] = bias[o] + sum_{c < Cg} sum_{e < kd} sum_{a < kh} sum_{b < kw}
+//       xp[n, g*Cg + c, z*sd + e*dd, i*sh + a*dh, j*sw + b*dw] * w[o, c, e, a, b],   g = o / Og
+//
+// (1-D and 2-D convolutions run it with unit leading axes).
 //
 // Forward runs it on the padded input; grad-input runs it on the zero-inserted, padded
 // grad-output with the flipped, transposed weight (see direct_grad_input.cpp).
@@ -15,9 +17,11 @@ namespace oaconv::direct {
 
 struct CorrelateShape {
   int64_t batch, in_channels, out_channels, groups;
-  int64_t padded_h, padded_w;  // of xp
-  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
-  int64_t out_h, out_w;
+  int64_t padded_d, padded_h, padded_w;  // of xp
+  int64_t kernel_d, kernel_h, kernel_w;
+  int64_t stride_d, stride_h, stride_w;
+  int64_t dilation_d, dilation_h, dilation_w;
+  int64_t out_d, out_h, out_w;
 };
 
 // Columns the padded input must have so that whole SIMD vectors of output columns read in
@@ -25,8 +29,8 @@ struct CorrelateShape {
 int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
                               int64_t dilation_w, at::ScalarType dtype);
 
-// xp (N, C, Hp, Wp) and w (O, C/groups, kh, kw) contiguous; bias (O) or undefined; y
-// (N, O, out_h, out_w) contiguous, every element written. Parallel over (n, output block).
+// xp (N, C, Dp, Hp, Wp) and w (O, C/groups, kd, kh, kw) contiguous; bias (O) or undefined; y
+// (N, O, out_d, out_h, out_w) contiguous, every element written. Parallel over (n, output block).
 void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
                           const CorrelateShape& shape, at::Tensor& y);
 

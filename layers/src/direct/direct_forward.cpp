@@ -1,5 +1,6 @@
 // Forward pass of the direct algorithm: pad the input once, then one register-blocked
-// correlation over (batch, output-channel block, output row, SIMD vector of columns).
+// correlation over (batch, output-channel block, output row, SIMD vector of columns). The
+// geometry and tensors are rank 3 (see direct_passes.h).
 #include "correlate_padded.h"
 #include "direct_passes.h"
 
@@ -15,27 +16,35 @@ bool row_padding_is_excessive(const ConvGeometry& g) {
   // (plus a few vectors for tiny images) leaves every ordinary stride alone.
   // In double: with a stride near 2^62 the width itself would overflow int64.
   constexpr double kLanes = 64 / sizeof(float);
-  const double rounded = std::ceil(static_cast<double>(g.out[1]) / kLanes) * kLanes;
-  const double need_w = (rounded - 1) * static_cast<double>(g.stride[1]) +
-                        static_cast<double>(g.kernel[1] - 1) * static_cast<double>(g.dilation[1]) + 1;
-  return need_w > 4.0 * static_cast<double>(g.padded(1)) + 256;
+  const int w = static_cast<int>(g.rank) - 1;  // the column axis
+  const double rounded = std::ceil(static_cast<double>(g.out[w]) / kLanes) * kLanes;
+  const double need_w = (rounded - 1) * static_cast<double>(g.stride[w]) +
+                        static_cast<double>(g.kernel[w] - 1) * static_cast<double>(g.dilation[w]) + 1;
+  return need_w > 4.0 * static_cast<double>(g.padded(w)) + 256;
 }
 
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g) {
-  const int64_t need_w = required_padded_width(g.out[1], g.kernel[1], g.stride[1], g.dilation[1],
+  TORCH_INTERNAL_ASSERT(g.rank == 3 && x.dim() == 5);
+  const int64_t need_w = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2],
                                                x.scalar_type());
-  const int64_t right = std::max(g.pad_after[1], need_w - g.in[1] - g.pad_before[1]);
-  return at::constant_pad_nd(x, {g.pad_before[1], right, g.pad_before[0], g.pad_after[0]}, 0).contiguous();
+  const int64_t right = std::max(g.pad_after[2], need_w - g.in[2] - g.pad_before[2]);
+  return at::constant_pad_nd(x, {g.pad_before[2], right, g.pad_before[1], g.pad_after[1], g.pad_before[0],
+                                 g.pad_after[0]},
+                             0)
+      .contiguous();
+}
+
+CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp) {
+  return CorrelateShape{g.batch,       g.in_channels, g.out_channels, g.groups,      xp.size(2),
+                        xp.size(3),    xp.size(4),    g.kernel[0],    g.kernel[1],   g.kernel[2],
+                        g.stride[0],   g.stride[1],   g.stride[2],    g.dilation[0], g.dilation[1],
+                        g.dilation[2], g.out[0],      g.out[1],       g.out[2]};
 }
 
 void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                  const ConvGeometry& g, at::Tensor& y) {
   const at::Tensor xp = pad_input(x, g);
-  const CorrelateShape shape{g.batch,     g.in_channels, g.out_channels, g.groups,
-                             xp.size(2),  xp.size(3),    g.kernel[0],     g.kernel[1],
-                             g.stride[0],  g.stride[1],    g.dilation[0],   g.dilation[1],
-                             g.out[0],     g.out[1]};
-  correlate_padded_out(xp, w.contiguous(), bias, shape, y);
+  correlate_padded_out(xp, w.contiguous(), bias, correlate_shape(g, xp), y);
 }
 
 }  // namespace oaconv::direct

@@ -1,32 +1,38 @@
 #pragma once
 // The direct (spatial) algorithm's passes. Each writes every element of its output tensor, so
-// tests can poison the output with NaN first and see anything left unwritten.
+// tests can poison the output with NaN first and see anything left unwritten. They take a
+// rank-3 geometry and 5-D tensors (N, C, D, H, W): a 1-D or 2-D convolution comes with unit
+// leading axes (with_leading_unit_axes, unsqueeze_to_rank).
 #include "../conv_geometry.h"
 
 #include <ATen/core/Tensor.h>
 
 namespace oaconv::direct {
 
-// y (N, O, Ho, Wo) = bias + x ⋆ w. x (N, C, H, W) and w contiguous.
+// y (N, O, Do, Ho, Wo) = bias + x ⋆ w. x (N, C, D, H, W) and w contiguous.
 void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                  const ConvGeometry& g, at::Tensor& y);
 
-// gx (N, C, H, W) = d loss / d x, given gy = d loss / d y (N, O, Ho, Wo) contiguous.
+// gx (N, C, D, H, W) = d loss / d x, given gy = d loss / d y (N, O, Do, Ho, Wo) contiguous.
 void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometry& g,
                     at::Tensor& gx);
 
-// gw (O, C / groups, kh, kw) = d loss / d w.
+// gw (O, C / groups, kd, kh, kw) = d loss / d w.
 void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeometry& g,
                      at::Tensor& gw);
 
 // True when the forward's padded input (pad_input) would be far larger than the input itself:
 // the SIMD rows compute whole vectors of output columns, so a row of a strided pass reads
 // (vector - 1) * stride columns past its last output; with a stride far beyond the kernel
-// (stride 1e6 on a 16x16 image) that is gigabytes for a 1x1 output.
+// (stride 1e6 on a 16x16 image) that is gigabytes for a 1x1 output. Any rank.
 bool row_padding_is_excessive(const ConvGeometry& g);
 
 // Zero-pads x by the geometry's padding, plus enough extra columns on the right for whole
 // SIMD vectors of output columns (see required_padded_width).
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g);
+
+// The correlation of geometry g over its padded input xp.
+struct CorrelateShape;
+CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp);
 
 }  // namespace oaconv::direct
