@@ -1,6 +1,7 @@
 #include "algorithm_registry.h"
 
 #include "aten_conv.h"
+#include "auto/pass_model.h"
 #include "direct/direct_passes.h"
 #include "fft/spectral_conv.h"
 #include "non_finite_fallback.h"
@@ -75,12 +76,15 @@ at::Tensor spectral_grad_weight(const at::Tensor& gy, const at::Tensor& x, const
 
 const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
   static const std::array<AlgorithmEntry, kRegisteredAlgorithms> entries{{
-      {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false},
-      {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false},
+      {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false,
+       autotune::aten_modelled_seconds},
+      {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false,
+       autotune::direct_modelled_seconds},
       {Algorithm::kFft, never_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,
-       spectral_grad_weight<Algorithm::kFft>, true},
+       spectral_grad_weight<Algorithm::kFft>, true, autotune::fft_modelled_seconds},
       {Algorithm::kOverlapAdd, never_declines, spectral_forward<Algorithm::kOverlapAdd>,
-       spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true},
+       spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true,
+       autotune::oaa_modelled_seconds},
   }};
   return entries;
 }

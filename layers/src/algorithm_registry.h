@@ -1,7 +1,7 @@
 #pragma once
 // The algorithms a convolution pass can run with, in one table (as oneDNN's implementation
 // list): for each, whether it declines a case and why, and its forward, grad-input and
-// grad-weight passes on their own, without autograd. Dispatch, the one autograd node that runs
+// grad-weight passes on their own, without autograd, and its cost model. Dispatch, the one autograd node that runs
 // any per-pass combination (conv_node.h), `auto`'s candidates and explain all read this
 // table; adding an algorithm is one entry here.
 #include "conv_geometry.h"
@@ -28,6 +28,9 @@ struct AlgorithmEntry {
   // spectral_backward (forward's kernel spectrum serves grad-input, its input spectra serve
   // grad-weight, one grad-output transform serves both gradients).
   bool spectral;
+  // The cost model's seconds of one pass on this case (auto's prior: which candidates are worth
+  // measuring, and its choice when measuring is off).
+  double (*modelled_pass_seconds)(const ConvGeometry& g, int threads);
 };
 
 constexpr int kRegisteredAlgorithms = kRunnableAlgorithms;

@@ -82,31 +82,41 @@ constexpr double kAtenMachineScale = 1.0, kDirectMachineScale = 1.0;
 constexpr double kAtenMachineScale = 0.49, kDirectMachineScale = 0.48;
 #endif
 
-PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
-  const double scale = std::max(1, threads) / 2.0;  // rates below are at 2 threads
-  const double macs = g.forward_macs();
-  const double channel_pairs = static_cast<double>(g.in_per_group() * g.out_per_group());
+namespace {
+
+// Rates below are at 2 threads.
+double thread_scale(int threads) { return std::max(1, threads) / 2.0; }
+double channel_pairs(const ConvGeometry& g) { return static_cast<double>(g.in_per_group() * g.out_per_group()); }
+
+}  // namespace
+
+double aten_modelled_seconds(const ConvGeometry& g, int threads) {
   const bool large_kernel = *std::max_element(g.kernel.begin(), g.kernel.begin() + g.rank) > 11;
-  const double aten_rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs / 512.0)) * (large_kernel ? 0.4 : 1.0) *
-                           kAtenMachineScale * scale;
-  const double direct_rate = (channel_pairs >= 16 ? 55e9 : 24e9) * kDirectMachineScale * scale;
+  const double rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs(g) / 512.0)) * (large_kernel ? 0.4 : 1.0) *
+                      kAtenMachineScale * thread_scale(threads);
+  return g.forward_macs() / rate;
+}
+
+double direct_modelled_seconds(const ConvGeometry& g, int threads) {
+  const double rate = (channel_pairs(g) >= 16 ? 55e9 : 24e9) * kDirectMachineScale * thread_scale(threads);
+  return g.forward_macs() / rate;
+}
+
+double fft_modelled_seconds(const ConvGeometry& g, int threads) {
+  return fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kFft, g, threads), threads) / 3;
+}
+
+double oaa_modelled_seconds(const ConvGeometry& g, int threads) {
+  return fft::modelled_step_seconds(g, fft::choose_tiling(Algorithm::kOverlapAdd, g, threads), threads) / 3;
+}
+
+PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
   PassTimes t;
-  // The spectral engine's model (of any rank); only for a case it runs.
-  const auto spectral = [&](Algorithm a) {
-    if (registry_entry(a).declines(g) != nullptr) return -1.0;
-    return fft::modelled_step_seconds(g, fft::choose_tiling(a, g, threads), threads) / 3;
-  };
-  const double fft = spectral(Algorithm::kFft);
-  const double oaa = spectral(Algorithm::kOverlapAdd);
-  for (int pass = 0; pass < kPasses; ++pass) {
-    t[pass][candidate_index(Algorithm::kAten)] = macs / aten_rate;
-    t[pass][candidate_index(Algorithm::kDirect)] = macs / direct_rate;
-    t[pass][candidate_index(Algorithm::kFft)] = fft;
-    t[pass][candidate_index(Algorithm::kOverlapAdd)] = oaa;
+  for (int c = 0; c < kCandidates; ++c) {
+    const AlgorithmEntry& e = algorithm_registry()[c];
     // A candidate that declines the case has no time: the decision rule skips it.
-    for (int c = 0; c < kCandidates; ++c) {
-      if (algorithm_registry()[c].declines(g) != nullptr) t[pass][c] = -1;
-    }
+    const double seconds = e.declines(g) != nullptr ? -1.0 : e.modelled_pass_seconds(g, threads);
+    for (int pass = 0; pass < kPasses; ++pass) t[pass][c] = seconds;
   }
   return t;
 }

@@ -9,6 +9,13 @@ namespace oaconv::autotune {
 
 PassTimes modelled_seconds(const ConvGeometry& g, int threads);
 
+// Each registered algorithm's modelled seconds of one pass (the registry's
+// modelled_pass_seconds; pass_model.cpp gives the rates and where they were measured).
+double aten_modelled_seconds(const ConvGeometry& g, int threads);
+double direct_modelled_seconds(const ConvGeometry& g, int threads);
+double fft_modelled_seconds(const ConvGeometry& g, int threads);
+double oaa_modelled_seconds(const ConvGeometry& g, int threads);
+
 }  // namespace oaconv::autotune
 
 namespace oaconv {
