@@ -17,4 +17,14 @@ cmake -S "$source_dir/tests/consumer" -B "$work/consumer" -DCMAKE_BUILD_TYPE=Rel
 cmake --build "$work/consumer" > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 "$work/consumer/consumer"  # the build RPATH points into the prefix
 "$work/prefix/bin/oaconv" info --no-timing > /dev/null
+# The Python package, from the prefix alone (not the build tree), when it was built.
+if [ -f "$build_dir/python/oaconv/__init__.py" ]; then
+  site="$work/prefix/$(sed -n 's/^OACONV_PYTHON_INSTALL_DIR:STRING=//p' "$build_dir/CMakeCache.txt")"
+  (cd "$work" && PYTHONPATH="$site" /usr/bin/python3 -c "
+import oaconv, torch
+assert oaconv.__file__.startswith('$site'), oaconv.__file__
+x, w = torch.randn(1, 2, 9, 9), torch.randn(3, 2, 3, 3)
+assert torch.allclose(oaconv.functional.conv2d(x, w, algorithm='fft'), torch.nn.functional.conv2d(x, w), atol=1e-5)
+") || { echo "the installed Python package does not import and run"; exit 1; }
+fi
 echo "install + consumer: ok"

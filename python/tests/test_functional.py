@@ -112,3 +112,14 @@ def test_the_package_reports_its_algorithms_caches_and_explanations():
     oaconv.set_autotune(False)
     assert not oaconv.autotune_enabled()
     oaconv.set_autotune(was)
+
+
+def test_torch_set_num_threads_is_the_thread_count_oaconv_runs_with():
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            assert "(%d threads)" % threads in oaconv.explain((2, 3, 16, 16), (4, 3, 5, 5), padding=2,
+                                                              algorithm="fft")
+    finally:
+        torch.set_num_threads(before)
