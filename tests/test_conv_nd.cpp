@@ -273,6 +273,26 @@ int64_t spectral_passes_of(F&& step) {
   return calls;
 }
 
+// A result must not be a view made inside the autograd node: an in-place op on it (a ReLU or
+// SiLU with inplace=True right after a convolution, as in torchvision's EfficientNet) would
+// then be refused by autograd. Every kind, every algorithm.
+TEST(ConvNdResults, TakeInPlaceOpsUnderAutograd) {
+  for (const NdCase& k : nd_cases()) {
+    if (k.batch == 0) continue;
+    for (Algorithm a : every_algorithm()) {
+      SCOPED_TRACE(k.name + " " + to_string(a));
+      const at::Tensor x = make_input(k, at::kDouble).requires_grad_(true);
+      const at::Tensor w = make_weight(k, at::kDouble).requires_grad_(true);
+      at::Tensor y = ours(k, a, x, w, {});
+      ASSERT_NO_THROW(y.mul_(2.0));
+      ASSERT_NO_THROW(y.sum().backward());
+      const at::Tensor xr = x.detach().clone().requires_grad_(true);
+      (reference(k, xr, w.detach(), {}) * 2.0).sum().backward();
+      EXPECT_LE(relative_error(x.grad(), xr.grad()), 1e-9);
+    }
+  }
+}
+
 // The numbers above could come from an aten fallback: the spectral engine must really run
 // 1-D and 3-D cases (forward, then one backward call for both gradients) and transposed ones
 // (three separate passes).

@@ -32,22 +32,25 @@ at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at:
 }
 
 // The direct loops write every element of a contiguous result (they run at rank 3: a 1-D or
-// 2-D case on unit leading axes); a result holding NaN or Inf is recomputed by aten
-// (non_finite_fallback.h).
+// 2-D case on unit leading axes, written through a view of the result of the caller's rank —
+// a result that is itself a view would forbid in-place ops on it under autograd); a result
+// holding NaN or Inf is recomputed by aten (non_finite_fallback.h).
 at::Tensor direct_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
-  at::Tensor y = at::empty(g3.output_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  const at::Tensor y = at::empty(g.output_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  at::Tensor y3 = unsqueeze_to_rank(y, g, kMaxSpatialRank);
   direct::forward_out(unsqueeze_to_rank(x, g, kMaxSpatialRank).contiguous(),
                       unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(),
-                      bias.defined() ? bias.contiguous() : at::Tensor(), g3, y);
-  return finite_or_aten_forward(squeeze_from_rank(y, g, kMaxSpatialRank), x, w, bias, g);
+                      bias.defined() ? bias.contiguous() : at::Tensor(), g3, y3);
+  return finite_or_aten_forward(y, x, w, bias, g);
 }
 at::Tensor direct_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
-  at::Tensor gx = at::empty(g3.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  const at::Tensor gx = at::empty(g.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  at::Tensor gx3 = unsqueeze_to_rank(gx, g, kMaxSpatialRank);
   direct::grad_input_out(unsqueeze_to_rank(gy, g, kMaxSpatialRank).contiguous(),
-                         unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(), g3, gx);
-  return finite_or_aten_grad_input(squeeze_from_rank(gx, g, kMaxSpatialRank), gy, x, w, g);
+                         unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(), g3, gx3);
+  return finite_or_aten_grad_input(gx, gy, x, w, g);
 }
 at::Tensor direct_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);

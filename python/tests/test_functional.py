@@ -123,3 +123,17 @@ def test_torch_set_num_threads_is_the_thread_count_oaconv_runs_with():
                                                               algorithm="fft")
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_results_take_in_place_ops(case, algorithm):
+    """An in-place activation right after a convolution (torchvision's EfficientNet does it)."""
+    _, name, x_size, w_size, kwargs = case
+    x = torch.randn(x_size, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(w_size, dtype=torch.float64)
+    y = getattr(OF, name)(x, w, None, algorithm=algorithm, **kwargs)
+    torch.nn.functional.silu(y, inplace=True).sum().backward()
+    xr = x.detach().clone().requires_grad_(True)
+    torch.nn.functional.silu(getattr(F, name)(xr, w, None, **kwargs)).sum().backward()
+    assert relative_error(x.grad, xr.grad) <= 1e-9

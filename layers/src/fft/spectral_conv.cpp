@@ -87,7 +87,10 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
   const at::Tensor xc = unsqueeze_to_rank(x, geometry, kMaxSpatialRank).contiguous();
   const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
   SpectralForward out;
-  out.y = at::empty(g.output_sizes(), x.options());
+  // The result has the caller's rank (not a view: autograd forbids in-place ops on views made
+  // inside a custom function); the passes write through its rank-3 view.
+  const at::Tensor y = at::empty(geometry.output_sizes(), x.options());
+  out.y = unsqueeze_to_rank(y, geometry, kMaxSpatialRank);
   out.kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
 
   // Input spectra are kept for the weight gradient only if they fit the workspace limit.
@@ -102,7 +105,7 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
     forward_chunk(s.block_problem, x_spectrum, out.kernel_spectrum, b, y_block);
   });
   record_pass(workspace_pool_bytes());
-  out.y = finite_or_aten_forward(squeeze_from_rank(out.y, geometry, kMaxSpatialRank), x, w, bias, geometry);
+  out.y = finite_or_aten_forward(y, x, w, bias, geometry);
   return out;
 }
 
@@ -119,13 +122,15 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
   SpectralGradients out;
+  // gx has the caller's rank; the passes write through its rank-3 view.
+  const at::Tensor gx = want_gx ? at::empty(geometry.input_sizes(), input.options().memory_format(at::MemoryFormat::Contiguous))
+                                : at::Tensor();
   if (g.batch == 0) {  // nothing to transform: the weight gradient is an empty sum
-    if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    out.gx = gx;
     if (want_gw) out.gw = at::zeros_like(w, at::MemoryFormat::Contiguous);
-    out.gx = squeeze_from_rank(out.gx, geometry, kMaxSpatialRank);
     return out;
   }
-  if (want_gx) out.gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+  if (want_gx) out.gx = unsqueeze_to_rank(gx, geometry, kMaxSpatialRank);
   // The weight gradient needs every row's G and X at once; the input gradient only a block's.
   at::Tensor gy_spectra, x_spectra = saved_input_spectra;
   if (want_gw) {
@@ -156,8 +161,7 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   }
   record_pass(workspace_pool_bytes());
   if (want_gx) {
-    out.gx = finite_or_aten_grad_input(squeeze_from_rank(out.gx, geometry, kMaxSpatialRank), grad_output, input, w,
-                                       geometry);
+    out.gx = finite_or_aten_grad_input(gx, grad_output, input, w, geometry);
   }
   if (want_gw) out.gw = finite_or_aten_grad_weight(out.gw, grad_output, input, w, geometry);
   return out;

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Training steps of whole models, torch's own convolutions against oaconv.convert(model, "auto").
+
+Usage: PYTHONPATH=build/python bench/models.py [--threads 2] [--rounds 5] [--out bench/results/models]
+For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, and a
+RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1 MLP blocks), one training
+step is forward, cross-entropy, backward and an SGD step. The converted copy's first step (auto
+measures each new layer shape) is timed apart; then both copies run in interleaved rounds
+(torch, oaconv, torch, oaconv, ...) and each keeps the median of its rounds. Writes OUT.json and
+OUT.png (speedup per model) and prints a table."""
+import argparse
+import copy
+import json
+import os
+import statistics
+import time
+
+import torch
+import torchvision
+
+import oaconv
+
+
+class LargeKernelBlock(torch.nn.Module):
+    """RepLKNet-style: depthwise k x k with a residual, then a 1x1 MLP (x4) with a residual."""
+
+    def __init__(self, channels, kernel):
+        super().__init__()
+        self.norm1 = torch.nn.BatchNorm2d(channels)
+        self.depthwise = torch.nn.Conv2d(channels, channels, kernel, padding=kernel // 2, groups=channels)
+        self.norm2 = torch.nn.BatchNorm2d(channels)
+        self.expand = torch.nn.Conv2d(channels, 4 * channels, 1)
+        self.reduce = torch.nn.Conv2d(4 * channels, channels, 1)
+
+    def forward(self, x):
+        x = x + self.depthwise(self.norm1(x))
+        return x + self.reduce(torch.nn.functional.gelu(self.expand(self.norm2(x))))
+
+
+def large_kernel_net(num_classes=10, widths=(32, 64, 128, 256), kernels=(31, 29, 27, 13)):
+    layers = [torch.nn.Conv2d(3, widths[0], 4, stride=4)]
+    for i, (width, kernel) in enumerate(zip(widths, kernels)):
+        if i:
+            layers.append(torch.nn.Conv2d(widths[i - 1], width, 2, stride=2))
+        layers.append(LargeKernelBlock(width, kernel))
+    layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(widths[-1], num_classes)]
+    return torch.nn.Sequential(*layers)
+
+
+# name, constructor, batch, resolution: a torch step of about 0.2-2 s on 2 cores
+MODELS = [
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=10), 8, 128),
+    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 8, 128),
+    ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 4, 128),
+    ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 8, 128),
+    ("large_kernel", large_kernel_net, 8, 128),
+]
+
+
+def step_seconds(model, optimizer, x, y):
+    start = time.perf_counter()
+    optimizer.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", default="bench/results/models")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = []
+    for name, make, batch, size in MODELS:
+        torch.manual_seed(0)
+        reference = make()
+        converted = copy.deepcopy(reference)
+        count = oaconv.convert(converted, "auto")
+        x, y = torch.randn(batch, 3, size, size), torch.randint(0, 10, (batch,))
+        opt_ref = torch.optim.SGD(reference.parameters(), lr=0.01)
+        opt_oa = torch.optim.SGD(converted.parameters(), lr=0.01)
+        warm_torch = step_seconds(reference, opt_ref, x, y)  # torch's own first step (allocator warm-up)
+        first = step_seconds(converted, opt_oa, x, y)  # auto measures here
+        torch_s, oaconv_s = [], []
+        for _ in range(args.rounds):
+            torch_s.append(step_seconds(reference, opt_ref, x, y))
+            oaconv_s.append(step_seconds(converted, opt_oa, x, y))
+        row = dict(model=name, batch=batch, resolution=size, convolutions=count, torch_ms=1e3 * statistics.median(torch_s),
+                   oaconv_ms=1e3 * statistics.median(oaconv_s), oaconv_first_step_ms=1e3 * first,
+                   torch_first_step_ms=1e3 * warm_torch)
+        row["speedup"] = row["torch_ms"] / row["oaconv_ms"]
+        rows.append(row)
+        print("%-16s N%d %dx%d  %2d convs  torch %8.1f ms  oaconv auto %8.1f ms  %5.2fx  (first step %.0f ms)" % (
+            name, batch, size, size, count, row["torch_ms"], row["oaconv_ms"], row["speedup"], first * 1e3), flush=True)
+    result = dict(threads=args.threads, rounds=args.rounds, torch=torch.__version__, oaconv=oaconv.__version__,
+                  models=rows)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    tmp = args.out + ".json.tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, args.out + ".json")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.bar([r["model"] for r in rows], [r["speedup"] for r in rows], color="tab:green")
+    ax.axhline(1.0, color="black", lw=1)
+    for i, r in enumerate(rows):
+        ax.text(i, r["speedup"], "%.2fx" % r["speedup"], ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("training step speedup over torch")
+    ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads (median of %d interleaved rounds)" % (
+        args.threads, args.rounds), fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out + ".png.tmp.png", dpi=110)
+    os.replace(args.out + ".png.tmp.png", args.out + ".png")
+    print("wrote %s.json and %s.png" % (args.out, args.out))
+
+
+if __name__ == "__main__":
+    main()
