@@ -1,5 +1,6 @@
 // The direct algorithm's passes called on output buffers poisoned with NaN: every element must
 // be written, and equal torch's (float64, tight).
+#include "conv3d_cases.h"
 #include "conv_cases.h"
 #include "test_support.h"
 
@@ -50,29 +51,15 @@ TEST_P(DirectPasses, WriteEveryElementOfPoisonedOutputs) {
 // 3-D: strides and dilations per axis, groups, depthwise (the row-blocked kernel), asymmetric
 // padding.
 TEST(DirectPasses3d, WriteEveryElementOfPoisonedOutputs) {
-  struct Case {
-    std::vector<int64_t> x, w, stride, padding, dilation;
-    int64_t groups;
-  };
-  const Case cases[] = {
+  const Conv3dCase cases[] = {
       {{2, 4, 7, 6, 9}, {6, 2, 3, 4, 3}, {2, 1, 2}, {1, 2, 0}, {1, 2, 1}, 2},
       {{1, 3, 5, 6, 20}, {3, 1, 3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {2, 1, 1}, 3},
       {{2, 3, 6, 5, 8}, {2, 3, 2, 2, 5}, {3, 1, 3}, {2, 0, 2}, {1, 1, 2}, 1},
   };
-  for (const Case& c : cases) {
-    const at::Tensor x = at::randn(c.x, at::kDouble).requires_grad_(true);
-    const at::Tensor w = at::randn(c.w, at::kDouble).requires_grad_(true);
-    const at::Tensor b = at::randn({c.w[0]}, at::kDouble);
-    ConvRequest request;
-    request.rank = 3;
-    request.stride = c.stride;
-    request.padding = c.padding;
-    request.dilation = c.dilation;
-    request.output_padding = {0, 0, 0};
-    request.groups = c.groups;
-    const ConvGeometry g = make_conv_geometry(x, w, b, request, "test");
-    SCOPED_TRACE(g.to_string());
-    check_poisoned_passes(x, w, b, g, at::conv3d(x, w, b, c.stride, c.padding, c.dilation, c.groups));
+  for (const Conv3dCase& c : cases) {
+    const Conv3dData d = make_conv3d_data(c);
+    SCOPED_TRACE(d.g.to_string());
+    check_poisoned_passes(d.x, d.w, d.b, d.g, d.reference());
   }
 }
 

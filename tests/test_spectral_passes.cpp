@@ -1,6 +1,7 @@
 // The spectral passes (fft and oaa tilings) called on buffers poisoned with NaN: every output
 // element, and every spectrum value the transforms produce, must be written; results equal
 // torch's in float64, in both spectrum layouts. Also the pruned DFTs against full FFTs.
+#include "conv3d_cases.h"
 #include "conv_cases.h"
 #include "test_support.h"
 
@@ -75,32 +76,17 @@ void check_passes(const ConvCase& c, Algorithm algorithm, bool columns_outer) {
 // 3-D problems (3-D transforms, tiles cut along depth too, taps placed by FFT), on poisoned
 // buffers: strides, dilation, groups, asymmetric padding, a kernel as long as the depth.
 TEST(SpectralPasses3d, WriteEveryElementOfPoisonedBuffers) {
-  struct Case {
-    std::vector<int64_t> x, w, stride, padding, dilation;
-    int64_t groups;
-  };
-  const Case cases[] = {
+  const Conv3dCase cases[] = {
       {{2, 4, 7, 6, 5}, {6, 2, 3, 4, 3}, {2, 1, 2}, {1, 2, 0}, {1, 2, 1}, 2},
       {{1, 2, 16, 12, 10}, {3, 2, 3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1},
       {{2, 3, 6, 9, 8}, {2, 3, 6, 2, 5}, {1, 3, 1}, {2, 0, 2}, {1, 1, 2}, 1},
   };
-  for (const Case& c : cases) {
-    const at::Tensor x = at::randn(c.x, at::kDouble).requires_grad_(true);
-    const at::Tensor w = at::randn(c.w, at::kDouble).requires_grad_(true);
-    const at::Tensor b = at::randn({c.w[0]}, at::kDouble);
-    ConvRequest request;
-    request.rank = 3;
-    request.stride = c.stride;
-    request.padding = c.padding;
-    request.dilation = c.dilation;
-    request.output_padding = {0, 0, 0};
-    request.groups = c.groups;
-    const ConvGeometry g = make_conv_geometry(x, w, b, request, "test");
+  for (const Conv3dCase& c : cases) {
+    const Conv3dData d = make_conv3d_data(c);
     for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
-      const at::Tensor y_ref = at::conv3d(x, w, b, c.stride, c.padding, c.dilation, c.groups);
-      SCOPED_TRACE(g.to_string() + " " + to_string(a) + " " +
-                   fft::choose_tiling(a, g, at::get_num_threads()).to_string());
-      check_poisoned_passes(x, w, b, g, y_ref, a, false);
+      SCOPED_TRACE(d.g.to_string() + " " + to_string(a) + " " +
+                   fft::choose_tiling(a, d.g, at::get_num_threads()).to_string());
+      check_poisoned_passes(d.x, d.w, d.b, d.g, d.reference(), a, false);
     }
   }
 }
