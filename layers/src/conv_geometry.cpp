@@ -189,14 +189,6 @@ at::Tensor squeeze_from_rank(const at::Tensor& t, const ConvGeometry& g, int64_t
   return dropped;
 }
 
-ConvGeometry with_unit_leading_axis(const ConvGeometry& g) {
-  return with_leading_unit_axes(g, std::max<int64_t>(2, g.rank));
-}
-
-at::Tensor unsqueeze_rank1(const at::Tensor& t, const ConvGeometry& g) { return unsqueeze_to_rank(t, g, 2); }
-
-at::Tensor squeeze_rank1(const at::Tensor& t, const ConvGeometry& g) { return squeeze_from_rank(t, g, 2); }
-
 template <size_t D>
 ConvRequest conv_request(const ConvFuncOptions<D>& options) {
   ConvRequest r;

@@ -88,14 +88,6 @@ ConvGeometry with_leading_unit_axes(const ConvGeometry& g, int64_t rank);
 at::Tensor unsqueeze_to_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank);
 at::Tensor squeeze_from_rank(const at::Tensor& t, const ConvGeometry& g, int64_t rank);
 
-// A rank-1 convolution as the rank-2 one with a unit leading axis (the engine's 2-D loops and
-// tilings run it); a rank-2 or rank-3 geometry is returned as is.
-ConvGeometry with_unit_leading_axis(const ConvGeometry& g);
-// x (N, C, L) -> (N, C, 1, L) for a rank-1 geometry; any other tensor unchanged.
-at::Tensor unsqueeze_rank1(const at::Tensor& t, const ConvGeometry& g);
-// The inverse of unsqueeze_rank1 on a result.
-at::Tensor squeeze_rank1(const at::Tensor& t, const ConvGeometry& g);
-
 // What a caller asks for, for any rank (every list has `rank` entries).
 struct ConvRequest {
   int64_t rank = 2;
