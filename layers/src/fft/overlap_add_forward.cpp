@@ -20,13 +20,11 @@ void forward_chunk(const SpectralProblem& p, const at::Tensor& x_spectrum, const
   {
     PhaseTimer timer(&PhaseTimes::spectral_product);
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "oaconv::fft::forward_product", [&] {
-      for (int64_t group = 0; group < g.groups; ++group) {
-        // A = X[nt, c], B[c, o] = W[o, c] (conjugated), C = Y[nt, o].
-        spectral_gemm<scalar_t>(rows, og, cg, 2 * p.spectrum_stride,
-                                spectrum_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
-                                spectrum_matrix<scalar_t>(kernel_spectrum, group * og * cg, 1, cg), true,
-                                spectrum_matrix<scalar_t>(y_spectrum, group * og, g.out_channels, 1));
-      }
+      // Per group: A = X[nt, c], B[c, o] = W[o, c] (conjugated), C = Y[nt, o].
+      spectral_gemm<scalar_t>(rows, og, cg, 2 * p.spectrum_stride,
+                              spectrum_matrix<scalar_t>(x_spectrum, 0, g.in_channels, 1, cg), false,
+                              spectrum_matrix<scalar_t>(kernel_spectrum, 0, 1, cg, og * cg), true,
+                              spectrum_matrix<scalar_t>(y_spectrum, 0, g.out_channels, 1, og), false, g.groups);
     });
   }
   at::Tensor y_tiles = new_real_planes(p, rows * g.out_channels, y.options(), /*zeroed=*/false);

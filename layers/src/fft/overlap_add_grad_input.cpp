@@ -19,13 +19,11 @@ void grad_input_chunk(const SpectralProblem& p, const at::Tensor& gy_spectrum, c
   {
     PhaseTimer timer(&PhaseTimes::spectral_product);
     AT_DISPATCH_FLOATING_TYPES(gx.scalar_type(), "oaconv::fft::grad_input_product", [&] {
-      for (int64_t group = 0; group < g.groups; ++group) {
-        // A = G[nt, o], B[o, c] = W[o, c], C = GX[nt, c].
-        spectral_gemm<scalar_t>(rows, cg, og, 2 * p.spectrum_stride,
-                                spectrum_matrix<scalar_t>(gy_spectrum, group * og, g.out_channels, 1), false,
-                                spectrum_matrix<scalar_t>(kernel_spectrum, group * og * cg, cg, 1), false,
-                                spectrum_matrix<scalar_t>(gx_spectrum, group * cg, g.in_channels, 1));
-      }
+      // Per group: A = G[nt, o], B[o, c] = W[o, c], C = GX[nt, c].
+      spectral_gemm<scalar_t>(rows, cg, og, 2 * p.spectrum_stride,
+                              spectrum_matrix<scalar_t>(gy_spectrum, 0, g.out_channels, 1, og), false,
+                              spectrum_matrix<scalar_t>(kernel_spectrum, 0, cg, 1, og * cg), false,
+                              spectrum_matrix<scalar_t>(gx_spectrum, 0, g.in_channels, 1, cg), false, g.groups);
     });
   }
   at::Tensor gx_tiles = new_real_planes(p, rows * g.in_channels, gx.options(), /*zeroed=*/false);

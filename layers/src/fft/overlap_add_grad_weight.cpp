@@ -21,14 +21,11 @@ void grad_weight_spectrum(const SpectralProblem& p, const at::Tensor& gy_spectru
   const int64_t cg = g.in_per_group(), og = g.out_per_group();
   PhaseTimer timer(&PhaseTimes::spectral_product);
   AT_DISPATCH_FLOATING_TYPES(gw_spectrum.scalar_type(), "oaconv::fft::grad_weight_product", [&] {
-    for (int64_t group = 0; group < g.groups; ++group) {
-      // A[o, nt] = G[nt, o] (conjugated), B[nt, c] = X[nt, c], C = GW[o, c] (overwritten).
-      spectral_gemm<scalar_t>(og, cg, rows, 2 * p.spectrum_stride,
-                              spectrum_matrix<scalar_t>(gy_spectrum, group * og, 1, g.out_channels), true,
-                              spectrum_matrix<scalar_t>(x_spectrum, group * cg, g.in_channels, 1), false,
-                              spectrum_matrix<scalar_t>(gw_spectrum, group * og * cg, cg, 1),
-                              /*accumulate=*/false);
-    }
+    // Per group: A[o, nt] = G[nt, o] (conjugated), B[nt, c] = X[nt, c], C = GW[o, c] (overwritten).
+    spectral_gemm<scalar_t>(og, cg, rows, 2 * p.spectrum_stride,
+                            spectrum_matrix<scalar_t>(gy_spectrum, 0, 1, g.out_channels, og), true,
+                            spectrum_matrix<scalar_t>(x_spectrum, 0, g.in_channels, 1, cg), false,
+                            spectrum_matrix<scalar_t>(gw_spectrum, 0, cg, 1, og * cg), false, g.groups);
   });
 }
 

@@ -1,10 +1,10 @@
 #include "pruned_dft.h"
+#include "../parallel_tasks.h"
 
 #include "dft_matrix_product.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -77,7 +77,7 @@ void kernel_spectrum_impl(const SpectralProblem& p, const T* w, T* spectrum) {
       along_inner(ky + y, 2 * i) = -im;
       along_inner(ky + y, 2 * i + 1) = re;
     }
-  at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(planes, [&](int64_t begin, int64_t end) {
     PackedMatrix<T> taps(outer.taps, ky);  // w[x][y]
     std::vector<T> t(outer.freqs * 2 * ky);
     for (int64_t plane = begin; plane < end; ++plane) {
@@ -134,7 +134,7 @@ void grad_weight_impl(const SpectralProblem& p, const T* spectrum, T* gw) {
       r[x * 2 * outer.freqs + 2 * o] = eo.re[o * kx + x];
       r[x * 2 * outer.freqs + 2 * o + 1] = -eo.im[o * kx + x];
     }
-  at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(planes, [&](int64_t begin, int64_t end) {
     PackedMatrix<T> s(2 * outer.freqs, ky);
     std::vector<T> transposed(p.columns_outer ? kh * kw : 0);
     for (int64_t plane = begin; plane < end; ++plane) {
@@ -188,7 +188,7 @@ void place_taps(const SpectralProblem& p, const T* w, T* real, int64_t planes) {
   const std::vector<int64_t> offsets = tap_offsets(p);
   const int64_t taps = static_cast<int64_t>(offsets.size());
   const T scale = static_cast<T>(1.0 / static_cast<double>(p.real_plane));
-  at::parallel_for(0, planes, 16, [&](int64_t begin, int64_t end) {
+  parallel_range(planes, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       T* dst = real + plane * p.real_plane;
       const T* src = w + plane * taps;
@@ -203,7 +203,7 @@ void pick_taps(const SpectralProblem& p, const T* real, T* gw, int64_t planes) {
   const std::vector<int64_t> offsets = tap_offsets(p);
   const int64_t taps = static_cast<int64_t>(offsets.size());
   const T scale = static_cast<T>(1.0 / static_cast<double>(p.real_plane));
-  at::parallel_for(0, planes, 16, [&](int64_t begin, int64_t end) {
+  parallel_range(planes, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const T* src = real + plane * p.real_plane;
       T* dst = gw + plane * taps;

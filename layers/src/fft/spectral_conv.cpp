@@ -10,6 +10,7 @@
 // grad-output spectrum serves both gradients, and the weight gradient — a reduction over every
 // image and tile — is one product over all rows, parallel over frequencies.
 #include "spectral_conv.h"
+#include "../parallel_tasks.h"
 
 #include "../non_finite_fallback.h"
 #include "kernel_spectrum_cache.h"
@@ -20,7 +21,6 @@
 #include <oaconv/profiling.h>
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 namespace oaconv::fft {
 namespace {
@@ -70,7 +70,7 @@ void for_each_block(const Schedule& s, int64_t batch, F&& fn) {
     }
   };
   if (s.parallel_blocks) {
-    at::parallel_for(0, s.blocks, 1, run);
+    parallel_range(s.blocks, run);
   } else {
     run(0, s.blocks);
   }

@@ -1,8 +1,8 @@
 #include "spectral_gemm.h"
 
+#include "../parallel_tasks.h"
 #include "../simd_vec.h"
 
-#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -102,29 +102,31 @@ void dispatch_cols(int nr, int mr, int64_t i0, int64_t j0, int64_t kk, int64_t f
 
 template <typename T, bool kConjA, bool kConjB>
 void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<T>& a, const SpectrumMatrix<T>& b,
-          const SpectrumMatrix<T>& c, bool acc) {
+          const SpectrumMatrix<T>& c, bool acc, int64_t groups) {
   constexpr int64_t kLanes = Simd<T>::kLanes;
   constexpr int64_t kVectorsPerTask = kBytesPerTask / (kLanes * sizeof(T));
   const int64_t vectors = values / kLanes;
   const int64_t freq_tasks = (vectors + kVectorsPerTask - 1) / kVectorsPerTask;
   const int64_t row_tasks = (m + kRowsPerTask - 1) / kRowsPerTask;
-  at::parallel_for(0, freq_tasks * row_tasks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t ft = task % freq_tasks;
-      const int64_t rt = task / freq_tasks;
-      const int64_t v_end = std::min(vectors, (ft + 1) * kVectorsPerTask);
-      const int64_t i_end = std::min(m, (rt + 1) * kRowsPerTask);
-      // The frequency vectors innermost: each operand plane's cache lines are then read one
-      // after another (a sequential stream the hardware prefetcher follows), and the A and B
-      // blocks of one (i0, j0) stay in L1 across the task's vectors.
-      for (int64_t i0 = rt * kRowsPerTask; i0 < i_end; i0 += kRowBlock) {
-        const int mr = static_cast<int>(std::min<int64_t>(kRowBlock, i_end - i0));
-        for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
-          const int nr = static_cast<int>(std::min<int64_t>(kColBlock, n - j0));
-          for (int64_t v = ft * kVectorsPerTask; v < v_end; ++v) {
-            const int64_t f = v * kLanes;
-            dispatch_cols<T, kConjA, kConjB>(nr, mr, i0, j0, k, f, a, b, c, acc);
-          }
+  parallel_tasks(groups * row_tasks * freq_tasks, [&](int64_t task) {
+    const int64_t ft = task % freq_tasks;
+    const int64_t rt = (task / freq_tasks) % row_tasks;
+    const int64_t group = task / (freq_tasks * row_tasks);
+    const SpectrumMatrix<T> ag{a.data + group * a.group_stride, a.row_stride, a.col_stride};
+    const SpectrumMatrix<T> bg{b.data + group * b.group_stride, b.row_stride, b.col_stride};
+    const SpectrumMatrix<T> cg{c.data + group * c.group_stride, c.row_stride, c.col_stride};
+    const int64_t v_end = std::min(vectors, (ft + 1) * kVectorsPerTask);
+    const int64_t i_end = std::min(m, (rt + 1) * kRowsPerTask);
+    // The frequency vectors innermost: each operand plane's cache lines are then read one
+    // after another (a sequential stream the hardware prefetcher follows), and the A and B
+    // blocks of one (i0, j0) stay in L1 across the task's vectors.
+    for (int64_t i0 = rt * kRowsPerTask; i0 < i_end; i0 += kRowBlock) {
+      const int mr = static_cast<int>(std::min<int64_t>(kRowBlock, i_end - i0));
+      for (int64_t j0 = 0; j0 < n; j0 += kColBlock) {
+        const int nr = static_cast<int>(std::min<int64_t>(kColBlock, n - j0));
+        for (int64_t v = ft * kVectorsPerTask; v < v_end; ++v) {
+          const int64_t f = v * kLanes;
+          dispatch_cols<T, kConjA, kConjB>(nr, mr, i0, j0, k, f, ag, bg, cg, acc);
         }
       }
     }
@@ -135,18 +137,19 @@ void gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<
 
 template <typename T>
 void spectral_gemm(int64_t m, int64_t n, int64_t k, int64_t values, const SpectrumMatrix<T>& a, bool conj_a,
-                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c, bool accumulate) {
+                   const SpectrumMatrix<T>& b, bool conj_b, const SpectrumMatrix<T>& c, bool accumulate,
+                   int64_t groups) {
   TORCH_INTERNAL_ASSERT(values % Simd<T>::kLanes == 0);
-  if (m == 0 || n == 0) return;
-  if (conj_a && conj_b) gemm<T, true, true>(m, n, k, values, a, b, c, accumulate);
-  else if (conj_a) gemm<T, true, false>(m, n, k, values, a, b, c, accumulate);
-  else if (conj_b) gemm<T, false, true>(m, n, k, values, a, b, c, accumulate);
-  else gemm<T, false, false>(m, n, k, values, a, b, c, accumulate);
+  if (m == 0 || n == 0 || groups == 0) return;
+  if (conj_a && conj_b) gemm<T, true, true>(m, n, k, values, a, b, c, accumulate, groups);
+  else if (conj_a) gemm<T, true, false>(m, n, k, values, a, b, c, accumulate, groups);
+  else if (conj_b) gemm<T, false, true>(m, n, k, values, a, b, c, accumulate, groups);
+  else gemm<T, false, false>(m, n, k, values, a, b, c, accumulate, groups);
 }
 
 template void spectral_gemm<float>(int64_t, int64_t, int64_t, int64_t, const SpectrumMatrix<float>&, bool,
-                                   const SpectrumMatrix<float>&, bool, const SpectrumMatrix<float>&, bool);
+                                   const SpectrumMatrix<float>&, bool, const SpectrumMatrix<float>&, bool, int64_t);
 template void spectral_gemm<double>(int64_t, int64_t, int64_t, int64_t, const SpectrumMatrix<double>&, bool,
-                                    const SpectrumMatrix<double>&, bool, const SpectrumMatrix<double>&, bool);
+                                    const SpectrumMatrix<double>&, bool, const SpectrumMatrix<double>&, bool, int64_t);
 
 }  // namespace oaconv::fft

@@ -1,10 +1,10 @@
 #include "spectral_problem.h"
+#include "../parallel_tasks.h"
 
 #include "plan_cache.h"
 #include "workspace_pool.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <array>
@@ -146,7 +146,7 @@ void for_each_piece(const SpectralProblem& p, int64_t planes, Direction directio
                       first});
     first += size;
   }
-  at::parallel_for(0, static_cast<int64_t>(pieces.size()), 1, [&](int64_t begin, int64_t end) {
+  parallel_range(static_cast<int64_t>(pieces.size()), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) run(*pieces[i].plan, pieces[i].first);
   });
 }
@@ -185,16 +185,17 @@ void inverse_fft(const SpectralProblem& p, at::Tensor& spectrum, at::Tensor& rea
 
 template <typename T>
 SpectrumMatrix<T> spectrum_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
-                                  int64_t col_stride_planes) {
+                                  int64_t col_stride_planes, int64_t group_stride_planes) {
   SpectrumMatrix<T> m;
   const int64_t plane = spectrum.size(1) * 2;  // real values per spectrum
   m.data = spectrum.data_ptr<T>() + first_plane * plane;
   m.row_stride = row_stride_planes * plane;
   m.col_stride = col_stride_planes * plane;
+  m.group_stride = group_stride_planes * plane;
   return m;
 }
 
-template SpectrumMatrix<float> spectrum_matrix<float>(const at::Tensor&, int64_t, int64_t, int64_t);
-template SpectrumMatrix<double> spectrum_matrix<double>(const at::Tensor&, int64_t, int64_t, int64_t);
+template SpectrumMatrix<float> spectrum_matrix<float>(const at::Tensor&, int64_t, int64_t, int64_t, int64_t);
+template SpectrumMatrix<double> spectrum_matrix<double>(const at::Tensor&, int64_t, int64_t, int64_t, int64_t);
 
 }  // namespace oaconv::fft

@@ -55,9 +55,10 @@ void forward_fft(const SpectralProblem& p, const at::Tensor& real, at::Tensor& s
 void inverse_fft(const SpectralProblem& p, at::Tensor& spectrum, at::Tensor& real);  // destroys spectrum
 
 // Matrix view of a spectrum [planes, stride, 2] whose plane index is
-// row * rows_stride_planes + col * col_stride_planes, starting at plane `first_plane`.
+// row * rows_stride_planes + col * col_stride_planes (+ group * group_stride_planes for grouped
+// products), starting at plane `first_plane`.
 template <typename T>
 SpectrumMatrix<T> spectrum_matrix(const at::Tensor& spectrum, int64_t first_plane, int64_t row_stride_planes,
-                                  int64_t col_stride_planes);
+                                  int64_t col_stride_planes, int64_t group_stride_planes = 0);
 
 }  // namespace oaconv::fft

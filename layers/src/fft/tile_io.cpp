@@ -1,8 +1,8 @@
 #include "tile_io.h"
+#include "../parallel_tasks.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstring>
@@ -50,7 +50,7 @@ void gather_input_tiles_impl(const SpectralProblem& p, const T* x, T* planes, in
   const int64_t channels = p.g.in_channels, depth = p.g.in[0], h = p.g.in[1], w = p.g.in[2];
   const int64_t ph = tiling.rows.fft, pw = tiling.cols.fft, slice = ph * pw;
   const int64_t total = batch * p.tiles() * channels;
-  at::parallel_for(0, total, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(total, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t ch = plane % channels;
       const int64_t t = (plane / channels) % p.tiles();
@@ -87,7 +87,7 @@ void gather_grad_output_windows_impl(const SpectralProblem& p, const T* gy, T* p
   const int64_t out_slice = g.out[1] * g.out[2];
   const Spans span = correlation_spans(p);
   const int64_t total = batch * p.tiles() * channels;
-  at::parallel_for(0, total, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(total, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t ch = plane % channels;
       const int64_t t = (plane / channels) % p.tiles();
@@ -130,7 +130,7 @@ void overlap_add_output_tiles_impl(const SpectralProblem& p, const T* planes, co
   const int64_t pw = p.tiling.cols.fft, slice = p.tiling.rows.fft * pw;
   const int64_t out_slice = g.out[1] * g.out[2], out_plane = g.out[0] * out_slice;
   const Spans span = correlation_spans(p);
-  at::parallel_for(0, batch * channels, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(batch * channels, [&](int64_t begin, int64_t end) {
     for (int64_t nc = begin; nc < end; ++nc) {
       const int64_t n = nc / channels, ch = nc % channels;
       T* out = y + nc * out_plane;
@@ -171,7 +171,7 @@ void write_grad_input_tiles_impl(const SpectralProblem& p, const T* planes, T* g
   const Tiling& tiling = p.tiling;
   const int64_t channels = p.g.in_channels, depth = p.g.in[0], h = p.g.in[1], w = p.g.in[2];
   const int64_t pw = tiling.cols.fft, slice = tiling.rows.fft * pw;
-  at::parallel_for(0, batch * channels, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(batch * channels, [&](int64_t begin, int64_t end) {
     for (int64_t nc = begin; nc < end; ++nc) {
       const int64_t n = nc / channels;
       for (int64_t t = 0; t < p.tiles(); ++t) {
