@@ -12,8 +12,9 @@
 
 #include <c10/util/Exception.h>
 
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -62,6 +63,10 @@ std::string explain_layer(const LayerShape& e) {
 void run_info(const InfoArgs& args) {
   set_threads(args.threads);
   std::cout << build_info();
+  // Threads that spin while they wait (libgomp's default) slow every pass when another process
+  // shares the cores; passive ones cost nothing measurable on a quiet machine (docs/design.md).
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  std::cout << "OpenMP wait policy: " << (wait_policy ? wait_policy : "libgomp's default (spins; OMP_WAIT_POLICY=passive for a shared machine)") << "\n";
   if (!args.explain.empty()) {
     const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride);
     if (!args.no_timing) {

@@ -4,60 +4,98 @@
 //                     xp[n, g*Cg + c, z*sd + e*dd, i*sh + a*dh, j*sw + b*dw]
 //
 // One task per (o, c) pair reduces over the batch and the whole output volume, so tasks never
-// write the same element. Per output row, a SIMD vector of grad-output columns is loaded once
-// and multiplied into all kd*kh*kw tap accumulators.
+// write the same element. The taps of one kernel row are held in registers, up to kRowTaps at a
+// time: per output row, a SIMD vector of grad-output columns is loaded once and multiplied into
+// each of them. Holding every tap instead (k^2 accumulators: 49 vectors at k 7, 961 at k 31)
+// keeps them in memory, a load and a store per multiply-add, from L2 once they outgrow L1.
 #include "correlate_padded.h"
 #include "direct_passes.h"
+#include "../parallel_tasks.h"
 #include "../simd_vec.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
-#include <vector>
+#include <algorithm>
 
 namespace oaconv::direct {
 namespace {
 
-template <typename T, bool kUnitStride>
-void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, int64_t dp, int64_t hp,
-                        int64_t wp, int64_t gy_w) {
+// Strides and sizes of the padded operands the kernel reads.
+struct GradWeightOperands {
+  int64_t dp, hp, wp;  // padded input: depth, rows, columns
+  int64_t gy_w;        // grad-output row length, a whole number of SIMD vectors (zeros past out_w)
+};
+
+constexpr int kRowTaps = 8;  // tap accumulators in registers (+ the grad-output vector and a load)
+
+// sums[b] += sum_{z,i,j} gy_plane[z, i, j] * x_plane[z*sd + e*dd, i*sh + a*dh, j*sw + (b0 + b)*dw]
+// for b < NB: the taps b0 .. b0 + NB - 1 of kernel row (e, a), from one (n, o) grad-output plane
+// and one (n, c) padded input plane.
+template <typename T, bool kUnitStride, int NB>
+void row_taps(const T* gy_plane, const T* x_plane, const ConvGeometry& g, const GradWeightOperands& op, int64_t e,
+              int64_t a, int64_t b0, T* sums) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int kLanes = S::kLanes;
+  const int64_t out_rows = g.out[0] * g.out[1];
+  Vec acc[NB];
+  for (int b = 0; b < NB; ++b) acc[b] = S::broadcast(T(0));
+  for (int64_t r = 0; r < out_rows; ++r) {  // output rows (z, i) of every slice
+    const int64_t z = r / g.out[1], i = r % g.out[1];
+    const T* xr = x_plane + ((z * g.stride[0] + e * g.dilation[0]) * op.hp + i * g.stride[1] + a * g.dilation[1]) * op.wp +
+                  b0 * g.dilation[2];
+    const T* gr = gy_plane + r * op.gy_w;
+    for (int64_t j0 = 0; j0 < g.out[2]; j0 += kLanes) {
+      const Vec gv = S::load(gr + j0);
+      const T* xj = xr + j0 * g.stride[2];
+      for (int b = 0; b < NB; ++b) {
+        const T* xb = xj + b * g.dilation[2];
+        acc[b] += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride[2]));
+      }
+    }
+  }
+  for (int b = 0; b < NB; ++b) sums[b] += S::sum(acc[b]);
+}
+
+template <typename T, bool kUnitStride>
+void row_taps_dispatch(int nb, const T* gy_plane, const T* x_plane, const ConvGeometry& g,
+                       const GradWeightOperands& op, int64_t e, int64_t a, int64_t b0, T* sums) {
+  static_assert(kRowTaps == 8, "row_taps_dispatch covers 1 to 8 taps");
+  switch (nb) {
+    case 8: return row_taps<T, kUnitStride, 8>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 7: return row_taps<T, kUnitStride, 7>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 6: return row_taps<T, kUnitStride, 6>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 5: return row_taps<T, kUnitStride, 5>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 4: return row_taps<T, kUnitStride, 4>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 3: return row_taps<T, kUnitStride, 3>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 2: return row_taps<T, kUnitStride, 2>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    default: return row_taps<T, kUnitStride, 1>(gy_plane, x_plane, g, op, e, a, b0, sums);
+  }
+}
+
+template <typename T, bool kUnitStride>
+void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
   const int64_t cg = g.in_per_group();
   const int64_t og = g.out_per_group();
   const int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
-  const int64_t out_rows = g.out[0] * g.out[1];
-
-  at::parallel_for(0, g.out_channels * cg, 1, [&](int64_t begin, int64_t end) {
-    std::vector<Vec> acc(taps);
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t o = task / cg;
-      const int64_t c = g.in_per_group() * (o / og) + task % cg;  // input channel (global)
-      for (auto& v : acc) v = S::broadcast(T(0));
-      for (int64_t n = 0; n < g.batch; ++n) {
-        const T* gy_plane = gy + (n * g.out_channels + o) * out_rows * gy_w;
-        const T* x_plane = xp + (n * g.in_channels + c) * dp * hp * wp;
-        for (int64_t r = 0; r < out_rows; ++r) {  // output rows (z, i) of every slice
-          const int64_t z = r / g.out[1], i = r % g.out[1];
-          for (int64_t j0 = 0; j0 < g.out[2]; j0 += kLanes) {
-            const Vec gv = S::load(gy_plane + r * gy_w + j0);  // zero beyond out_w
-            Vec* acc_tap = acc.data();
-            for (int64_t e = 0; e < g.kernel[0]; ++e) {
-              for (int64_t a = 0; a < g.kernel[1]; ++a) {
-                const T* xr = x_plane + ((z * g.stride[0] + e * g.dilation[0]) * hp + i * g.stride[1] + a * g.dilation[1]) * wp +
-                              j0 * g.stride[2];
-                for (int64_t b = 0; b < g.kernel[2]; ++b, ++acc_tap) {
-                  const T* xb = xr + b * g.dilation[2];
-                  *acc_tap += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride[2]));
-                }
-              }
-            }
+  parallel_tasks(g.out_channels * cg, [&](int64_t task) {
+    const int64_t o = task / cg;
+    const int64_t c = cg * (o / og) + task % cg;  // input channel (global)
+    T* out = gw + task * taps;
+    std::fill(out, out + taps, T(0));
+    // One image at a time: its two planes stay in cache while every kernel row passes over them.
+    for (int64_t n = 0; n < g.batch; ++n) {
+      const T* gy_plane = gy + (n * g.out_channels + o) * g.out[0] * g.out[1] * op.gy_w;
+      const T* x_plane = xp + (n * g.in_channels + c) * op.dp * op.hp * op.wp;
+      for (int64_t e = 0; e < g.kernel[0]; ++e) {
+        for (int64_t a = 0; a < g.kernel[1]; ++a) {
+          T* row = out + (e * g.kernel[1] + a) * g.kernel[2];
+          for (int64_t b0 = 0; b0 < g.kernel[2]; b0 += kRowTaps) {
+            const int nb = static_cast<int>(std::min<int64_t>(kRowTaps, g.kernel[2] - b0));
+            row_taps_dispatch<T, kUnitStride>(nb, gy_plane, x_plane, g, op, e, a, b0, row + b0);
           }
         }
       }
-      T* out = gw + task * taps;
-      for (int64_t t = 0; t < taps; ++t) out[t] = S::sum(acc[t]);
     }
   });
 }
@@ -73,12 +111,13 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out[2]}, 0).contiguous();
   TORCH_INTERNAL_ASSERT(gw.is_contiguous());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
+    const GradWeightOperands op{xp.size(2), xp.size(3), xp.size(4), gy_w};
     if (g.stride[2] == 1) {
       grad_weight_kernel<scalar_t, true>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
-                                         gw.data_ptr<scalar_t>(), g, xp.size(2), xp.size(3), xp.size(4), gy_w);
+                                         gw.data_ptr<scalar_t>(), g, op);
     } else {
       grad_weight_kernel<scalar_t, false>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
-                                          gw.data_ptr<scalar_t>(), g, xp.size(2), xp.size(3), xp.size(4), gy_w);
+                                          gw.data_ptr<scalar_t>(), g, op);
     }
   });
 }
