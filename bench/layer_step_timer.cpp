@@ -4,10 +4,12 @@
 //
 // Usage: layer_step_timer SHAPE ALGORITHM STEPS THREADS
 //   SHAPE as `oaconv info --shape` takes it (N,C,O,H,W,K[,groups]); prints the median of STEPS
-//   timed steps, after two warm-up steps, as `median_us <value>`.
+//   timed steps, after kWarmupSteps untimed ones, as `median_us <value>`. The allocator keeps
+//   freed memory (oaconv::keep_freed_memory), as python_overhead.py sets it for its own process.
 #include "layer_shape.h"
 
 #include <oaconv/algorithm.h>
+#include <oaconv/allocator_tuning.h>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -19,7 +21,10 @@
 #include <string>
 #include <vector>
 
+constexpr int kWarmupSteps = 5;
+
 int main(int argc, char** argv) {
+  oaconv::keep_freed_memory();
   if (argc != 5) {
     std::fprintf(stderr, "usage: layer_step_timer SHAPE ALGORITHM STEPS THREADS\n");
     return 2;
@@ -36,11 +41,11 @@ int main(int argc, char** argv) {
     const torch::Tensor b = torch::randn({shape.out_channels}).requires_grad_();
     const torch::Tensor gy = torch::randn(shape.output_sizes());
     std::vector<double> us;
-    for (int i = 0; i < steps + 2; ++i) {
+    for (int i = 0; i < steps + kWarmupSteps; ++i) {
       const auto start = std::chrono::steady_clock::now();
       shape.run(x, w, b, algorithm).backward(gy);
       const double elapsed = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-      if (i >= 2) us.push_back(elapsed);
+      if (i >= kWarmupSteps) us.push_back(elapsed);
     }
     std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
     std::printf("median_us %.3f\n", us[us.size() / 2]);

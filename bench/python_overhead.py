@@ -6,10 +6,13 @@ Usage: PYTHONPATH=build/python bench/python_overhead.py [--threads 2] [--rounds 
 One step is the layer's forward (oaconv.functional.conv2d with padding k/2, as `oaconv info`
 runs it) and backward into input, weight and bias. Each round times --steps steps from C++ (the
 layer_step_timer program, same shape, algorithm, data sizes and threads) and then the same steps
-in this Python process; each side keeps the median of its rounds' medians. Prints both, the
-difference per step in microseconds and as a percentage of the C++ step.
+in this Python process, each after 5 untimed steps; each side keeps the median of its rounds'
+medians. Both processes keep freed memory for reuse (glibc's mmap and trim thresholds raised as
+oaconv::keep_freed_memory does), so neither pays fresh page faults that the other does not.
+Prints both, the difference per step in microseconds and as a percentage of the C++ step.
 """
 import argparse
+import ctypes
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,17 @@ LAYERS = [
 ]
 
 
+WARMUP_STEPS = 5
+
+
+def keep_freed_memory():
+    """glibc's mallopt as oaconv::keep_freed_memory calls it (mmap threshold 512 MiB, trim 1 GiB)."""
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 512 << 20)
+    libc.mallopt(m_trim_threshold, 1 << 30)
+
+
 def python_step_us(shape, algorithm, steps):
     n, c, o, h, w, k = shape[:6]
     groups = shape[6] if len(shape) > 6 else 1
@@ -38,10 +52,10 @@ def python_step_us(shape, algorithm, steps):
     bias = torch.randn(o, requires_grad=True)
     gy = torch.randn(n, o, h, w)
     times = []
-    for i in range(steps + 2):
+    for i in range(steps + WARMUP_STEPS):
         start = time.perf_counter()
         oaconv.functional.conv2d(x, weight, bias, padding=k // 2, groups=groups, algorithm=algorithm).backward(gy)
-        if i >= 2:
+        if i >= WARMUP_STEPS:
             times.append(1e6 * (time.perf_counter() - start))
     return statistics.median(times)
 
@@ -60,6 +74,7 @@ def main():
     parser.add_argument("--timer", default="build/bench/layer_step_timer")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()
     print("oaconv %s, torch %s, %d threads, median of %d interleaved rounds of %d steps" %
           (oaconv.__version__, torch.__version__, args.threads, args.rounds, args.steps))
     print("%-22s %-7s %12s %12s %10s %9s" % ("layer", "algo", "C++ us", "Python us", "diff us", "overhead"))

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -43,7 +44,7 @@ TEST_F(ParallelTasks, UsesTheIntraOpThreads) {
   std::mutex m;
   std::set<std::thread::id> ids;
   // Tasks long enough that one thread cannot take them all before the other starts.
-  parallel_tasks(64, [&](int64_t) {
+  parallel_tasks(200, [&](int64_t) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::lock_guard<std::mutex> lock(m);
     ids.insert(std::this_thread::get_id());
