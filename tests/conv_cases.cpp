@@ -87,6 +87,15 @@ const std::vector<ConvCase>& conv_cases() {
       {1, 6, 6, 21, 19, 5, 3, 2, 2, 1, 1, P::kExplicit, 2, 1, 6, false},
       {3, 5, 5, 11, 13, 3, 3, 1, 1, 2, 2, P::kSame, 0, 0, 5, true},
       {2, 3, 6, 9, 9, 3, 3, 1, 1, 1, 1, P::kExplicit, 1, 1, 3, true},  // depth multiplier 2
+      // Depthwise and one-output-per-group layers: the direct algorithm's per-task padded planes
+      // (forward, zero-inserted grad-input, grad-weight), across and within SIMD rows.
+      {2, 6, 6, 15, 14, 13, 13, 1, 1, 1, 1, P::kExplicit, 6, 6, 6, true},
+      {2, 8, 8, 16, 17, 5, 5, 2, 2, 1, 1, P::kExplicit, 2, 2, 8, true},
+      {1, 4, 4, 19, 18, 3, 3, 2, 2, 2, 2, P::kExplicit, 2, 2, 4, false},
+      {2, 5, 5, 12, 40, 7, 7, 1, 1, 1, 1, P::kSame, 0, 0, 5, true},
+      {1, 4, 4, 9, 70, 3, 3, 1, 2, 1, 1, P::kExplicit, 1, 1, 4, true},
+      {2, 8, 4, 11, 12, 3, 3, 1, 1, 1, 1, P::kExplicit, 1, 1, 4, true},  // two inputs per output
+      {1, 3, 3, 6, 7, 3, 3, 2, 2, 1, 1, P::kExplicit, 4, 3, 3, true},    // depthwise, padding > kernel
       {1, 2, 2, 6, 7, 3, 3, 1, 1, 1, 1, P::kExplicit, 5, 4, 1, true},  // padding > kernel
       {2, 3, 3, 5, 4, 5, 4, 1, 1, 1, 1, P::kExplicit, 0, 0, 1, true},  // kernel = image
       {1, 4, 2, 24, 30, 9, 7, 3, 2, 1, 1, P::kExplicit, 4, 3, 1, true},

@@ -1,12 +1,16 @@
 #include "correlate_padded.h"
 
+#include "../parallel_tasks.h"
 #include "../simd_vec.h"
+#include "placed_planes.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace oaconv::direct {
@@ -73,17 +77,18 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
 }
 
 // One output channel per group (depthwise convolutions, blurs): blocking output channels would
-// leave 3 of 4 accumulators idle, so block 4 output rows instead — 4 independent FMA chains,
-// none wasted.
-template <typename T, bool kUnitStride>
-void correlate_rows_kernel(const T* xp, const T* w, const T* bias, T* y, const CorrelateShape& s) {
+// leave 3 of 4 accumulators idle, so block kRows output rows instead — independent FMA chains,
+// none wasted, one broadcast weight per kRows loads and multiply-adds. `group_input(n, g)` gives
+// the Cg padded input planes of image n's group g (Dp x Hp x Wp each, as s says); it is called
+// once per task, on the task's thread.
+template <typename T, bool kUnitStride, typename GroupInput>
+void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* bias, T* y, const CorrelateShape& s) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int kLanes = S::kLanes;
   constexpr int kRows = 4;
   const int64_t cg = s.in_channels / s.groups;
   const int64_t taps = cg * s.kernel_d * s.kernel_h * s.kernel_w;
-  const int64_t padded_plane = s.padded_d * s.padded_h * s.padded_w;
   // Rows r = (z, i) of all slices of an output plane, each starting at its own row of xp.
   const int64_t out_rows = s.out_d * s.out_h;
   // Tasks are bands of rows of an output plane: a single blurred image (one plane) still
@@ -93,52 +98,75 @@ void correlate_rows_kernel(const T* xp, const T* w, const T* bias, T* y, const C
   const int64_t row_groups = (out_rows + kRows - 1) / kRows;
   const int64_t band_rows = kRows * ((row_groups + std::min(wanted_bands, row_groups) - 1) / std::min(wanted_bands, row_groups));
   const int64_t bands = (out_rows + band_rows - 1) / band_rows;
-  at::parallel_for(0, planes * bands, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t plane = task / bands, band = task % bands;
-      const int64_t n = plane / s.out_channels, o = plane % s.out_channels;
-      const int64_t g = o;  // one output channel per group
-      const T* wo = w + o * taps;
-      const T* x_group = xp + (n * s.in_channels + g * cg) * padded_plane;
-      T* y_plane = y + (n * s.out_channels + o) * out_rows * s.out_w;
-      const T b0 = bias ? bias[o] : T(0);
-      const int64_t band_end = std::min(out_rows, (band + 1) * band_rows);
-      for (int64_t i0 = band * band_rows; i0 < band_end; i0 += kRows) {
-        const int rows = static_cast<int>(std::min<int64_t>(kRows, band_end - i0));
-        const T* x_row[kRows];
-        for (int q = 0; q < rows; ++q) {
-          const int64_t z = (i0 + q) / s.out_h, i = (i0 + q) % s.out_h;
-          x_row[q] = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * s.padded_w;
-        }
-        for (int64_t j0 = 0; j0 < s.out_w; j0 += kLanes) {
-          Vec acc[kRows];
-          for (int q = 0; q < kRows; ++q) acc[q] = S::broadcast(b0);
-          const T* wt = wo;
-          for (int64_t c = 0; c < cg; ++c) {
-            for (int64_t e = 0; e < s.kernel_d; ++e) {
-              for (int64_t a = 0; a < s.kernel_h; ++a) {
-                const int64_t tap_row = ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * s.padded_w +
-                                        j0 * s.stride_w;
-                for (int64_t b = 0; b < s.kernel_w; ++b, ++wt) {
-                  const T wv = *wt;
-                  for (int q = 0; q < kRows; ++q) {
-                    if (q >= rows) break;
-                    const T* xb = x_row[q] + tap_row + b * s.dilation_w;
-                    acc[q] += (kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w)) * wv;
+  parallel_tasks(planes * bands, [&](int64_t task) {
+    const int64_t plane = task / bands, band = task % bands;
+    const int64_t n = plane / s.out_channels, o = plane % s.out_channels;
+    const int64_t g = o;  // one output channel per group
+    const T* wo = w + o * taps;
+    const T* x_group = group_input(n, g);
+    T* y_plane = y + (n * s.out_channels + o) * out_rows * s.out_w;
+    const T b0 = bias ? bias[o] : T(0);
+    const int64_t band_end = std::min(out_rows, (band + 1) * band_rows);
+    for (int64_t i0 = band * band_rows; i0 < band_end; i0 += kRows) {
+      const int rows = static_cast<int>(std::min<int64_t>(kRows, band_end - i0));
+      const T* x_row[kRows];
+      for (int q = 0; q < kRows; ++q) {
+        const int64_t r = i0 + std::min(q, rows - 1);  // rows past the band repeat its last (not stored)
+        const int64_t z = r / s.out_h, i = r % s.out_h;
+        x_row[q] = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * s.padded_w;
+      }
+      // kRows x NV accumulators (NV vectors of columns): 8 independent FMA chains keep both FMA
+      // units busy through their latency.
+      const auto block = [&](int64_t j0, auto vectors) {
+        constexpr int NV = decltype(vectors)::value;
+        Vec acc[kRows][NV];
+        for (int q = 0; q < kRows; ++q)
+          for (int v = 0; v < NV; ++v) acc[q][v] = S::broadcast(b0);
+        const T* wt = wo;
+        for (int64_t c = 0; c < cg; ++c) {
+          for (int64_t e = 0; e < s.kernel_d; ++e) {
+            for (int64_t a = 0; a < s.kernel_h; ++a) {
+              const int64_t tap_row = ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * s.padded_w +
+                                      j0 * s.stride_w;
+              for (int64_t b = 0; b < s.kernel_w; ++b, ++wt) {
+                const Vec wv = S::broadcast(*wt);
+                for (int q = 0; q < kRows; ++q) {
+                  for (int v = 0; v < NV; ++v) {
+                    const T* xb = x_row[q] + tap_row + b * s.dilation_w + v * kLanes * s.stride_w;
+                    acc[q][v] += (kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w)) * wv;
                   }
                 }
               }
             }
           }
-          const int64_t width = std::min<int64_t>(kLanes, s.out_w - j0);
-          for (int q = 0; q < rows; ++q) {
-            T* yr = y_plane + (i0 + q) * s.out_w + j0;
-            for (int64_t v = 0; v < width; ++v) yr[v] = acc[q][v];
+        }
+        for (int q = 0; q < rows; ++q) {
+          for (int v = 0; v < NV; ++v) {
+            const int64_t j = j0 + v * kLanes;
+            const int64_t width = std::min<int64_t>(kLanes, s.out_w - j);
+            T* yr = y_plane + (i0 + q) * s.out_w + j;
+            if (width == kLanes) {
+              std::memcpy(yr, &acc[q][v], sizeof(Vec));
+            } else {
+              for (int64_t l = 0; l < width; ++l) yr[l] = acc[q][v][l];
+            }
           }
         }
-      }
+      };
+      int64_t j0 = 0;
+      for (; j0 + kLanes < s.out_w; j0 += 2 * kLanes) block(j0, std::integral_constant<int, 2>());
+      if (j0 < s.out_w) block(j0, std::integral_constant<int, 1>());
     }
   });
+}
+
+template <typename T, typename GroupInput>
+void correlate_rows(const GroupInput& group_input, const T* w, const T* bias, T* y, const CorrelateShape& s) {
+  if (s.stride_w == 1) {
+    correlate_rows_kernel<T, true>(group_input, w, bias, y, s);
+  } else {
+    correlate_rows_kernel<T, false>(group_input, w, bias, y, s);
+  }
 }
 
 }  // namespace
@@ -164,13 +192,10 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "oaconv::direct::correlate_padded", [&] {
     const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
     if (shape.out_channels == shape.groups) {
-      if (shape.stride_w == 1) {
-        correlate_rows_kernel<scalar_t, true>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
-                                              y.data_ptr<scalar_t>(), shape);
-      } else {
-        correlate_rows_kernel<scalar_t, false>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
-                                               y.data_ptr<scalar_t>(), shape);
-      }
+      const scalar_t* x = xp.data_ptr<scalar_t>();
+      const int64_t group_elements = (shape.in_channels / shape.groups) * shape.padded_d * shape.padded_h * shape.padded_w;
+      const auto group_input = [&](int64_t n, int64_t g) { return x + (n * shape.groups + g) * group_elements; };
+      correlate_rows(group_input, w.data_ptr<scalar_t>(), bias_ptr, y.data_ptr<scalar_t>(), shape);
     } else if (shape.stride_w == 1) {
       correlate_kernel<scalar_t, true>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
                                        y.data_ptr<scalar_t>(), shape);
@@ -178,6 +203,34 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
       correlate_kernel<scalar_t, false>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
                                         y.data_ptr<scalar_t>(), shape);
     }
+  });
+}
+
+void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
+                          const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y) {
+  TORCH_INTERNAL_ASSERT(shape.out_channels == shape.groups, "correlate_placed_out: one output channel per group");
+  TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous() && source.dim() == 5);
+  TORCH_INTERNAL_ASSERT(axes[0].padded == shape.padded_d && axes[1].padded == shape.padded_h &&
+                        axes[2].padded == shape.padded_w);
+  TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
+                                                                shape.dilation_w, source.scalar_type()));
+  for (int a = 0; a < 3; ++a) TORCH_INTERNAL_ASSERT(source.size(2 + a) == axes[a].size);
+  if (y.numel() == 0) return;
+  const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_placed", [&] {
+    const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* src = source.data_ptr<scalar_t>();
+    const int64_t cg = shape.in_channels / shape.groups;
+    const int64_t source_volume = axes[0].size * axes[1].size * axes[2].size;
+    const int64_t padded_volume = shape.padded_d * shape.padded_h * shape.padded_w;
+    const auto group_input = [&](int64_t n, int64_t g) {
+      scalar_t* planes = placed_buffer<scalar_t>(cg * padded_volume);
+      for (int64_t c = 0; c < cg; ++c) {
+        place_volume(src + ((n * shape.groups + g) * cg + c) * source_volume, axes, planes + c * padded_volume);
+      }
+      return static_cast<const scalar_t*>(planes);
+    };
+    correlate_rows(group_input, w.data_ptr<scalar_t>(), bias_ptr, y.data_ptr<scalar_t>(), shape);
   });
 }
 

@@ -9,6 +9,8 @@
 //
 // Forward runs it on the padded input; grad-input runs it on the zero-inserted, padded
 // grad-output with the flipped, transposed weight (see direct_grad_input.cpp).
+#include "placed_planes.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -33,5 +35,13 @@ int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
 // (N, O, out_d, out_h, out_w) contiguous, every element written. Parallel over (n, output block).
 void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
                           const CorrelateShape& shape, at::Tensor& y);
+
+// The same correlation for one output channel per group (out_channels == groups: depthwise
+// layers, and grad-input of depthwise layers) over a padded input that is never built whole:
+// each task places its group's planes of `source` (N, C, axes[0].size, axes[1].size,
+// axes[2].size), contiguous, into a buffer of its thread as `axes` say (placed_planes.h), and
+// correlates from there while they are in cache. shape.padded_* are the axes' padded extents.
+void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
+                          const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
 
 }  // namespace oaconv::direct

@@ -35,14 +35,29 @@ at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g) {
 }
 
 CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp) {
-  return CorrelateShape{g.batch,       g.in_channels, g.out_channels, g.groups,      xp.size(2),
-                        xp.size(3),    xp.size(4),    g.kernel[0],    g.kernel[1],   g.kernel[2],
+  const bool padded = xp.defined();
+  return CorrelateShape{g.batch,       g.in_channels, g.out_channels, g.groups,      padded ? xp.size(2) : 0,
+                        padded ? xp.size(3) : 0,    padded ? xp.size(4) : 0,    g.kernel[0],    g.kernel[1],   g.kernel[2],
                         g.stride[0],   g.stride[1],   g.stride[2],    g.dilation[0], g.dilation[1],
                         g.dilation[2], g.out[0],      g.out[1],       g.out[2]};
 }
 
 void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                  const ConvGeometry& g, at::Tensor& y) {
+  if (g.out_channels == g.groups) {
+    // One output channel per group: each task pads its own planes (placed_planes.h). Per axis
+    // the rows the correlation reads, (out - 1) * s + (k - 1) * d + 1, the columns rounded up
+    // to whole vectors of output columns.
+    PlacedAxis axes[3];
+    for (int a = 0; a < 3; ++a) {
+      axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
+    }
+    axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
+    CorrelateShape shape = correlate_shape(g, at::Tensor());
+    shape.padded_d = axes[0].padded, shape.padded_h = axes[1].padded, shape.padded_w = axes[2].padded;
+    correlate_placed_out(x.contiguous(), axes, w.contiguous(), bias, shape, y);
+    return;
+  }
   const at::Tensor xp = pad_input(x, g);
   correlate_padded_out(xp, w.contiguous(), bias, correlate_shape(g, xp), y);
 }

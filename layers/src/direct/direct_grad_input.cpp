@@ -39,6 +39,27 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
   }
   const int64_t cols =
       std::max(extent[2], required_padded_width(g.in[2], g.kernel[2], 1, g.dilation[2], gy.scalar_type()));
+  const int64_t og = g.out_per_group();
+  const int64_t cg = g.in_per_group();
+  // Per group: w (G, Og, Cg, k...) -> (G, Cg, Og, k...), flipped -> (C, Og, k...).
+  const at::Tensor w_t = w.reshape({g.groups, og, cg, g.kernel[0], g.kernel[1], g.kernel[2]})
+                             .transpose(1, 2)
+                             .flip({3, 4, 5})
+                             .reshape({g.in_channels, og, g.kernel[0], g.kernel[1], g.kernel[2]})
+                             .contiguous();
+  const CorrelateShape shape{g.batch,       g.out_channels, g.in_channels, g.groups,      extent[0],
+                             extent[1],     cols,           g.kernel[0],   g.kernel[1],   g.kernel[2],
+                             1,             1,              1,             g.dilation[0], g.dilation[1],
+                             g.dilation[2], g.in[0],        g.in[1],       g.in[2]};
+  if (cg == 1) {
+    // One input channel per group (depthwise): each task places its own grad-output planes,
+    // zeros inserted, into its buffer (placed_planes.h) instead of the whole spread tensor.
+    const PlacedAxis axes[3] = {{g.out[0], offset[0], g.stride[0], extent[0]},
+                                {g.out[1], offset[1], g.stride[1], extent[1]},
+                                {g.out[2], offset[2], g.stride[2], cols}};
+    correlate_placed_out(gy.contiguous(), axes, w_t, at::Tensor(), shape, gx);
+    return;
+  }
   at::Tensor spread = at::zeros({g.batch, g.out_channels, extent[0], extent[1], cols}, gy.options());
   if (last[0] > first[0] && last[1] > first[1] && last[2] > first[2]) {
     at::Tensor target = spread, source = gy;
@@ -50,18 +71,6 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
     target.copy_(source);
   }
 
-  // Per group: w (G, Og, Cg, k...) -> (G, Cg, Og, k...), flipped -> (C, Og, k...).
-  const int64_t og = g.out_per_group();
-  const int64_t cg = g.in_per_group();
-  const at::Tensor w_t = w.reshape({g.groups, og, cg, g.kernel[0], g.kernel[1], g.kernel[2]})
-                             .transpose(1, 2)
-                             .flip({3, 4, 5})
-                             .reshape({g.in_channels, og, g.kernel[0], g.kernel[1], g.kernel[2]})
-                             .contiguous();
-  const CorrelateShape shape{g.batch,       g.out_channels, g.in_channels, g.groups,      extent[0],
-                             extent[1],     cols,           g.kernel[0],   g.kernel[1],   g.kernel[2],
-                             1,             1,              1,             g.dilation[0], g.dilation[1],
-                             g.dilation[2], g.in[0],        g.in[1],       g.in[2]};
   correlate_padded_out(spread, w_t, at::Tensor(), shape, gx);
 }
 

@@ -16,6 +16,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace oaconv::direct {
 namespace {
@@ -73,8 +74,10 @@ void row_taps_dispatch(int nb, const T* gy_plane, const T* x_plane, const ConvGe
   }
 }
 
-template <typename T, bool kUnitStride>
-void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
+// planes(n, o, c) gives the (n, o) grad-output plane (rows of op.gy_w) and the (n, c) padded
+// input plane (op.dp x op.hp x op.wp); it is called on the task's thread.
+template <typename T, bool kUnitStride, typename Planes>
+void grad_weight_kernel(const Planes& planes, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
   const int64_t cg = g.in_per_group();
   const int64_t og = g.out_per_group();
   const int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
@@ -85,14 +88,13 @@ void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, 
     std::fill(out, out + taps, T(0));
     // One image at a time: its two planes stay in cache while every kernel row passes over them.
     for (int64_t n = 0; n < g.batch; ++n) {
-      const T* gy_plane = gy + (n * g.out_channels + o) * g.out[0] * g.out[1] * op.gy_w;
-      const T* x_plane = xp + (n * g.in_channels + c) * op.dp * op.hp * op.wp;
+      const std::pair<const T*, const T*> p = planes(n, o, c);
       for (int64_t e = 0; e < g.kernel[0]; ++e) {
         for (int64_t a = 0; a < g.kernel[1]; ++a) {
           T* row = out + (e * g.kernel[1] + a) * g.kernel[2];
           for (int64_t b0 = 0; b0 < g.kernel[2]; b0 += kRowTaps) {
             const int nb = static_cast<int>(std::min<int64_t>(kRowTaps, g.kernel[2] - b0));
-            row_taps_dispatch<T, kUnitStride>(nb, gy_plane, x_plane, g, op, e, a, b0, row + b0);
+            row_taps_dispatch<T, kUnitStride>(nb, p.first, p.second, g, op, e, a, b0, row + b0);
           }
         }
       }
@@ -100,25 +102,61 @@ void grad_weight_kernel(const T* gy, const T* xp, T* gw, const ConvGeometry& g, 
   });
 }
 
+template <typename T, typename Planes>
+void grad_weight_dispatch(const Planes& planes, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
+  if (g.stride[2] == 1) {
+    grad_weight_kernel<T, true>(planes, gw, g, op);
+  } else {
+    grad_weight_kernel<T, false>(planes, gw, g, op);
+  }
+}
+
 }  // namespace
 
 void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeometry& g,
                      at::Tensor& gw) {
-  const at::Tensor xp = pad_input(x, g);
-  // Grad-output with its rows padded to whole SIMD vectors, the extra columns zero.
+  TORCH_INTERNAL_ASSERT(gw.is_contiguous());
+  // Grad-output rows padded to whole SIMD vectors, the extra columns zero.
   const int64_t lanes = 64 / static_cast<int64_t>(gy.element_size());
   const int64_t gy_w = (g.out[2] + lanes - 1) / lanes * lanes;
+  if (g.out_per_group() == 1) {
+    // One output channel per group: every (n, c) input plane and (n, o) grad-output plane is
+    // read by one task only, which pads it into its own buffer (placed_planes.h).
+    PlacedAxis x_axes[3], gy_axes[3];
+    for (int a = 0; a < 3; ++a) {
+      x_axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
+      gy_axes[a] = {g.out[a], 0, 1, g.out[a]};
+    }
+    x_axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
+    gy_axes[2].padded = gy_w;
+    const GradWeightOperands op{x_axes[0].padded, x_axes[1].padded, x_axes[2].padded, gy_w};
+    const at::Tensor xc = x.contiguous(), gyc = gy.contiguous();
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
+      const scalar_t* xs = xc.data_ptr<scalar_t>();
+      const scalar_t* gys = gyc.data_ptr<scalar_t>();
+      const int64_t x_volume = g.in[0] * g.in[1] * g.in[2], gy_volume = g.out[0] * g.out[1] * g.out[2];
+      const auto planes = [&](int64_t n, int64_t o, int64_t c) {
+        scalar_t* xb = placed_buffer<scalar_t, 0>(op.dp * op.hp * op.wp);
+        scalar_t* gb = placed_buffer<scalar_t, 1>(g.out[0] * g.out[1] * gy_w);
+        place_volume(xs + (n * g.in_channels + c) * x_volume, x_axes, xb);
+        place_volume(gys + (n * g.out_channels + o) * gy_volume, gy_axes, gb);
+        return std::pair<const scalar_t*, const scalar_t*>(gb, xb);
+      };
+      grad_weight_dispatch(planes, gw.data_ptr<scalar_t>(), g, op);
+    });
+    return;
+  }
+  const at::Tensor xp = pad_input(x, g);
   const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out[2]}, 0).contiguous();
-  TORCH_INTERNAL_ASSERT(gw.is_contiguous());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
     const GradWeightOperands op{xp.size(2), xp.size(3), xp.size(4), gy_w};
-    if (g.stride[2] == 1) {
-      grad_weight_kernel<scalar_t, true>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
-                                         gw.data_ptr<scalar_t>(), g, op);
-    } else {
-      grad_weight_kernel<scalar_t, false>(gy_padded.data_ptr<scalar_t>(), xp.data_ptr<scalar_t>(),
-                                          gw.data_ptr<scalar_t>(), g, op);
-    }
+    const scalar_t* xps = xp.data_ptr<scalar_t>();
+    const scalar_t* gys = gy_padded.data_ptr<scalar_t>();
+    const auto planes = [&](int64_t n, int64_t o, int64_t c) {
+      return std::pair<const scalar_t*, const scalar_t*>(gys + (n * g.out_channels + o) * g.out[0] * g.out[1] * gy_w,
+                                                         xps + (n * g.in_channels + c) * op.dp * op.hp * op.wp);
+    };
+    grad_weight_dispatch(planes, gw.data_ptr<scalar_t>(), g, op);
   });
 }
 

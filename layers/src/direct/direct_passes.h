@@ -31,7 +31,8 @@ bool row_padding_is_excessive(const ConvGeometry& g);
 // SIMD vectors of output columns (see required_padded_width).
 at::Tensor pad_input(const at::Tensor& x, const ConvGeometry& g);
 
-// The correlation of geometry g over its padded input xp.
+// The correlation of geometry g over its padded input xp (undefined: padded sizes 0, for the
+// caller to fill in).
 struct CorrelateShape;
 CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp);
 

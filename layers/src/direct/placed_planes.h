@@ -1,0 +1,81 @@
+#pragma once
+// A padded input built one plane at a time, in a buffer that stays in the core's cache.
+//
+// The direct passes correlate over a zero-padded input: the forward pass over x padded by the
+// layer's padding, the grad-input pass over the grad-output with stride - 1 zeros inserted
+// between samples and (k - 1) * d - padding zeros around. Padding the whole batch first writes
+// and reads back a tensor as large as the input (for a depthwise layer, whose correlation does
+// k^2 multiply-adds per element, that copy costs as much as the arithmetic). Per task, only
+// the planes the task reads are placed, into a thread's own buffer.
+//
+// Per axis, padded index p holds source index (p - offset) / spacing when that divides exactly
+// and lies in [0, size); every other element is zero.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace oaconv::direct {
+
+struct PlacedAxis {
+  int64_t size = 1;     // source samples
+  int64_t offset = 0;   // padded index of source sample 0 (negative: leading samples cut)
+  int64_t spacing = 1;  // padded samples between source samples (stride of a grad-input)
+  int64_t padded = 1;   // padded extent
+};
+
+// The source index at padded index p, or -1 where the padded input is zero.
+inline int64_t placed_source(const PlacedAxis& a, int64_t p) {
+  const int64_t q = p - a.offset;
+  if (q < 0 || q % a.spacing != 0) return -1;
+  const int64_t i = q / a.spacing;
+  return i < a.size ? i : -1;
+}
+
+// Writes every element of the padded volume dst (axes[0].padded x axes[1].padded x
+// axes[2].padded) from the contiguous source volume src (axes[0].size x axes[1].size x
+// axes[2].size).
+template <typename T>
+void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst) {
+  const PlacedAxis &ad = axes[0], &ah = axes[1], &aw = axes[2];
+  const int64_t row = aw.padded, slice = ah.padded * row;
+  // Source columns that land inside the padded row: [first, last).
+  int64_t first = 0, last = 0;
+  for (int64_t i = 0; i < aw.size; ++i) {
+    const int64_t p = aw.offset + i * aw.spacing;
+    if (p < 0) first = i + 1;
+    if (p < aw.padded) last = i + 1;
+  }
+  last = std::max(first, last);
+  for (int64_t pd = 0; pd < ad.padded; ++pd) {
+    const int64_t z = placed_source(ad, pd);
+    T* dst_slice = dst + pd * slice;
+    if (z < 0) {
+      std::fill(dst_slice, dst_slice + slice, T(0));
+      continue;
+    }
+    for (int64_t ph = 0; ph < ah.padded; ++ph) {
+      const int64_t i = placed_source(ah, ph);
+      T* dst_row = dst_slice + ph * row;
+      std::fill(dst_row, dst_row + row, T(0));
+      if (i < 0 || last == first) continue;
+      const T* src_row = src + (z * ah.size + i) * aw.size;
+      if (aw.spacing == 1) {
+        std::memcpy(dst_row + aw.offset + first, src_row + first, static_cast<size_t>(last - first) * sizeof(T));
+      } else {
+        for (int64_t j = first; j < last; ++j) dst_row[aw.offset + j * aw.spacing] = src_row[j];
+      }
+    }
+  }
+}
+
+// A thread's buffer for placed planes, reused from task to task (and pass to pass); a task that
+// needs two at once takes them from two slots.
+template <typename T, int kSlot = 0>
+T* placed_buffer(int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<int64_t>(buffer.size()) < elements) buffer.resize(static_cast<size_t>(elements));
+  return buffer.data();
+}
+
+}  // namespace oaconv::direct
