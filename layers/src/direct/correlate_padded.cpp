@@ -79,9 +79,10 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
 // One output channel per group (depthwise convolutions, blurs): blocking output channels would
 // leave 3 of 4 accumulators idle, so block kRows output rows instead — independent FMA chains,
 // none wasted, one broadcast weight per kRows loads and multiply-adds. `group_input(n, g)` gives
-// the Cg padded input planes of image n's group g (Dp x Hp x Wp each, as s says); it is called
-// once per task, on the task's thread.
-template <typename T, bool kUnitStride, typename GroupInput>
+// the Cg padded input planes of image n's group g (Dp x Hp rows of s.padded_w values, stored in
+// s.stride_w phases so that every load is contiguous); it is called once per task, on the
+// task's thread.
+template <typename T, typename GroupInput>
 void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* bias, T* y, const CorrelateShape& s) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
@@ -98,6 +99,10 @@ void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* b
   const int64_t row_groups = (out_rows + kRows - 1) / kRows;
   const int64_t band_rows = kRows * ((row_groups + std::min(wanted_bands, row_groups) - 1) / std::min(wanted_bands, row_groups));
   const int64_t bands = (out_rows + band_rows - 1) / band_rows;
+  // Rows are stored in stride_w phases (placed_planes.h): tap b's columns start at col[b].
+  const int64_t row_len = s.padded_w, phase_len = row_len / s.stride_w;
+  std::vector<int64_t> col(static_cast<size_t>(s.kernel_w));
+  for (int64_t b = 0; b < s.kernel_w; ++b) col[b] = phased_column(b * s.dilation_w, s.stride_w, phase_len);
   parallel_tasks(planes * bands, [&](int64_t task) {
     const int64_t plane = task / bands, band = task % bands;
     const int64_t n = plane / s.out_channels, o = plane % s.out_channels;
@@ -113,7 +118,7 @@ void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* b
       for (int q = 0; q < kRows; ++q) {
         const int64_t r = i0 + std::min(q, rows - 1);  // rows past the band repeat its last (not stored)
         const int64_t z = r / s.out_h, i = r % s.out_h;
-        x_row[q] = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * s.padded_w;
+        x_row[q] = x_group + (z * s.stride_d * s.padded_h + i * s.stride_h) * row_len;
       }
       // kRows x NV accumulators (NV vectors of columns): 8 independent FMA chains keep both FMA
       // units busy through their latency.
@@ -126,15 +131,11 @@ void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* b
         for (int64_t c = 0; c < cg; ++c) {
           for (int64_t e = 0; e < s.kernel_d; ++e) {
             for (int64_t a = 0; a < s.kernel_h; ++a) {
-              const int64_t tap_row = ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * s.padded_w +
-                                      j0 * s.stride_w;
+              const int64_t tap_row = ((c * s.padded_d + e * s.dilation_d) * s.padded_h + a * s.dilation_h) * row_len + j0;
               for (int64_t b = 0; b < s.kernel_w; ++b, ++wt) {
                 const Vec wv = S::broadcast(*wt);
                 for (int q = 0; q < kRows; ++q) {
-                  for (int v = 0; v < NV; ++v) {
-                    const T* xb = x_row[q] + tap_row + b * s.dilation_w + v * kLanes * s.stride_w;
-                    acc[q][v] += (kUnitStride ? S::load(xb) : S::load_strided(xb, s.stride_w)) * wv;
-                  }
+                  for (int v = 0; v < NV; ++v) acc[q][v] += S::load(x_row[q] + tap_row + col[b] + v * kLanes) * wv;
                 }
               }
             }
@@ -160,15 +161,6 @@ void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* b
   });
 }
 
-template <typename T, typename GroupInput>
-void correlate_rows(const GroupInput& group_input, const T* w, const T* bias, T* y, const CorrelateShape& s) {
-  if (s.stride_w == 1) {
-    correlate_rows_kernel<T, true>(group_input, w, bias, y, s);
-  } else {
-    correlate_rows_kernel<T, false>(group_input, w, bias, y, s);
-  }
-}
-
 }  // namespace
 
 int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
@@ -181,6 +173,7 @@ int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
 void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
                           const CorrelateShape& shape, at::Tensor& y) {
   TORCH_INTERNAL_ASSERT(xp.is_contiguous() && w.is_contiguous() && y.is_contiguous());
+  TORCH_INTERNAL_ASSERT(shape.out_channels != shape.groups, "one output channel per group: correlate_placed_out");
   TORCH_INTERNAL_ASSERT(xp.dim() == 5 && xp.size(2) == shape.padded_d && xp.size(3) == shape.padded_h &&
                         xp.size(4) == shape.padded_w);
   TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
@@ -191,12 +184,7 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "oaconv::direct::correlate_padded", [&] {
     const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;
-    if (shape.out_channels == shape.groups) {
-      const scalar_t* x = xp.data_ptr<scalar_t>();
-      const int64_t group_elements = (shape.in_channels / shape.groups) * shape.padded_d * shape.padded_h * shape.padded_w;
-      const auto group_input = [&](int64_t n, int64_t g) { return x + (n * shape.groups + g) * group_elements; };
-      correlate_rows(group_input, w.data_ptr<scalar_t>(), bias_ptr, y.data_ptr<scalar_t>(), shape);
-    } else if (shape.stride_w == 1) {
+    if (shape.stride_w == 1) {
       correlate_kernel<scalar_t, true>(xp.data_ptr<scalar_t>(), w.data_ptr<scalar_t>(), bias_ptr,
                                        y.data_ptr<scalar_t>(), shape);
     } else {
@@ -222,15 +210,19 @@ void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3],
     const scalar_t* src = source.data_ptr<scalar_t>();
     const int64_t cg = shape.in_channels / shape.groups;
     const int64_t source_volume = axes[0].size * axes[1].size * axes[2].size;
-    const int64_t padded_volume = shape.padded_d * shape.padded_h * shape.padded_w;
+    // Rows in stride_w phases: the kernel sees rows of that length.
+    CorrelateShape phased = shape;
+    phased.padded_w = shape.stride_w * phase_length(shape.padded_w, shape.stride_w);
+    const int64_t padded_volume = phased.padded_d * phased.padded_h * phased.padded_w;
     const auto group_input = [&](int64_t n, int64_t g) {
       scalar_t* planes = placed_buffer<scalar_t>(cg * padded_volume);
       for (int64_t c = 0; c < cg; ++c) {
-        place_volume(src + ((n * shape.groups + g) * cg + c) * source_volume, axes, planes + c * padded_volume);
+        place_volume(src + ((n * shape.groups + g) * cg + c) * source_volume, axes, planes + c * padded_volume,
+                     shape.stride_w);
       }
       return static_cast<const scalar_t*>(planes);
     };
-    correlate_rows(group_input, w.data_ptr<scalar_t>(), bias_ptr, y.data_ptr<scalar_t>(), shape);
+    correlate_rows_kernel(group_input, w.data_ptr<scalar_t>(), bias_ptr, y.data_ptr<scalar_t>(), phased);
   });
 }
 

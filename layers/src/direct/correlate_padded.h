@@ -33,6 +33,7 @@ int64_t required_padded_width(int64_t out_w, int64_t kernel_w, int64_t stride_w,
 
 // xp (N, C, Dp, Hp, Wp) and w (O, C/groups, kd, kh, kw) contiguous; bias (O) or undefined; y
 // (N, O, out_d, out_h, out_w) contiguous, every element written. Parallel over (n, output block).
+// For more than one output channel per group (one per group: correlate_placed_out).
 void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::Tensor& bias,
                           const CorrelateShape& shape, at::Tensor& y);
 
@@ -40,7 +41,8 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
 // layers, and grad-input of depthwise layers) over a padded input that is never built whole:
 // each task places its group's planes of `source` (N, C, axes[0].size, axes[1].size,
 // axes[2].size), contiguous, into a buffer of its thread as `axes` say (placed_planes.h), and
-// correlates from there while they are in cache. shape.padded_* are the axes' padded extents.
+// correlates from there while they are in cache; a strided row is stored in stride_w phases, so
+// every load is contiguous. shape.padded_* are the axes' padded extents.
 void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                           const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
 

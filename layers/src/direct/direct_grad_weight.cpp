@@ -23,8 +23,9 @@ namespace {
 
 // Strides and sizes of the padded operands the kernel reads.
 struct GradWeightOperands {
-  int64_t dp, hp, wp;  // padded input: depth, rows, columns
+  int64_t dp, hp, wp;  // padded input: depth, rows, row length
   int64_t gy_w;        // grad-output row length, a whole number of SIMD vectors (zeros past out_w)
+  int64_t phase_len;   // > 0: input rows stored in stride_w phases of this length (placed_planes.h)
 };
 
 constexpr int kRowTaps = 8;  // tap accumulators in registers (+ the grad-output vector and a load)
@@ -32,51 +33,58 @@ constexpr int kRowTaps = 8;  // tap accumulators in registers (+ the grad-output
 // sums[b] += sum_{z,i,j} gy_plane[z, i, j] * x_plane[z*sd + e*dd, i*sh + a*dh, j*sw + (b0 + b)*dw]
 // for b < NB: the taps b0 .. b0 + NB - 1 of kernel row (e, a), from one (n, o) grad-output plane
 // and one (n, c) padded input plane.
-template <typename T, bool kUnitStride, int NB>
+template <typename T, bool kUnitLoads, int NB>
 void row_taps(const T* gy_plane, const T* x_plane, const ConvGeometry& g, const GradWeightOperands& op, int64_t e,
               int64_t a, int64_t b0, T* sums) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int kLanes = S::kLanes;
   const int64_t out_rows = g.out[0] * g.out[1];
+  // Where tap b0 + b's columns start in a row, and the step between output columns' inputs:
+  // contiguous in a phased row, stride_w apart in a plain one.
+  int64_t col[NB];
+  for (int b = 0; b < NB; ++b) {
+    const int64_t p = (b0 + b) * g.dilation[2];
+    col[b] = op.phase_len > 0 ? phased_column(p, g.stride[2], op.phase_len) : p;
+  }
+  const int64_t step = op.phase_len > 0 ? 1 : g.stride[2];
   Vec acc[NB];
   for (int b = 0; b < NB; ++b) acc[b] = S::broadcast(T(0));
   for (int64_t r = 0; r < out_rows; ++r) {  // output rows (z, i) of every slice
     const int64_t z = r / g.out[1], i = r % g.out[1];
-    const T* xr = x_plane + ((z * g.stride[0] + e * g.dilation[0]) * op.hp + i * g.stride[1] + a * g.dilation[1]) * op.wp +
-                  b0 * g.dilation[2];
+    const T* xr = x_plane + ((z * g.stride[0] + e * g.dilation[0]) * op.hp + i * g.stride[1] + a * g.dilation[1]) * op.wp;
     const T* gr = gy_plane + r * op.gy_w;
     for (int64_t j0 = 0; j0 < g.out[2]; j0 += kLanes) {
       const Vec gv = S::load(gr + j0);
-      const T* xj = xr + j0 * g.stride[2];
+      const T* xj = xr + j0 * step;
       for (int b = 0; b < NB; ++b) {
-        const T* xb = xj + b * g.dilation[2];
-        acc[b] += gv * (kUnitStride ? S::load(xb) : S::load_strided(xb, g.stride[2]));
+        const T* xb = xj + col[b];
+        acc[b] += gv * (kUnitLoads ? S::load(xb) : S::load_strided(xb, step));
       }
     }
   }
   for (int b = 0; b < NB; ++b) sums[b] += S::sum(acc[b]);
 }
 
-template <typename T, bool kUnitStride>
+template <typename T, bool kUnitLoads>
 void row_taps_dispatch(int nb, const T* gy_plane, const T* x_plane, const ConvGeometry& g,
                        const GradWeightOperands& op, int64_t e, int64_t a, int64_t b0, T* sums) {
   static_assert(kRowTaps == 8, "row_taps_dispatch covers 1 to 8 taps");
   switch (nb) {
-    case 8: return row_taps<T, kUnitStride, 8>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 7: return row_taps<T, kUnitStride, 7>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 6: return row_taps<T, kUnitStride, 6>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 5: return row_taps<T, kUnitStride, 5>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 4: return row_taps<T, kUnitStride, 4>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 3: return row_taps<T, kUnitStride, 3>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    case 2: return row_taps<T, kUnitStride, 2>(gy_plane, x_plane, g, op, e, a, b0, sums);
-    default: return row_taps<T, kUnitStride, 1>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 8: return row_taps<T, kUnitLoads, 8>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 7: return row_taps<T, kUnitLoads, 7>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 6: return row_taps<T, kUnitLoads, 6>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 5: return row_taps<T, kUnitLoads, 5>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 4: return row_taps<T, kUnitLoads, 4>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 3: return row_taps<T, kUnitLoads, 3>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    case 2: return row_taps<T, kUnitLoads, 2>(gy_plane, x_plane, g, op, e, a, b0, sums);
+    default: return row_taps<T, kUnitLoads, 1>(gy_plane, x_plane, g, op, e, a, b0, sums);
   }
 }
 
 // planes(n, o, c) gives the (n, o) grad-output plane (rows of op.gy_w) and the (n, c) padded
 // input plane (op.dp x op.hp x op.wp); it is called on the task's thread.
-template <typename T, bool kUnitStride, typename Planes>
+template <typename T, bool kUnitLoads, typename Planes>
 void grad_weight_kernel(const Planes& planes, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
   const int64_t cg = g.in_per_group();
   const int64_t og = g.out_per_group();
@@ -94,7 +102,7 @@ void grad_weight_kernel(const Planes& planes, T* gw, const ConvGeometry& g, cons
           T* row = out + (e * g.kernel[1] + a) * g.kernel[2];
           for (int64_t b0 = 0; b0 < g.kernel[2]; b0 += kRowTaps) {
             const int nb = static_cast<int>(std::min<int64_t>(kRowTaps, g.kernel[2] - b0));
-            row_taps_dispatch<T, kUnitStride>(nb, p.first, p.second, g, op, e, a, b0, row + b0);
+            row_taps_dispatch<T, kUnitLoads>(nb, p.first, p.second, g, op, e, a, b0, row + b0);
           }
         }
       }
@@ -104,7 +112,7 @@ void grad_weight_kernel(const Planes& planes, T* gw, const ConvGeometry& g, cons
 
 template <typename T, typename Planes>
 void grad_weight_dispatch(const Planes& planes, T* gw, const ConvGeometry& g, const GradWeightOperands& op) {
-  if (g.stride[2] == 1) {
+  if (g.stride[2] == 1 || op.phase_len > 0) {
     grad_weight_kernel<T, true>(planes, gw, g, op);
   } else {
     grad_weight_kernel<T, false>(planes, gw, g, op);
@@ -129,7 +137,8 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
     }
     x_axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
     gy_axes[2].padded = gy_w;
-    const GradWeightOperands op{x_axes[0].padded, x_axes[1].padded, x_axes[2].padded, gy_w};
+    const int64_t phase_len = phase_length(x_axes[2].padded, g.stride[2]);
+    const GradWeightOperands op{x_axes[0].padded, x_axes[1].padded, g.stride[2] * phase_len, gy_w, phase_len};
     const at::Tensor xc = x.contiguous(), gyc = gy.contiguous();
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
       const scalar_t* xs = xc.data_ptr<scalar_t>();
@@ -138,7 +147,7 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
       const auto planes = [&](int64_t n, int64_t o, int64_t c) {
         scalar_t* xb = placed_buffer<scalar_t, 0>(op.dp * op.hp * op.wp);
         scalar_t* gb = placed_buffer<scalar_t, 1>(g.out[0] * g.out[1] * gy_w);
-        place_volume(xs + (n * g.in_channels + c) * x_volume, x_axes, xb);
+        place_volume(xs + (n * g.in_channels + c) * x_volume, x_axes, xb, g.stride[2]);
         place_volume(gys + (n * g.out_channels + o) * gy_volume, gy_axes, gb);
         return std::pair<const scalar_t*, const scalar_t*>(gb, xb);
       };
@@ -149,7 +158,7 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   const at::Tensor xp = pad_input(x, g);
   const at::Tensor gy_padded = at::constant_pad_nd(gy, {0, gy_w - g.out[2]}, 0).contiguous();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight", [&] {
-    const GradWeightOperands op{xp.size(2), xp.size(3), xp.size(4), gy_w};
+    const GradWeightOperands op{xp.size(2), xp.size(3), xp.size(4), gy_w, 0};
     const scalar_t* xps = xp.data_ptr<scalar_t>();
     const scalar_t* gys = gy_padded.data_ptr<scalar_t>();
     const auto planes = [&](int64_t n, int64_t o, int64_t c) {

@@ -10,6 +10,11 @@
 //
 // Per axis, padded index p holds source index (p - offset) / spacing when that divides exactly
 // and lies in [0, size); every other element is zero.
+//
+// A strided correlation reads every s-th column of a padded row; SIMD loads need consecutive
+// ones. So the columns of a row can be stored in s phases: phase q holds padded columns q,
+// q + s, q + 2s, ... (phase_length(padded, s) each), and output columns j .. j + lanes - 1 of tap
+// b read phase (b d) mod s from index j + (b d) div s on: one contiguous load.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +29,13 @@ struct PlacedAxis {
   int64_t padded = 1;   // padded extent
 };
 
+inline int64_t phase_length(int64_t padded, int64_t phases) { return (padded + phases - 1) / phases; }
+
+// Where padded column p is stored in a row of `phases` phases.
+inline int64_t phased_column(int64_t p, int64_t phases, int64_t phase_len) {
+  return (p % phases) * phase_len + p / phases;
+}
+
 // The source index at padded index p, or -1 where the padded input is zero.
 inline int64_t placed_source(const PlacedAxis& a, int64_t p) {
   const int64_t q = p - a.offset;
@@ -32,13 +44,14 @@ inline int64_t placed_source(const PlacedAxis& a, int64_t p) {
   return i < a.size ? i : -1;
 }
 
-// Writes every element of the padded volume dst (axes[0].padded x axes[1].padded x
-// axes[2].padded) from the contiguous source volume src (axes[0].size x axes[1].size x
-// axes[2].size).
+// Writes every element of the padded volume dst (axes[0].padded x axes[1].padded rows of
+// `phases` x phase_length(axes[2].padded, phases) columns, in phases) from the contiguous
+// source volume src (axes[0].size x axes[1].size x axes[2].size).
 template <typename T>
-void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst) {
+void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst, int64_t phases = 1) {
   const PlacedAxis &ad = axes[0], &ah = axes[1], &aw = axes[2];
-  const int64_t row = aw.padded, slice = ah.padded * row;
+  const int64_t phase_len = phase_length(aw.padded, phases);
+  const int64_t row = phases * phase_len, slice = ah.padded * row;
   // Source columns that land inside the padded row: [first, last).
   int64_t first = 0, last = 0;
   for (int64_t i = 0; i < aw.size; ++i) {
@@ -60,10 +73,12 @@ void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst) {
       std::fill(dst_row, dst_row + row, T(0));
       if (i < 0 || last == first) continue;
       const T* src_row = src + (z * ah.size + i) * aw.size;
-      if (aw.spacing == 1) {
+      if (phases == 1 && aw.spacing == 1) {
         std::memcpy(dst_row + aw.offset + first, src_row + first, static_cast<size_t>(last - first) * sizeof(T));
       } else {
-        for (int64_t j = first; j < last; ++j) dst_row[aw.offset + j * aw.spacing] = src_row[j];
+        for (int64_t j = first; j < last; ++j) {
+          dst_row[phased_column(aw.offset + j * aw.spacing, phases, phase_len)] = src_row[j];
+        }
       }
     }
   }
