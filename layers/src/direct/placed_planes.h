@@ -52,7 +52,8 @@ void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst, int64_t pha
   const PlacedAxis &ad = axes[0], &ah = axes[1], &aw = axes[2];
   const int64_t phase_len = phase_length(aw.padded, phases);
   const int64_t row = phases * phase_len, slice = ah.padded * row;
-  // Source columns that land inside the padded row: [first, last).
+  // Source columns that land inside the padded row: [first, last), and where each is stored
+  // (worked out once per volume: divisions per element would cost more than the copy).
   int64_t first = 0, last = 0;
   for (int64_t i = 0; i < aw.size; ++i) {
     const int64_t p = aw.offset + i * aw.spacing;
@@ -60,6 +61,12 @@ void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst, int64_t pha
     if (p < aw.padded) last = i + 1;
   }
   last = std::max(first, last);
+  const bool contiguous = phases == 1 && aw.spacing == 1;
+  thread_local std::vector<int64_t> column_of;
+  if (!contiguous) {
+    column_of.resize(static_cast<size_t>(last - first));
+    for (int64_t j = first; j < last; ++j) column_of[j - first] = phased_column(aw.offset + j * aw.spacing, phases, phase_len);
+  }
   for (int64_t pd = 0; pd < ad.padded; ++pd) {
     const int64_t z = placed_source(ad, pd);
     T* dst_slice = dst + pd * slice;
@@ -73,12 +80,11 @@ void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst, int64_t pha
       std::fill(dst_row, dst_row + row, T(0));
       if (i < 0 || last == first) continue;
       const T* src_row = src + (z * ah.size + i) * aw.size;
-      if (phases == 1 && aw.spacing == 1) {
+      if (contiguous) {
         std::memcpy(dst_row + aw.offset + first, src_row + first, static_cast<size_t>(last - first) * sizeof(T));
       } else {
-        for (int64_t j = first; j < last; ++j) {
-          dst_row[phased_column(aw.offset + j * aw.spacing, phases, phase_len)] = src_row[j];
-        }
+        const int64_t* column = column_of.data();
+        for (int64_t j = first; j < last; ++j) dst_row[column[j - first]] = src_row[j];
       }
     }
   }
