@@ -32,7 +32,7 @@ void correlate_kernel(const T* xp, const T* w, const T* bias, T* y, const Correl
   const int64_t tasks = s.batch * s.groups * blocks_per_group;
   const int64_t padded_plane = s.padded_d * s.padded_h * s.padded_w;
 
-  at::parallel_for(0, tasks, 1, [&](int64_t begin, int64_t end) {
+  parallel_range(tasks, [&](int64_t begin, int64_t end) {
     // Weights of one output block, interleaved per tap: wb[tap * kOutBlock + k].
     std::vector<T> wb(taps * kOutBlock);
     for (int64_t task = begin; task < end; ++task) {
