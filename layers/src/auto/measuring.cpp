@@ -3,8 +3,8 @@
 //    that pass, aten unless above 10x (hopeless ones are not run at all: aten's depthwise k31
 //    forward alone takes 0.7 s); oaa is not run when its tiling is fft's one tile (the same
 //    transforms and products: it would time fft's code again); the gradient passes leave out a
-//    candidate whose measured forward took over 4x the best forward, and direct when its forward
-//    took over 3x the best of the gradient pass so far (its passes are one loop nest);
+//    candidate other than direct whose measured forward took over 4x the best forward, and
+//    direct when its forward took over 3x the best of the gradient pass so far;
 //  - candidates run in the order of their modelled time, so a fast one sets the reference early;
 //  - a first run that made FFTW plans is run again (planning is paid once, not every step; a
 //    candidate planning after another's was otherwise judged lost by its planning time); the
@@ -15,7 +15,7 @@
 //  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
 //    spectral forward pays its kernel transform as it will every step after an optimizer update;
 //  - then whole training steps of aten (unless its passes took over 2x the best spectral
-//    algorithm's), the best spectral algorithm (both fft and oaa when their passes are within
+//    algorithm's or the per-pass mix's), the best spectral algorithm (both fft and oaa when their passes are within
 //    15 %) and the per-pass mix are timed in interleaved rounds (no separate warm-up: the passes
 //    just ran, so plans and caches are warm; one run of each per round, at least 2 and up to 7
 //    rounds while the rounds fit 0.3 s; one over 3x the best in the first round stops there),
@@ -121,8 +121,12 @@ double time_candidate(const std::function<void()>& run, double best_so_far) {
 // 32x32 k13 layer aten's forward took 5.4x fft's and its gradients 2.4x and 3.3x; its three
 // passes were 435 of the first call's 1120 ms). Direct's passes share one loop nest; aten's
 // differ more (depthwise k7: its forward the fastest, its grad-weight 8x slower), but not from
-// over 4x behind to the front.
+// over 4x behind to the front. Direct is judged by direct_lost_by_its_forward instead, against
+// the gradient pass's own best: aten's depthwise gradients are far slower than its forward
+// (k7: forward 15 ms, grad-weight 420 ms), so a direct forward 4x behind aten's (a cold first
+// sample was enough) would leave aten's grad-weight as the only candidate.
 bool measured_hopeless(const Entry& e, int c) {
+  if (candidate(c) == Algorithm::kDirect) return false;
   if (!e.measured[0] || e.seconds[0][c] < 0) return false;
   double best = -1;
   for (double t : e.seconds[0]) {
@@ -223,9 +227,16 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     // spectral algorithm's (whose step shares transforms, so is no slower than its passes): it
     // cannot win, and its step was the largest part of measuring such a layer (1.0 of 6.0 s
     // on N8 C128->128 64x64 k7, aten 3x slower).
+    // The same holds against the per-pass mix, whose step is its passes (nothing shared):
+    // depthwise k7's aten step (0.44 s: its grad-weight alone 0.4 s) was timed against a mix of
+    // 63 ms because neither spectral algorithm had all its passes measured.
     const int aten = candidate_index(Algorithm::kAten);
     const double aten_sum = passes_sum(aten);
-    if (aten_sum >= 0 && (best_sum < 0 || aten_sum <= kStepContenderFactor * best_sum)) {
+    const PassAlgorithms mix = per_pass_fastest(e.seconds, kAtenMargin);
+    const double mix_sum = passes_sum_of(mix);
+    double best_other_sum = best_sum;
+    if (mix_sum >= 0 && (best_other_sum < 0 || mix_sum < best_other_sum)) best_other_sum = mix_sum;
+    if (aten_sum >= 0 && (best_other_sum < 0 || aten_sum <= kStepContenderFactor * best_other_sum)) {
       steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[aten]);
     }
@@ -245,9 +256,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     // preset's N64 C64->128 8x8 k7 layer), so a mix not clearly ahead cannot win (that layer:
     // the mix aten/aten/fft 7 % ahead of aten's passes; the three steps 46-52 ms, its third
     // contender 92 ms of the first call).
-    const PassAlgorithms mix = per_pass_fastest(e.seconds, kAtenMargin);
     const bool mixed = !(mix.forward == mix.grad_input && mix.forward == mix.grad_weight);
-    const double mix_sum = passes_sum_of(mix);
     bool mix_ahead = mixed && mix_sum >= 0;
     for (int c = 0; c < kCandidates && mix_ahead; ++c) {
       const double sum = passes_sum(c);
