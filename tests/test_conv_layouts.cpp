@@ -8,6 +8,7 @@
 #include <torch/autograd.h>
 
 #include <limits>
+#include <utility>
 
 namespace oaconv::testing {
 namespace {
@@ -117,6 +118,28 @@ TEST_P(ConvLayouts, NonContiguousAndChannelsLastInputs) {
     EXPECT_LE(relative_error(y, yr), 1e-10);
     EXPECT_LE(relative_error(got[0], want[0]), 1e-10);
     EXPECT_LE(relative_error(got[1], want[1]), 1e-10);
+  }
+}
+
+// Depthwise layers as MobileNet and ConvNeXt run them: channels-last input and grad-output,
+// stride 2 and stride 1 with dilation 2.
+TEST_P(ConvLayouts, DepthwiseChannelsLast) {
+  for (const auto& [stride, dilation] : {std::pair<int64_t, int64_t>{2, 1}, std::pair<int64_t, int64_t>{1, 2}}) {
+    const at::Tensor x0 = at::randn({2, 8, 13, 17}, at::kDouble).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor w0 = at::randn({8, 1, 5, 5}, at::kDouble);
+    const at::Tensor b0 = at::randn({8}, at::kDouble);
+    const at::Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
+    const at::Tensor b = b0.detach().requires_grad_(true);
+    const at::Tensor y = oaconv::conv2d(
+        x, w, b, Conv2dFuncOptions().stride(stride).padding(2).dilation(dilation).groups(8).algorithm(algorithm()));
+    const at::Tensor gy = at::randn(y.sizes(), y.options()).contiguous(at::MemoryFormat::ChannelsLast);
+    const auto got = torch::autograd::grad({y}, {x, w, b}, {gy});
+    const at::Tensor xr = x0.contiguous().detach().requires_grad_(true), wr = w0.detach().requires_grad_(true);
+    const at::Tensor br = b0.detach().requires_grad_(true);
+    const at::Tensor yr = at::conv2d(xr, wr, br, {stride, stride}, {2, 2}, {dilation, dilation}, 8);
+    const auto want = torch::autograd::grad({yr}, {xr, wr, br}, {gy.contiguous()});
+    EXPECT_LE(relative_error(y, yr), 1e-10) << "stride " << stride << " dilation " << dilation;
+    for (int i = 0; i < 3; ++i) EXPECT_LE(relative_error(got[i], want[i]), 1e-10) << "gradient " << i;
   }
 }
 
