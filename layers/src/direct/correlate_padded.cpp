@@ -2,6 +2,7 @@
 
 #include "../parallel_tasks.h"
 #include "../simd_vec.h"
+#include "depthwise_blocked.h"
 #include "placed_planes.h"
 
 #include <ATen/Dispatch.h>
@@ -204,6 +205,10 @@ void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3],
                                                                 shape.dilation_w, source.scalar_type()));
   for (int a = 0; a < 3; ++a) TORCH_INTERNAL_ASSERT(source.size(2 + a) == axes[a].size);
   if (y.numel() == 0) return;
+  if (depthwise_blocked_applies(shape, source.scalar_type())) {
+    correlate_depthwise_blocked(source, axes, w, bias, shape, y);
+    return;
+  }
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_placed", [&] {
     const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;

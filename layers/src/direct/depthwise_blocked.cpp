@@ -1,0 +1,185 @@
+#include "depthwise_blocked.h"
+
+#include "../parallel_tasks.h"
+#include "../simd_vec.h"
+
+#include <ATen/Dispatch.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace oaconv::direct {
+namespace {
+
+// Output positions of a row computed together: 8 independent chains of multiply-adds cover the
+// FMA units' latency on AVX2 and AVX-512; with the weight vector and one loaded input vector
+// they use 10 registers.
+constexpr int kPositions = 8;
+
+// A thread's 64-byte aligned buffer (aligned vector loads; std::vector gives 16 bytes).
+template <typename T, int kSlot>
+T* aligned_buffer(int64_t elements) {
+  constexpr int64_t kAlign = 64 / sizeof(T);
+  thread_local std::vector<T> buffer;
+  if (static_cast<int64_t>(buffer.size()) < elements + kAlign) buffer.resize(static_cast<size_t>(elements + kAlign));
+  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(T);
+}
+
+// dst[k * L + c] = src[c][offset + k] for k, c < L: an L x L tile from L rows (one per channel)
+// to L channel vectors. Sizes known at compile time let the compiler do it with vector
+// permutes instead of L^2 scalar moves.
+template <typename T, int L>
+inline void tile_to_channels(const T* const* src, int64_t offset, T* dst) {
+  T tile[L][L];
+  for (int c = 0; c < L; ++c) std::memcpy(tile[c], src[c] + offset, L * sizeof(T));
+  for (int k = 0; k < L; ++k)
+    for (int c = 0; c < L; ++c) dst[k * L + c] = tile[c][k];
+}
+
+// dst[c][offset + k] = src[k * L + c]: the inverse, channel vectors back to rows.
+template <typename T, int L>
+inline void tile_from_channels(const T* src, T* const* dst, int64_t offset) {
+  T tile[L][L];
+  std::memcpy(tile, src, sizeof(tile));
+  for (int c = 0; c < L; ++c)
+    for (int k = 0; k < L; ++k) dst[c][offset + k] = tile[k][c];
+}
+
+template <typename T>
+void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, const T* bias, T* y,
+                       const CorrelateShape& s) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  const int64_t channels = s.out_channels;
+  const int64_t blocks = (channels + L - 1) / L;
+  const int64_t taps = s.kernel_d * s.kernel_h * s.kernel_w;
+  const int64_t dp = s.padded_d, hp = s.padded_h, wp = s.padded_w;
+  const int64_t out_rows = s.out_d * s.out_h, out_plane = out_rows * s.out_w;
+  const int64_t src_volume = axes[0].size * axes[1].size * axes[2].size;
+
+  // Weights and bias per channel block, channel innermost (zero past the last channel).
+  std::vector<T> wb(static_cast<size_t>(blocks * taps * L), T(0)), bb(static_cast<size_t>(blocks * L), T(0));
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t t = 0; t < taps; ++t) wb[((c / L) * taps + t) * L + c % L] = w[c * taps + t];
+    if (bias) bb[c] = bias[c];
+  }
+  // Source columns that land inside a padded row, and their padded column.
+  const PlacedAxis& aw = axes[2];
+  std::vector<int64_t> column;
+  int64_t first = -1;
+  for (int64_t j = 0; j < aw.size; ++j) {
+    const int64_t p = aw.offset + j * aw.spacing;
+    if (p < 0 || p >= wp) continue;
+    if (first < 0) first = j;
+    column.push_back(p);
+  }
+  first = std::max<int64_t>(first, 0);  // no column lands: the copy loops do nothing
+
+  parallel_tasks(s.batch * blocks, [&](int64_t task) {
+    const int64_t n = task / blocks, cb = task % blocks;
+    const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
+    T* x = aligned_buffer<T, 0>(dp * hp * wp * L);
+    T* out = aligned_buffer<T, 1>(out_plane * L);
+    // Place the block's planes channel-innermost: zeros where no source sample lands, whole
+    // L x L tiles where the columns are consecutive and the block is full.
+    const bool tiles = lanes == L && aw.spacing == 1;
+    const int64_t ncols = static_cast<int64_t>(column.size());
+    const int64_t p0 = ncols > 0 ? column[0] : 0;
+    const T* src_rows[L];
+    for (int64_t pd = 0; pd < dp; ++pd) {
+      const int64_t z = placed_source(axes[0], pd);
+      for (int64_t ph = 0; ph < hp; ++ph) {
+        const int64_t i = z < 0 ? -1 : placed_source(axes[1], ph);
+        T* dst_row = x + (pd * hp + ph) * wp * L;
+        if (i < 0 || ncols == 0) {
+          std::fill(dst_row, dst_row + wp * L, T(0));
+          continue;
+        }
+        for (int64_t c = 0; c < lanes; ++c) {
+          src_rows[c] = src + (n * channels + c0 + c) * src_volume + (z * axes[1].size + i) * aw.size + first;
+        }
+        if (!tiles) {
+          std::fill(dst_row, dst_row + wp * L, T(0));
+          for (int64_t c = 0; c < lanes; ++c) {
+            for (int64_t k = 0; k < ncols; ++k) dst_row[column[k] * L + c] = src_rows[c][k];
+          }
+          continue;
+        }
+        std::fill(dst_row, dst_row + p0 * L, T(0));
+        std::fill(dst_row + (p0 + ncols) * L, dst_row + wp * L, T(0));
+        int64_t k = 0;
+        for (; k + L <= ncols; k += L) tile_to_channels<T, L>(src_rows, k, dst_row + (p0 + k) * L);
+        for (; k < ncols; ++k)
+          for (int64_t c = 0; c < L; ++c) dst_row[(p0 + k) * L + c] = src_rows[c][k];
+      }
+    }
+    const T* wk = wb.data() + cb * taps * L;
+    const Vec b0 = S::load(bb.data() + cb * L);
+    const int64_t step = s.stride_w * L;  // between consecutive output positions' inputs
+    for (int64_t r = 0; r < out_rows; ++r) {
+      const int64_t z = r / s.out_h, i = r % s.out_h;
+      T* out_row = out + r * s.out_w * L;
+      const auto positions = [&](int64_t j0, auto count) {
+        constexpr int P = decltype(count)::value;
+        Vec acc[P];
+        for (int q = 0; q < P; ++q) acc[q] = b0;
+        const T* wt = wk;
+        for (int64_t e = 0; e < s.kernel_d; ++e) {
+          for (int64_t a = 0; a < s.kernel_h; ++a) {
+            const T* row = x + ((z * s.stride_d + e * s.dilation_d) * hp + i * s.stride_h + a * s.dilation_h) * wp * L +
+                           j0 * step;
+            for (int64_t b = 0; b < s.kernel_w; ++b, wt += L) {
+              const Vec wv = S::load(wt);
+              const T* xb = row + b * s.dilation_w * L;
+              for (int q = 0; q < P; ++q) acc[q] += S::load(xb + q * step) * wv;
+            }
+          }
+        }
+        for (int q = 0; q < P; ++q) S::store(out_row + (j0 + q) * L, acc[q]);
+      };
+      // The row's last positions in blocks of 4, 2, 1: one at a time they would be chains of
+      // dependent multiply-adds (k 13 at 28 columns: 4 positions took as long as the other 24).
+      int64_t j0 = 0;
+      for (; j0 + kPositions <= s.out_w; j0 += kPositions) positions(j0, std::integral_constant<int, kPositions>());
+      if (j0 + 4 <= s.out_w) positions(j0, std::integral_constant<int, 4>()), j0 += 4;
+      if (j0 + 2 <= s.out_w) positions(j0, std::integral_constant<int, 2>()), j0 += 2;
+      if (j0 < s.out_w) positions(j0, std::integral_constant<int, 1>());
+    }
+    // Back to the block's output planes.
+    T* y_planes[L];
+    for (int64_t c = 0; c < lanes; ++c) y_planes[c] = y + (n * channels + c0 + c) * out_plane;
+    int64_t k = 0;
+    if (lanes == L) {
+      for (; k + L <= out_plane; k += L) tile_from_channels<T, L>(out + k * L, y_planes, k);
+    }
+    for (; k < out_plane; ++k)
+      for (int64_t c = 0; c < lanes; ++c) y_planes[c][k] = out[k * L + c];
+  });
+}
+
+}  // namespace
+
+bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype) {
+  if (shape.in_channels != shape.groups || shape.out_channels != shape.groups) return false;
+  const int64_t lanes = dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
+  const int64_t blocks = shape.batch * ((shape.out_channels + lanes - 1) / lanes);
+  return blocks >= 2 * at::get_num_threads();
+}
+
+void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
+                                 const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y) {
+  TORCH_INTERNAL_ASSERT(shape.in_channels == shape.groups && shape.out_channels == shape.groups);
+  TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous());
+  if (y.numel() == 0) return;
+  const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_depthwise_blocked", [&] {
+    depthwise_blocked<scalar_t>(source.data_ptr<scalar_t>(), axes, w.data_ptr<scalar_t>(),
+                                b.defined() ? b.data_ptr<scalar_t>() : nullptr, y.data_ptr<scalar_t>(), shape);
+  });
+}
+
+}  // namespace oaconv::direct

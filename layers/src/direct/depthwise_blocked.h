@@ -1,0 +1,29 @@
+#pragma once
+// The depthwise correlation with channels in the SIMD lanes.
+//
+// In NCHW a depthwise layer's weight is one scalar per tap and channel, and the input vectors
+// a tap reads start at any column: every multiply-add needs its own unaligned load, which
+// crosses a cache line and costs two, and that caps the loop at about one multiply-add a
+// cycle. Here a task takes a block of `lanes` channels of one image, places them channel-
+// innermost ([D][H][W][lanes], padded as the axes say, zeros elsewhere), so that the input at
+// one position for all the block's channels is one aligned vector and a tap's weights for them
+// are one vector; each output position's vector is then a chain of aligned loads and
+// multiply-adds, 8 positions of a row at a time, at any stride and dilation. The result block is
+// written back channel by channel.
+#include "correlate_padded.h"
+
+#include <ATen/core/Tensor.h>
+
+namespace oaconv::direct {
+
+// Whether correlate_depthwise_blocked takes this shape: one input and one output channel per
+// group, and at least two channel blocks per thread (fewer: the plane-row kernel spreads a
+// plane's rows over the threads instead).
+bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype);
+
+// y = bias + correlation of the placed `source` (N, C, axes sizes) with w (C, 1, kd, kh, kw),
+// as correlate_placed_out computes it; shape.padded_* are the axes' padded extents.
+void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
+                                 const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
+
+}  // namespace oaconv::direct
