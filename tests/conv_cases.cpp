@@ -96,6 +96,10 @@ const std::vector<ConvCase>& conv_cases() {
       {1, 4, 4, 9, 70, 3, 3, 1, 2, 1, 1, P::kExplicit, 1, 1, 4, true},
       {2, 8, 4, 11, 12, 3, 3, 1, 1, 1, 1, P::kExplicit, 1, 1, 4, true},  // two inputs per output
       {1, 3, 3, 6, 7, 3, 3, 2, 2, 1, 1, P::kExplicit, 4, 3, 3, true},    // depthwise, padding > kernel
+      // Depthwise with enough channels for the channel-blocked kernels (a partial last block).
+      {2, 40, 40, 11, 13, 3, 3, 2, 2, 1, 1, P::kExplicit, 1, 1, 40, true},
+      {3, 36, 36, 9, 20, 5, 5, 1, 1, 2, 2, P::kSame, 0, 0, 36, false},
+      {2, 40, 40, 10, 9, 4, 4, 1, 1, 1, 1, P::kExplicit, 5, 3, 40, true},  // even kernel, padding > kernel
       {1, 2, 2, 6, 7, 3, 3, 1, 1, 1, 1, P::kExplicit, 5, 4, 1, true},  // padding > kernel
       {2, 3, 3, 5, 4, 5, 4, 1, 1, 1, 1, P::kExplicit, 0, 0, 1, true},  // kernel = image
       {1, 4, 2, 24, 30, 9, 7, 3, 2, 1, 1, P::kExplicit, 4, 3, 1, true},

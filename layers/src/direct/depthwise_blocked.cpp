@@ -48,6 +48,70 @@ inline void tile_from_channels(const T* src, T* const* dst, int64_t offset) {
     for (int k = 0; k < L; ++k) dst[c][offset + k] = tile[k][c];
 }
 
+// Places channel blocks of a source (N, C, axes sizes) channel-innermost into [Dp][Hp][Wp][L]
+// buffers: zeros where no source sample lands, whole L x L tiles where the columns are
+// consecutive and the block is full.
+template <typename T, int L>
+class ChannelBlockPlacer {
+ public:
+  ChannelBlockPlacer(const T* src, int64_t channels, const PlacedAxis (&axes)[3], int64_t wp)
+      : src_(src), channels_(channels), axes_(axes), wp_(wp) {
+    const PlacedAxis& aw = axes[2];
+    for (int64_t j = 0; j < aw.size; ++j) {
+      const int64_t p = aw.offset + j * aw.spacing;
+      if (p < 0 || p >= wp) continue;
+      if (first_ < 0) first_ = j;
+      column_.push_back(p);
+    }
+    first_ = std::max<int64_t>(first_, 0);  // no column lands: the copy loops do nothing
+  }
+
+  // Channels c0 .. c0 + lanes - 1 of image n into dst.
+  void place(int64_t n, int64_t c0, int64_t lanes, T* dst) const {
+    const PlacedAxis &ad = axes_[0], &ah = axes_[1], &aw = axes_[2];
+    const int64_t volume = ad.size * ah.size * aw.size;
+    const bool tiles = lanes == L && aw.spacing == 1;
+    const int64_t ncols = static_cast<int64_t>(column_.size());
+    const int64_t p0 = ncols > 0 ? column_[0] : 0;
+    const T* src_rows[L];
+    for (int64_t pd = 0; pd < ad.padded; ++pd) {
+      const int64_t z = placed_source(ad, pd);
+      for (int64_t ph = 0; ph < ah.padded; ++ph) {
+        const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
+        T* dst_row = dst + (pd * ah.padded + ph) * wp_ * L;
+        if (i < 0 || ncols == 0) {
+          std::fill(dst_row, dst_row + wp_ * L, T(0));
+          continue;
+        }
+        for (int64_t c = 0; c < lanes; ++c) {
+          src_rows[c] = src_ + (n * channels_ + c0 + c) * volume + (z * ah.size + i) * aw.size + first_;
+        }
+        if (!tiles) {
+          std::fill(dst_row, dst_row + wp_ * L, T(0));
+          for (int64_t c = 0; c < lanes; ++c) {
+            for (int64_t k = 0; k < ncols; ++k) dst_row[column_[k] * L + c] = src_rows[c][k];
+          }
+          continue;
+        }
+        std::fill(dst_row, dst_row + p0 * L, T(0));
+        std::fill(dst_row + (p0 + ncols) * L, dst_row + wp_ * L, T(0));
+        int64_t k = 0;
+        for (; k + L <= ncols; k += L) tile_to_channels<T, L>(src_rows, k, dst_row + (p0 + k) * L);
+        for (; k < ncols; ++k)
+          for (int64_t c = 0; c < L; ++c) dst_row[(p0 + k) * L + c] = src_rows[c][k];
+      }
+    }
+  }
+
+ private:
+  const T* src_;
+  int64_t channels_;
+  const PlacedAxis (&axes_)[3];
+  int64_t wp_;
+  std::vector<int64_t> column_;  // padded column of each source column that lands
+  int64_t first_ = -1;           // the first source column that lands
+};
+
 template <typename T>
 void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, const T* bias, T* y,
                        const CorrelateShape& s) {
@@ -59,7 +123,6 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
   const int64_t taps = s.kernel_d * s.kernel_h * s.kernel_w;
   const int64_t dp = s.padded_d, hp = s.padded_h, wp = s.padded_w;
   const int64_t out_rows = s.out_d * s.out_h, out_plane = out_rows * s.out_w;
-  const int64_t src_volume = axes[0].size * axes[1].size * axes[2].size;
 
   // Weights and bias per channel block, channel innermost (zero past the last channel).
   std::vector<T> wb(static_cast<size_t>(blocks * taps * L), T(0)), bb(static_cast<size_t>(blocks * L), T(0));
@@ -67,56 +130,14 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
     for (int64_t t = 0; t < taps; ++t) wb[((c / L) * taps + t) * L + c % L] = w[c * taps + t];
     if (bias) bb[c] = bias[c];
   }
-  // Source columns that land inside a padded row, and their padded column.
-  const PlacedAxis& aw = axes[2];
-  std::vector<int64_t> column;
-  int64_t first = -1;
-  for (int64_t j = 0; j < aw.size; ++j) {
-    const int64_t p = aw.offset + j * aw.spacing;
-    if (p < 0 || p >= wp) continue;
-    if (first < 0) first = j;
-    column.push_back(p);
-  }
-  first = std::max<int64_t>(first, 0);  // no column lands: the copy loops do nothing
+  const ChannelBlockPlacer<T, L> placer(src, channels, axes, wp);
 
   parallel_tasks(s.batch * blocks, [&](int64_t task) {
     const int64_t n = task / blocks, cb = task % blocks;
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
     T* x = aligned_buffer<T, 0>(dp * hp * wp * L);
     T* out = aligned_buffer<T, 1>(out_plane * L);
-    // Place the block's planes channel-innermost: zeros where no source sample lands, whole
-    // L x L tiles where the columns are consecutive and the block is full.
-    const bool tiles = lanes == L && aw.spacing == 1;
-    const int64_t ncols = static_cast<int64_t>(column.size());
-    const int64_t p0 = ncols > 0 ? column[0] : 0;
-    const T* src_rows[L];
-    for (int64_t pd = 0; pd < dp; ++pd) {
-      const int64_t z = placed_source(axes[0], pd);
-      for (int64_t ph = 0; ph < hp; ++ph) {
-        const int64_t i = z < 0 ? -1 : placed_source(axes[1], ph);
-        T* dst_row = x + (pd * hp + ph) * wp * L;
-        if (i < 0 || ncols == 0) {
-          std::fill(dst_row, dst_row + wp * L, T(0));
-          continue;
-        }
-        for (int64_t c = 0; c < lanes; ++c) {
-          src_rows[c] = src + (n * channels + c0 + c) * src_volume + (z * axes[1].size + i) * aw.size + first;
-        }
-        if (!tiles) {
-          std::fill(dst_row, dst_row + wp * L, T(0));
-          for (int64_t c = 0; c < lanes; ++c) {
-            for (int64_t k = 0; k < ncols; ++k) dst_row[column[k] * L + c] = src_rows[c][k];
-          }
-          continue;
-        }
-        std::fill(dst_row, dst_row + p0 * L, T(0));
-        std::fill(dst_row + (p0 + ncols) * L, dst_row + wp * L, T(0));
-        int64_t k = 0;
-        for (; k + L <= ncols; k += L) tile_to_channels<T, L>(src_rows, k, dst_row + (p0 + k) * L);
-        for (; k < ncols; ++k)
-          for (int64_t c = 0; c < L; ++c) dst_row[(p0 + k) * L + c] = src_rows[c][k];
-      }
-    }
+    placer.place(n, c0, lanes, x);
     const T* wk = wb.data() + cb * taps * L;
     const Vec b0 = S::load(bb.data() + cb * L);
     const int64_t step = s.stride_w * L;  // between consecutive output positions' inputs
@@ -161,6 +182,76 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
   });
 }
 
+
+// Taps b0 .. b0 + NB - 1 of kernel row (e, a): sums[b] += sum over the output positions of
+// gy(position) * x(position's input at that tap), one vector of channels each.
+template <typename T, int NB>
+void row_taps_blocked(const T* xb, const T* gb, const ConvGeometry& g, int64_t hp, int64_t wp, int64_t e,
+                      int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  Vec acc[NB];
+  for (int b = 0; b < NB; ++b) acc[b] = Vec{};
+  const int64_t step = g.stride[2] * L, tap_step = g.dilation[2] * L;
+  for (int64_t r = 0; r < g.out[0] * g.out[1]; ++r) {
+    const int64_t z = r / g.out[1], i = r % g.out[1];
+    const T* xrow = xb + ((z * g.stride[0] + e * g.dilation[0]) * hp + i * g.stride[1] + a * g.dilation[1]) * wp * L +
+                    b0 * tap_step;
+    const T* grow = gb + r * g.out[2] * L;
+    for (int64_t j = 0; j < g.out[2]; ++j) {
+      const Vec gv = S::load(grow + j * L);
+      const T* xj = xrow + j * step;
+      for (int b = 0; b < NB; ++b) acc[b] += S::load(xj + b * tap_step) * gv;
+    }
+  }
+  for (int b = 0; b < NB; ++b) sums[b] += acc[b];
+}
+
+template <typename T>
+void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, const ConvGeometry& g, T* gw) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  constexpr int kRowTaps = 8;  // tap accumulators in registers
+  const int64_t channels = g.in_channels, blocks = (channels + L - 1) / L;
+  const int64_t kh = g.kernel[1], kw = g.kernel[2], taps = g.kernel[0] * kh * kw;
+  const int64_t dp = xa[0].padded, hp = xa[1].padded, wp = xa[2].padded;
+  const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
+  const PlacedAxis gya[3] = {{g.out[0], 0, 1, g.out[0]}, {g.out[1], 0, 1, g.out[1]}, {g.out[2], 0, 1, g.out[2]}};
+  const ChannelBlockPlacer<T, L> x_placer(x, channels, xa, wp), gy_placer(gy, channels, gya, g.out[2]);
+  parallel_tasks(blocks, [&](int64_t cb) {
+    const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
+    T* xb = aligned_buffer<T, 0>(dp * hp * wp * L);
+    T* gb = aligned_buffer<T, 1>(out_plane * L);
+    std::vector<Vec> sums(static_cast<size_t>(taps), Vec{});
+    for (int64_t n = 0; n < g.batch; ++n) {
+      x_placer.place(n, c0, lanes, xb);
+      gy_placer.place(n, c0, lanes, gb);
+      for (int64_t e = 0; e < g.kernel[0]; ++e) {
+        for (int64_t a = 0; a < kh; ++a) {
+          Vec* row = sums.data() + (e * kh + a) * kw;
+          for (int64_t b0 = 0; b0 < kw; b0 += kRowTaps) {
+            static_assert(kRowTaps == 8, "the switch covers 1 to 8 taps");
+            switch (std::min<int64_t>(kRowTaps, kw - b0)) {
+              case 8: row_taps_blocked<T, 8>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 7: row_taps_blocked<T, 7>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 6: row_taps_blocked<T, 6>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 5: row_taps_blocked<T, 5>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 4: row_taps_blocked<T, 4>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 3: row_taps_blocked<T, 3>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              case 2: row_taps_blocked<T, 2>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+              default: row_taps_blocked<T, 1>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
+            }
+          }
+        }
+      }
+    }
+    for (int64_t c = 0; c < lanes; ++c)
+      for (int64_t t = 0; t < taps; ++t) gw[(c0 + c) * taps + t] = sums[t][c];
+  });
+}
+
 }  // namespace
 
 bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype) {
@@ -168,6 +259,21 @@ bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype
   const int64_t lanes = dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
   const int64_t blocks = shape.batch * ((shape.out_channels + lanes - 1) / lanes);
   return blocks >= 2 * at::get_num_threads();
+}
+
+bool depthwise_blocked_grad_weight_applies(const ConvGeometry& g, at::ScalarType dtype) {
+  if (g.in_per_group() != 1 || g.out_per_group() != 1) return false;
+  const int64_t lanes = dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
+  return (g.in_channels + lanes - 1) / lanes >= 2 * at::get_num_threads();
+}
+
+void grad_weight_depthwise_blocked(const at::Tensor& x, const PlacedAxis (&x_axes)[3], const at::Tensor& gy,
+                                   const ConvGeometry& g, at::Tensor& gw) {
+  TORCH_INTERNAL_ASSERT(g.in_per_group() == 1 && g.out_per_group() == 1);
+  TORCH_INTERNAL_ASSERT(x.is_contiguous() && gy.is_contiguous() && gw.is_contiguous());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight_depthwise_blocked", [&] {
+    grad_weight_blocked<scalar_t>(x.data_ptr<scalar_t>(), x_axes, gy.data_ptr<scalar_t>(), g, gw.data_ptr<scalar_t>());
+  });
 }
 
 void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,

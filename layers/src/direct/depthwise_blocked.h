@@ -10,6 +10,7 @@
 // are one vector; each output position's vector is then a chain of aligned loads and
 // multiply-adds, 8 positions of a row at a time, at any stride and dilation. The result block is
 // written back channel by channel.
+#include "../conv_geometry.h"
 #include "correlate_padded.h"
 
 #include <ATen/core/Tensor.h>
@@ -25,5 +26,16 @@ bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype
 // as correlate_placed_out computes it; shape.padded_* are the axes' padded extents.
 void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                                  const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
+
+// Whether grad_weight_depthwise_blocked takes the layer: depthwise, and at least two channel
+// blocks per thread (its tasks are channel blocks, each reducing over every image).
+bool depthwise_blocked_grad_weight_applies(const ConvGeometry& g, at::ScalarType dtype);
+
+// gw (C, 1, kd, kh, kw) of a depthwise layer: per channel block, over every image, the input
+// and grad-output placed channel-innermost; the taps of a kernel row, 8 at a time, accumulate
+// one aligned grad-output vector times one aligned input vector each. x (N, C, D, H, W) is
+// placed as x_axes say (the forward padding; padded extents exactly what the taps read).
+void grad_weight_depthwise_blocked(const at::Tensor& x, const PlacedAxis (&x_axes)[3], const at::Tensor& gy,
+                                   const ConvGeometry& g, at::Tensor& gw);
 
 }  // namespace oaconv::direct

@@ -9,6 +9,7 @@
 // each of them. Holding every tap instead (k^2 accumulators: 49 vectors at k 7, 961 at k 31)
 // keeps them in memory, a load and a store per multiply-add, from L2 once they outgrow L1.
 #include "correlate_padded.h"
+#include "depthwise_blocked.h"
 #include "direct_passes.h"
 #include "../parallel_tasks.h"
 #include "../simd_vec.h"
@@ -127,6 +128,14 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   // Grad-output rows padded to whole SIMD vectors, the extra columns zero.
   const int64_t lanes = 64 / static_cast<int64_t>(gy.element_size());
   const int64_t gy_w = (g.out[2] + lanes - 1) / lanes * lanes;
+  if (depthwise_blocked_grad_weight_applies(g, x.scalar_type())) {
+    PlacedAxis x_axes[3];
+    for (int a = 0; a < 3; ++a) {
+      x_axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
+    }
+    grad_weight_depthwise_blocked(x.contiguous(), x_axes, gy.contiguous(), g, gw);
+    return;
+  }
   if (g.out_per_group() == 1) {
     // One output channel per group: every (n, c) input plane and (n, o) grad-output plane is
     // read by one task only, which pads it into its own buffer (placed_planes.h).
