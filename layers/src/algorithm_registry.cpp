@@ -80,7 +80,7 @@ at::Tensor spectral_grad_weight(const at::Tensor& gy, const at::Tensor& x, const
 const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
   static const std::array<AlgorithmEntry, kRegisteredAlgorithms> entries{{
       {Algorithm::kAten, never_declines, aten_forward, aten_grad_input, aten_grad_weight, false,
-       autotune::aten_modelled_seconds},
+       autotune::aten_modelled_seconds, autotune::aten_pass_factors},
       {Algorithm::kDirect, direct_declines, direct_forward, direct_grad_input, direct_grad_weight, false,
        autotune::direct_modelled_seconds},
       {Algorithm::kFft, never_declines, spectral_forward<Algorithm::kFft>, spectral_grad_input<Algorithm::kFft>,

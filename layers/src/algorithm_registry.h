@@ -31,6 +31,8 @@ struct AlgorithmEntry {
   // The cost model's seconds of one pass on this case (auto's prior: which candidates are worth
   // measuring, and its choice when measuring is off).
   double (*modelled_pass_seconds)(const ConvGeometry& g, int threads);
+  // Per-pass multipliers of that model (forward, grad-input, grad-weight), or nullptr for 1, 1, 1.
+  std::array<double, 3> (*pass_factors)(const ConvGeometry& g) = nullptr;
 };
 
 constexpr int kRegisteredAlgorithms = kRunnableAlgorithms;

@@ -97,6 +97,17 @@ double aten_modelled_seconds(const ConvGeometry& g, int threads) {
   return g.forward_macs() / rate;
 }
 
+// aten's depthwise grad-weight is far slower than its forward, more so as the kernel grows
+// (`oaconv info` on the depthwise_models shapes, 2 threads, float32: 1.3x its forward at k3,
+// 10x at k5 stride 2, 25x at k7, 50x at k13): modelled as taps / 5 times the forward, so that
+// auto does not spend a first call's 0.3-0.4 s measuring one that cannot win.
+std::array<double, 3> aten_pass_factors(const ConvGeometry& g) {
+  if (g.in_per_group() != 1 || g.out_per_group() != 1) return {1.0, 1.0, 1.0};
+  double taps = 1;
+  for (int64_t a = 0; a < g.rank; ++a) taps *= static_cast<double>(g.kernel[a]);
+  return {1.0, 1.0, std::max(1.0, taps / 5.0)};
+}
+
 double direct_modelled_seconds(const ConvGeometry& g, int threads) {
   const double rate = (channel_pairs(g) >= 16 ? 55e9 : 24e9) * kDirectMachineScale * thread_scale(threads);
   return g.forward_macs() / rate;
@@ -116,7 +127,9 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads) {
     const AlgorithmEntry& e = algorithm_registry()[c];
     // A candidate that declines the case has no time: the decision rule skips it.
     const double seconds = e.declines(g) != nullptr ? -1.0 : e.modelled_pass_seconds(g, threads);
-    for (int pass = 0; pass < kPasses; ++pass) t[pass][c] = seconds;
+    const std::array<double, 3> factor = e.pass_factors != nullptr && seconds >= 0 ? e.pass_factors(g)
+                                                                                  : std::array<double, 3>{1, 1, 1};
+    for (int pass = 0; pass < kPasses; ++pass) t[pass][c] = seconds * factor[pass];
   }
   return t;
 }

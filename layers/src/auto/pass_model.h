@@ -5,6 +5,8 @@
 
 #include <oaconv/autotune.h>
 
+#include <array>
+
 namespace oaconv::autotune {
 
 PassTimes modelled_seconds(const ConvGeometry& g, int threads);
@@ -12,6 +14,7 @@ PassTimes modelled_seconds(const ConvGeometry& g, int threads);
 // Each registered algorithm's modelled seconds of one pass (the registry's
 // modelled_pass_seconds; pass_model.cpp gives the rates and where they were measured).
 double aten_modelled_seconds(const ConvGeometry& g, int threads);
+std::array<double, 3> aten_pass_factors(const ConvGeometry& g);
 double direct_modelled_seconds(const ConvGeometry& g, int threads);
 double fft_modelled_seconds(const ConvGeometry& g, int threads);
 double oaa_modelled_seconds(const ConvGeometry& g, int threads);
