@@ -18,16 +18,6 @@ namespace {
 // they use 10 registers.
 constexpr int kPositions = 8;
 
-// A thread's 64-byte aligned buffer (aligned vector loads; std::vector gives 16 bytes).
-template <typename T, int kSlot>
-T* aligned_buffer(int64_t elements) {
-  constexpr int64_t kAlign = 64 / sizeof(T);
-  thread_local std::vector<T> buffer;
-  if (static_cast<int64_t>(buffer.size()) < elements + kAlign) buffer.resize(static_cast<size_t>(elements + kAlign));
-  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
-  return buffer.data() + ((64 - address % 64) % 64) / sizeof(T);
-}
-
 // dst[k * L + c] = src[c][offset + k] for k, c < L: an L x L tile from L rows (one per channel)
 // to L channel vectors. Sizes known at compile time let the compiler do it with vector
 // permutes instead of L^2 scalar moves.
@@ -169,8 +159,8 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
   parallel_tasks(s.batch * blocks, [&](int64_t task) {
     const int64_t n = task / blocks, cb = task % blocks;
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
-    T* x = aligned_buffer<T, 0>(dp * hp * wp * L);
-    T* out = aligned_buffer<T, 1>(out_plane * L);
+    T* x = placed_buffer<T, 0>(dp * hp * wp * L);
+    T* out = placed_buffer<T, 1>(out_plane * L);
     placer.place(n, c0, lanes, x);
     const T* wk = wb.data() + cb * taps * L;
     const Vec b0 = S::load(bb.data() + cb * L);
@@ -263,8 +253,8 @@ void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, con
   const ChannelBlockPlacer<T, L> x_placer(x, channels, xa, wp), gy_placer(gy, channels, gya, g.out[2]);
   parallel_tasks(blocks, [&](int64_t cb) {
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
-    T* xb = aligned_buffer<T, 0>(dp * hp * wp * L);
-    T* gb = aligned_buffer<T, 1>(out_plane * L);
+    T* xb = placed_buffer<T, 0>(dp * hp * wp * L);
+    T* gb = placed_buffer<T, 1>(out_plane * L);
     std::vector<Vec> sums(static_cast<size_t>(taps), Vec{});
     for (int64_t n = 0; n < g.batch; ++n) {
       x_placer.place(n, c0, lanes, xb);

@@ -49,9 +49,7 @@ void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bia
     // the rows the correlation reads, (out - 1) * s + (k - 1) * d + 1, the columns rounded up
     // to whole vectors of output columns.
     PlacedAxis axes[3];
-    for (int a = 0; a < 3; ++a) {
-      axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
-    }
+    forward_input_axes(g, axes);
     axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
     CorrelateShape shape = correlate_shape(g, at::Tensor());
     shape.padded_d = axes[0].padded, shape.padded_h = axes[1].padded, shape.padded_w = axes[2].padded;

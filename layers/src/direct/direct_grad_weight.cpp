@@ -128,22 +128,17 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   // Grad-output rows padded to whole SIMD vectors, the extra columns zero.
   const int64_t lanes = 64 / static_cast<int64_t>(gy.element_size());
   const int64_t gy_w = (g.out[2] + lanes - 1) / lanes * lanes;
+  PlacedAxis x_axes[3];
+  forward_input_axes(g, x_axes);
   if (depthwise_blocked_grad_weight_applies(g, x.scalar_type())) {
-    PlacedAxis x_axes[3];
-    for (int a = 0; a < 3; ++a) {
-      x_axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
-    }
     grad_weight_depthwise_blocked(x.contiguous(), x_axes, gy.contiguous(), g, gw);
     return;
   }
   if (g.out_per_group() == 1) {
     // One output channel per group: every (n, c) input plane and (n, o) grad-output plane is
     // read by one task only, which pads it into its own buffer (placed_planes.h).
-    PlacedAxis x_axes[3], gy_axes[3];
-    for (int a = 0; a < 3; ++a) {
-      x_axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
-      gy_axes[a] = {g.out[a], 0, 1, g.out[a]};
-    }
+    PlacedAxis gy_axes[3];
+    for (int a = 0; a < 3; ++a) gy_axes[a] = {g.out[a], 0, 1, g.out[a]};
     x_axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
     gy_axes[2].padded = gy_w;
     const int64_t phase_len = phase_length(x_axes[2].padded, g.stride[2]);

@@ -15,6 +15,8 @@
 // ones. So the columns of a row can be stored in s phases: phase q holds padded columns q,
 // q + s, q + 2s, ... (phase_length(padded, s) each), and output columns j .. j + lanes - 1 of tap
 // b read phase (b d) mod s from index j + (b d) div s on: one contiguous load.
+#include "../conv_geometry.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -90,13 +92,23 @@ void place_volume(const T* src, const PlacedAxis (&axes)[3], T* dst, int64_t pha
   }
 }
 
-// A thread's buffer for placed planes, reused from task to task (and pass to pass); a task that
-// needs two at once takes them from two slots.
+// A thread's buffer for placed planes, 64-byte aligned (whole-vector loads), reused from task
+// to task (and pass to pass); a task that needs two at once takes them from two slots.
 template <typename T, int kSlot = 0>
 T* placed_buffer(int64_t elements) {
+  constexpr int64_t kAlign = 64 / sizeof(T);
   thread_local std::vector<T> buffer;
-  if (static_cast<int64_t>(buffer.size()) < elements) buffer.resize(static_cast<size_t>(elements));
-  return buffer.data();
+  if (static_cast<int64_t>(buffer.size()) < elements + kAlign) buffer.resize(static_cast<size_t>(elements + kAlign));
+  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(T);
+}
+
+// The input placed as the forward pass reads it: the layer's padding before each axis, and per
+// axis exactly the extent the taps reach, (out - 1) * s + (k - 1) * d + 1. Rank-3 geometry.
+inline void forward_input_axes(const ConvGeometry& g, PlacedAxis (&axes)[3]) {
+  for (int a = 0; a < 3; ++a) {
+    axes[a] = {g.in[a], g.pad_before[a], 1, (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1};
+  }
 }
 
 }  // namespace oaconv::direct
