@@ -1,6 +1,8 @@
 #include <oaconv/build_info.h>
 #include <oaconv/version.h>
 
+#include "isa/instruction_set.h"
+
 #include <ATen/Parallel.h>
 #include <fftw3.h>
 #include <torch/version.h>
@@ -38,7 +40,8 @@ std::string build_info() {
     << "libtorch: " << TORCH_VERSION << "\n"
     << "intra-op threads: " << at::get_num_threads() << "\n"
     << "blas: " << loaded_blas() << "\n"
-    << "fftw: " << fftw_version << "\n";
+    << "fftw: " << fftw_version << "\n"
+    << "simd kernels: " << isa::describe() << "\n";
   return s.str();
 }
 

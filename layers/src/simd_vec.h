@@ -2,9 +2,10 @@
 // A SIMD vector through GCC/Clang vector extensions, as wide as the target's registers: 64 bytes
 // with AVX-512 (16 floats or 8 doubles), 32 with AVX/AVX2, else 16 (SSE2, NEON). Portable across
 // x86 and ARM. The width must follow the target: a 64-byte vector on AVX2 is split into pairs of
-// 32-byte registers, doubling every kernel's register blocking into spills (measured on an AVX2
-// EPYC, N8 C64->64 64x64 k7 with oaa: the spectral product 6.9 against 54-62 GFLOP/s, the
-// pruned kernel DFT 50 against 6 ms and the inverse 136 against 18 ms, about 8x each).
+// 32-byte registers, doubling every kernel's register blocking into spills (on an AVX2 EPYC,
+// bench_layers' N8 C64->64 64x64 k7 with oaa ran its spectral product at 6.9 instead of
+// 54-62 GFLOP/s, and its pruned kernel DFTs about 8x slower). The files that include this header
+// are compiled once per instruction set (isa/instruction_set.h).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

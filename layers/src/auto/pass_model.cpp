@@ -7,16 +7,14 @@
 //     on 16->16 k15 at 256x256; 3.5 GMAC/s on depthwise k31 — modelled as 130 GMAC/s scaled by
 //     sqrt(min(1, Cg*Og / 512)) and by 0.4 for kernels larger than 11.
 //   direct: ~55 GMAC/s on dense layers, ~24 GMAC/s depthwise.
-// Rates scale with the thread count (measured 1.97-2.1x from 1 to 2 threads).
-// On the machine kind's other CPU, an EPYC with AVX2 only, bench_layers' five shapes took
-// (medians of the ratios, 2026-11-23) 2.0x as long with aten (1.4-5x), 2.1x with direct
-// (1.7-2.5x) and 2.5x with fft/oaa (fft/tiling.cpp scales its rates): this file is built for the
-// machine it runs on, so the rates below follow its instruction set.
+// Rates scale with the thread count (measured 1.97-2.1x from 1 to 2 threads), and with the CPU and
+// the kernel set in use (isa/rate_scales.h).
 #include "pass_model.h"
 
 #include "conv_passes.h"
 #include "../algorithm_registry.h"
 #include "../fft/tiling.h"
+#include "../isa/rate_scales.h"
 
 #include <oaconv/options.h>
 
@@ -76,12 +74,6 @@ PassAlgorithms decide_pass_algorithms(const PassTimes& seconds, const StepTimes&
 
 namespace autotune {
 
-#if defined(__AVX512F__)
-constexpr double kAtenMachineScale = 1.0, kDirectMachineScale = 1.0;
-#else
-constexpr double kAtenMachineScale = 0.49, kDirectMachineScale = 0.48;
-#endif
-
 namespace {
 
 // Rates below are at 2 threads.
@@ -93,7 +85,7 @@ double channel_pairs(const ConvGeometry& g) { return static_cast<double>(g.in_pe
 double aten_modelled_seconds(const ConvGeometry& g, int threads) {
   const bool large_kernel = *std::max_element(g.kernel.begin(), g.kernel.begin() + g.rank) > 11;
   const double rate = 130e9 * std::sqrt(std::min(1.0, channel_pairs(g) / 512.0)) * (large_kernel ? 0.4 : 1.0) *
-                      kAtenMachineScale * thread_scale(threads);
+                      isa::rate_scales().aten * thread_scale(threads);
   return g.forward_macs() / rate;
 }
 
@@ -109,7 +101,7 @@ std::array<double, 3> aten_pass_factors(const ConvGeometry& g) {
 }
 
 double direct_modelled_seconds(const ConvGeometry& g, int threads) {
-  const double rate = (channel_pairs(g) >= 16 ? 55e9 : 24e9) * kDirectMachineScale * thread_scale(threads);
+  const double rate = (channel_pairs(g) >= 16 ? 55e9 : 24e9) * isa::rate_scales().direct * thread_scale(threads);
   return g.forward_macs() / rate;
 }
 

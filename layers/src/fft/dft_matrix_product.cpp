@@ -61,15 +61,6 @@ void dispatch_rows(int mr, const T* a, int64_t lda, const PackedMatrix<T>& b, in
 }  // namespace
 
 template <typename T>
-int64_t PackedMatrix<T>::padded(int64_t cols) {
-  return (cols + Simd<T>::kLanes - 1) / Simd<T>::kLanes * Simd<T>::kLanes;
-}
-
-template <typename T>
-PackedMatrix<T>::PackedMatrix(int64_t rows, int64_t cols)
-    : rows_(rows), cols_(cols), stride_(padded(cols)), values_(static_cast<size_t>(rows * stride_), T(0)) {}
-
-template <typename T>
 void multiply_rows(const T* a, int64_t m, int64_t lda, const PackedMatrix<T>& b, T* c, int64_t ldc) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t vectors = (b.cols() + L - 1) / L;
@@ -84,8 +75,6 @@ void multiply_rows(const T* a, int64_t m, int64_t lda, const PackedMatrix<T>& b,
   }
 }
 
-template class PackedMatrix<float>;
-template class PackedMatrix<double>;
 template void multiply_rows<float>(const float*, int64_t, int64_t, const PackedMatrix<float>&, float*, int64_t);
 template void multiply_rows<double>(const double*, int64_t, int64_t, const PackedMatrix<double>&, double*, int64_t);
 

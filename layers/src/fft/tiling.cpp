@@ -1,5 +1,7 @@
 #include "tiling.h"
 
+#include "../isa/rate_scales.h"
+
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -12,20 +14,13 @@
 namespace oaconv::fft {
 namespace {
 
-// Measured on this project's machine kind (ANCHORS.md and bench/): batched real 2-D FFTW at
-// ~18 GFLOP/s per thread in the 2.5 N log2 N convention, the spectral product at ~40 GFLOP/s
-// per thread, and a per-tile overhead for gathering and scattering (memory-bound).
-// On the machine kind's other CPU, an EPYC with AVX2 only (this file is built for the machine
-// it runs on), bench_layers' fft and oaa steps took 2.2-3.0x as long (median 2.5x, same five
-// shapes, 2026-11-23): all three rates scaled alike, so oaa's tiling choices stay the same.
-#if defined(__AVX512F__)
-constexpr double kMachineScale = 1.0;
-#else
-constexpr double kMachineScale = 0.40;
-#endif
-constexpr double kFftFlopsPerSecond = 18e9 * kMachineScale;
-constexpr double kProductFlopsPerSecond = 40e9 * kMachineScale;
-constexpr double kBytesPerSecond = 8e9 * kMachineScale;
+// Rates on this project's machine kind (AVX-512, per thread; ANCHORS.md and bench/): batched real
+// FFTW transforms at ~18 GFLOP/s in the 2.5 N log2 N convention, the spectral product at
+// ~40 GFLOP/s, and a per-tile overhead for gathering and scattering (memory-bound); scaled to
+// the CPU and kernel set in use (isa/rate_scales.h).
+constexpr double kFftFlopsPerSecond = 18e9;
+constexpr double kProductFlopsPerSecond = 40e9;
+constexpr double kBytesPerSecond = 8e9;
 
 std::vector<int64_t> fast_sizes_between(int64_t lo, int64_t hi) {
   std::vector<int64_t> sizes;
@@ -97,8 +92,10 @@ double modelled_step_seconds(const ConvGeometry& g, const Tiling& t, int threads
   // Real tile buffers and split spectra written and read once per transform.
   const double bytes = transforms * points * 4.0 * 3.0;
   const double rate = std::max(1, threads);
-  return transforms * fft_flops / (kFftFlopsPerSecond * rate) +
-         product_flops / (kProductFlopsPerSecond * rate) + bytes / (kBytesPerSecond * rate);
+  const isa::RateScales scale = isa::rate_scales();
+  return transforms * fft_flops / (kFftFlopsPerSecond * scale.fft * rate) +
+         product_flops / (kProductFlopsPerSecond * scale.product * rate) +
+         bytes / (kBytesPerSecond * scale.bytes * rate);
 }
 
 Tiling choose_tiling(Algorithm algorithm, const ConvGeometry& geometry, int threads) {
