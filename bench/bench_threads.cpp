@@ -2,6 +2,8 @@
 
 #include <oaconv/allocator_tuning.h>
 
+#include "isa/instruction_set.h"
+
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
@@ -18,6 +20,7 @@ int configure_threads() {
     const int n = env ? std::atoi(env) : static_cast<int>(std::thread::hardware_concurrency());
     at::set_num_threads(n > 0 ? n : 1);
     benchmark::AddCustomContext("threads", std::to_string(at::get_num_threads()));
+    benchmark::AddCustomContext("simd_kernels", isa::describe());
     return at::get_num_threads();
   }();
   return threads;

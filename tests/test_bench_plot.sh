@@ -14,6 +14,7 @@ py=/usr/bin/python3  # Debian's, with numpy and matplotlib
 "$bench" --sweep=smoke --operations=fwd_bwd --benchmark_repetitions=3 --benchmark_out="$work/smoke.json" \
   --benchmark_out_format=json > "$work/bench.log" 2>&1 || fail "oaconv_bench: $(tail -5 "$work/bench.log")"
 out="$("$py" "$plot" "$work/smoke.json" "$work/smoke")" || fail "plot.py: $out"
+out_smoke="$out"
 for f in vs_image_size vs_kernel_size heatmap kinds; do
   [ -s "$work/smoke_$f.png" ] || fail "no smoke_$f.png"
 done
@@ -69,4 +70,22 @@ echo "$out" | grep -Eq "fwd_bwd +H16 k3 N128 C16->16 g1 +2\.000 +2\.000 aten +3\
 echo "$out" | grep -Eq "fwd_bwd +H64 k31 N8 C16->16 g1 +600\.000 +2\.000 fft +5\.100 +1\.05 +0\.01  \(rounds\)  \[auto ran fft/fft/fft x3\]" ||
   fail "interleaved row: $out"
 echo "$out" | grep -q "auto meets both targets on 1 of 2 shapes" || fail "count of shapes meeting the targets: $out"
+
+# bench/benchmarks_doc.py (scripts/bench's last step): the smoke run's section written between its
+# markers, the rest of the document kept, and a second run replacing the section, not adding one.
+doc_writer="$(dirname "$plot")/benchmarks_doc.py"
+echo "$out_smoke" > "$work/smoke_summary.txt"
+printf '# Benchmarks\nbefore\n<!-- scripts/bench smoke: begin -->\nold\n<!-- scripts/bench smoke: end -->\nafter\n' > "$work/doc.md"
+for run in 1 2; do
+  "$py" "$doc_writer" "$work/smoke.json.gz" "$work/smoke_summary.txt" "scripts/bench --smoke" 12 "$work/doc.md" > /dev/null ||
+    fail "benchmarks_doc.py (run $run)"
+done
+doc="$(cat "$work/doc.md")"
+[ "$(grep -c "scripts/bench smoke: begin" "$work/doc.md")" = 1 ] || fail "section not replaced in place: $doc"
+[ "$(grep -c '^| image_kernel | H' "$work/doc.md")" = 2 ] || fail "doc table lacks the two 2-D shapes: $doc"
+grep -q "^- SIMD kernels: \(baseline\|avx2\|avx512\) (this CPU" "$work/doc.md" || fail "doc lacks the kernel set: $doc"
+grep -q "^- CPU: .*cores" "$work/doc.md" || fail "doc lacks the CPU: $doc"
+grep -q "^forward+backward: auto meets both targets" "$work/doc.md" || fail "doc lacks the verdict: $doc"
+[ "$(head -2 "$work/doc.md" | tail -1)" = before ] && [ "$(tail -1 "$work/doc.md")" = after ] && ! grep -qx old "$work/doc.md" ||
+  fail "text around the section changed: $doc"
 echo "PASS"

@@ -35,7 +35,7 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep);
 // comparison_min_time_s (forward+backward, which the auto targets judge; pass_min_rounds and
 // pass_min_time_s for a single pass), at most comparison_max_time_s (0: no limit) after a
 // few. aten against its own code in auto read 1.13-1.19x in each of three repetitions of 20-24
-// rounds (0.2 s, N32 16->16 32x32 k1, standard sweep of 2026-11-23) and 1.01x in 219-560
+// rounds (0.2 s, N32 16->16 32x32 k1, standard sweep) and 1.01x in 219-560
 // rounds: cheap shapes get more rounds from the minimum time. The per-algorithm rows (the
 // figures' times) keep 3 repetitions in the standard sweep: with 2, one run of fft on 512x512
 // k3 whose spectral product took 814 ms instead of 72 moved its median (then a mean) to 554 ms.

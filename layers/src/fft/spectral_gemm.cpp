@@ -17,7 +17,7 @@ namespace {
 //   16 (AVX2, SSE):                      2 x 3 -> 12 + 2 + 3 = 17, one reloaded from L1.
 // On an AVX2 EPYC (bench_spectral_product, 2 threads, geometric mean of its 11 products, three
 // runs): 2 x 3 54-62 GFLOP/s, 3 x 2 42-57, 4 x 2 45-50, 2 x 2 47-49, 4 x 1 45, 1 x 4 44; the
-// 4 x 2 blocks of 64-byte vectors this replaced (spilled pairs of 32-byte halves): 6.9.
+// 4 x 2 blocks of 64-byte vectors (each split into two spilled 32-byte halves): 6.9.
 constexpr int kRowBlock = kSimdRegisters >= 32 ? 4 : 2;  // i per register block
 constexpr int kColBlock = kSimdRegisters >= 32 ? 2 : 3;  // j per register block
 // Frequencies per task, 512 bytes of each plane: B's k x j elements for them stay in L1/L2
