@@ -15,5 +15,6 @@ void add_targets_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_filter_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 
 }  // namespace oaconv::apps

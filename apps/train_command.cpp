@@ -69,6 +69,7 @@ void run_train(const TrainArgs& a) {
             << " threads" << std::endl;
   training::TrainerOptions o = a.trainer_options();
   o.checkpoint = a.checkpoint;
+  o.model_card = a.model_card(data.class_names).to_json();
   o.resume = a.resume;
   o.epoch_data = fresh_epoch_data(a);
   training::install_interrupt_handler();

@@ -85,6 +85,20 @@ training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const
   return c;
 }
 
+training::ModelCard TrainingArgs::model_card(const std::vector<std::string>& class_names) const {
+  const training::ClassifierConfig c = model_config(static_cast<int64_t>(class_names.size()));
+  training::ModelCard card;
+  card.preset = widths.empty() && kernels.empty() ? preset : "custom";
+  card.widths = c.widths;
+  card.kernels = c.kernels;
+  card.class_names = class_names;
+  card.image_size = image_size;
+  card.profile = profile;
+  card.difficulty = difficulty;
+  card.background_fraction = background_fraction;
+  return card;
+}
+
 datasets::UavTargetsOptions TrainingArgs::data_options() const {
   namespace ds = oaconv::datasets;
   return ds::UavTargetsOptions()

@@ -2,6 +2,7 @@
 // Options shared by `oaconv train` and `oaconv compare`: data, model and trainer settings, and
 // turning them into in-memory data splits, a model configuration and trainer options.
 #include <oaconv/datasets/uav_targets.h>
+#include <oaconv/training/model_card.h>
 #include <oaconv/training/trainer.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,8 @@ struct TrainingArgs {
   void add_to(CLI::App* cmd);
   training::ClassifierConfig model_config(int64_t num_classes) const;
   training::TrainerOptions trainer_options() const;
+  // What the checkpoint records for `oaconv predict` and `oaconv export`.
+  training::ModelCard model_card(const std::vector<std::string>& class_names) const;
   // Image size, profile, difficulty and background share of every split; count and seed unset.
   datasets::UavTargetsOptions data_options() const;
 };

@@ -5,6 +5,7 @@
 
 #include <oaconv/functional.h>
 
+#include <c10/core/InferenceMode.h>
 #include <torch/autograd.h>
 
 #include <limits>
@@ -159,6 +160,43 @@ TEST_P(ConvLayouts, GradientOnlyForTheInputsThatNeedIt) {
   const at::Tensor w2r = w.clone().requires_grad_(true);
   at::conv2d(x.detach(), w2r).sum().backward();
   EXPECT_LE(relative_error(w2.grad(), w2r.grad()), 1e-10);
+}
+
+// Under at::InferenceMode (as a model is run for inference): the same numbers as torch, for
+// tensors made inside and outside the mode, and training afterwards still exact — the workspace
+// buffers and caches kept between calls must not be inference tensors nor handed out twice (a
+// view made in that mode does not count as a user of its base tensor).
+TEST_P(ConvLayouts, InferenceModeMatchesTorchThenTrainingStillDoes) {
+  const at::Tensor x = at::randn({3, 8, 19, 22}), w = at::randn({8, 8, 5, 5}), b = at::randn({8});
+  const at::Tensor wg = at::randn({8, 2, 7, 7}), xt = at::randn({2, 8, 9, 10}), wt = at::randn({8, 4, 4, 4});
+  const auto run = [&](const at::Tensor& xi, const at::Tensor& wi) {
+    return std::vector<at::Tensor>{
+        oaconv::conv2d(xi, wi, b, Conv2dFuncOptions().padding(2).algorithm(algorithm())),
+        oaconv::conv2d(xi, wg, {}, Conv2dFuncOptions().padding(3).groups(4).algorithm(algorithm())),
+        oaconv::conv_transpose2d(xt, wt, {}, ConvTranspose2dFuncOptions().stride(2).algorithm(algorithm())),
+        oaconv::conv2d(xi, wi, {}, Conv2dFuncOptions().padding(2).algorithm(algorithm()))};
+  };
+  const std::vector<at::Tensor> want{at::conv2d(x, w, b, 1, 2), at::conv2d(x, wg, {}, 1, 3, 1, 4),
+                                     at::conv_transpose2d(xt, wt, {}, 2), at::conv2d(x, w, {}, 1, 2)};
+  for (int made_inside = 0; made_inside < 2; ++made_inside) {
+    std::vector<at::Tensor> got;
+    {
+      c10::InferenceMode inference;
+      got = made_inside ? run(x.clone(), w.clone()) : run(x, w);
+    }
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_LE(relative_error(got[i], want[i]), 1e-5) << "output " << i << (made_inside ? ", tensors made inside" : "");
+    }
+  }
+  const at::Tensor xr = x.clone().requires_grad_(true), wr = w.clone().requires_grad_(true);
+  const at::Tensor y = oaconv::conv2d(xr, wr, b, Conv2dFuncOptions().padding(2).algorithm(algorithm()));
+  const at::Tensor gy = at::randn(y.sizes());
+  const auto got = torch::autograd::grad({y}, {xr, wr}, {gy});
+  const at::Tensor xw = x.clone().requires_grad_(true), ww = w.clone().requires_grad_(true);
+  const auto expected = torch::autograd::grad({at::conv2d(xw, ww, b, 1, 2)}, {xw, ww}, {gy});
+  EXPECT_LE(relative_error(y, want[0]), 1e-5);
+  EXPECT_LE(relative_error(got[0], expected[0]), 1e-5);
+  EXPECT_LE(relative_error(got[1], expected[1]), 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, ConvLayouts,

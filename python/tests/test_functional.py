@@ -137,3 +137,21 @@ def test_results_take_in_place_ops(case, algorithm):
     xr = x.detach().clone().requires_grad_(True)
     torch.nn.functional.silu(getattr(F, name)(xr, w, None, **kwargs)).sum().backward()
     assert relative_error(x.grad, xr.grad) <= 1e-9
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_inference_mode_gives_torchs_numbers_and_training_after_it_still_does(algorithm):
+    torch.manual_seed(5)
+    x, w = torch.randn(2, 8, 21, 18), torch.randn(8, 2, 7, 7)
+    with torch.inference_mode():
+        first = OF.conv2d(x, w, padding=3, groups=4, algorithm=algorithm)
+        second = OF.conv2d(x.clone(), w.clone(), padding=3, groups=4, algorithm=algorithm)
+    want = F.conv2d(x, w, padding=3, groups=4)
+    torch.testing.assert_close(first, want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(second, want, rtol=1e-4, atol=1e-4)
+    xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+    OF.conv2d(xg, wg, padding=3, groups=4, algorithm=algorithm).square().sum().backward()
+    xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
+    F.conv2d(xr, wr, padding=3, groups=4).square().sum().backward()
+    torch.testing.assert_close(wg.grad, wr.grad, rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(xg.grad, xr.grad, rtol=1e-4, atol=1e-3)

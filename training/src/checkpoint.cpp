@@ -89,12 +89,35 @@ void check_all_finite(const std::string& path, TargetClassifier& model) {
   }
 }
 
+std::string verified_checkpoint_payload(const std::string& path) {
+  TORCH_CHECK(std::filesystem::exists(path), "oaconv::training: checkpoint '", path, "' does not exist");
+  TORCH_CHECK(std::filesystem::is_regular_file(path), "oaconv::training: checkpoint '", path,
+              "' is not a regular file");
+  return verified_payload(path, read_whole_file(path));
+}
+
+void open_archive(const std::string& path, const std::string& payload, torch::serialize::InputArchive& archive) {
+  try {
+    archive.load_from(payload.data(), payload.size());
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' holds no LibTorch archive (",
+                std::string(e.what()).substr(0, 200), ")");
+  }
+}
+
+// The archive's model card, or "" when it has none.
+std::string read_model_card(torch::serialize::InputArchive& archive) {
+  c10::IValue card;
+  return archive.try_read("model_card", card) && card.isString() ? card.toStringRef() : std::string();
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, TargetClassifier& model, const torch::optim::Optimizer& optimizer,
                      const TrainingProgress& p) {
   torch::serialize::OutputArchive archive;
   archive.write("fingerprint", c10::IValue(p.fingerprint));
+  if (!p.model_card.empty()) archive.write("model_card", c10::IValue(p.model_card));
   archive.write("history", c10::IValue(p.history_json));
   archive.write("counters", c10::IValue(std::vector<int64_t>{p.completed_epochs, p.step_in_epoch}));
   archive.write("sums", c10::IValue(std::vector<double>{p.loss_sum, p.correct_sum, p.seen, p.data_s, p.forward_s,
@@ -114,18 +137,11 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
 
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint) {
-  TORCH_CHECK(std::filesystem::exists(path), "oaconv::training: checkpoint '", path, "' does not exist");
-  TORCH_CHECK(std::filesystem::is_regular_file(path), "oaconv::training: checkpoint '", path,
-              "' is not a regular file");
-  const std::string payload = verified_payload(path, read_whole_file(path));
+  const std::string payload = verified_checkpoint_payload(path);
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(payload.data(), payload.size());
-  } catch (const std::exception& e) {
-    TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' holds no LibTorch archive (",
-                std::string(e.what()).substr(0, 200), ")");
-  }
+  open_archive(path, payload, archive);
   TrainingProgress p;
+  p.model_card = read_model_card(archive);
   try {
     c10::IValue fingerprint, history, counters, sums;
     archive.read("fingerprint", fingerprint);
@@ -161,6 +177,29 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
   }
   check_all_finite(path, model);
   return p;
+}
+
+SavedModel read_saved_model(const std::string& path) {
+  SavedModel saved;
+  saved.payload = verified_checkpoint_payload(path);
+  torch::serialize::InputArchive archive;
+  open_archive(path, saved.payload, archive);
+  saved.model_card = read_model_card(archive);
+  return saved;
+}
+
+void load_model_weights(const std::string& path, const SavedModel& saved, TargetClassifier& model) {
+  torch::serialize::InputArchive archive;
+  open_archive(path, saved.payload, archive);
+  try {
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model->load(model_archive);
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' does not match the model its card describes (",
+                std::string(e.what()).substr(0, 200), ")");
+  }
+  check_all_finite(path, model);
 }
 
 }  // namespace oaconv::training

@@ -17,6 +17,7 @@ struct TrainingProgress {
   double data_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0, seconds = 0;
   std::string history_json = "[]";  // EpochStats of completed epochs
   std::string fingerprint;          // model, classes, data and options it belongs to
+  std::string model_card;           // ModelCard JSON (model_card.h); empty when the run gave none
 };
 
 void save_checkpoint(const std::string& path, TargetClassifier& model, const torch::optim::Optimizer& optimizer,
@@ -26,5 +27,15 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
 // checkpoint, or made for another model/data (fingerprint mismatch).
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint);
+
+// A checkpoint's verified bytes and model card, for loading its model without an optimizer.
+struct SavedModel {
+  std::string payload;     // the LibTorch archive, header and CRC checked
+  std::string model_card;  // empty in checkpoints written without one
+};
+SavedModel read_saved_model(const std::string& path);
+// Loads the weights and buffers of `saved` into `model` and checks they are finite; throws naming
+// the path when they do not match the model.
+void load_model_weights(const std::string& path, const SavedModel& saved, TargetClassifier& model);
 
 }  // namespace oaconv::training

@@ -160,9 +160,11 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
   const std::string print = fingerprint(model, train, val, o);
   TrainingProgress progress;
   progress.fingerprint = print;
+  progress.model_card = o.model_card;
   TrainResult result;
   if (o.resume) {
     progress = load_checkpoint(o.checkpoint, model, *optimizer, print);
+    if (!o.model_card.empty()) progress.model_card = o.model_card;
     for (const auto& j : nlohmann::json::parse(progress.history_json)) result.epochs.push_back(from_json(j));
     log << "resumed from " << o.checkpoint << " at epoch " << progress.completed_epochs + 1 << " step "
         << progress.step_in_epoch << std::endl;
@@ -260,6 +262,7 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
     result.epochs.push_back(stats);
     progress = TrainingProgress{};
     progress.fingerprint = print;
+    progress.model_card = o.model_card;
     progress.completed_epochs = epoch;
     save();
   }

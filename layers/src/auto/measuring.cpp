@@ -152,9 +152,13 @@ bool direct_lost_by_its_forward(const Entry& e, int c, double best_so_far) {
 
 void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
              bool backward, Entry& e) {
+  // Measuring times autograd steps, which tensors made under at::InferenceMode cannot take part
+  // in: it runs outside that mode, on ordinary copies of such tensors.
+  c10::InferenceMode outside_inference_mode(false);
   at::NoGradGuard no_grad;
-  const at::Tensor x = input.detach().contiguous(), w = weight.detach().contiguous();
-  const at::Tensor b = bias.defined() ? bias.detach() : at::Tensor();
+  const auto ordinary = [](const at::Tensor& t) { return t.is_inference() ? t.clone() : t.detach(); };
+  const at::Tensor x = ordinary(input).contiguous(), w = ordinary(weight).contiguous();
+  const at::Tensor b = bias.defined() ? ordinary(bias) : at::Tensor();
   const bool training = weight.requires_grad();
   const int threads = at::get_num_threads();
   const PassTimes model = modelled_seconds(g, threads);

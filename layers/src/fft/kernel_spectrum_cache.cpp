@@ -24,6 +24,15 @@ KernelSpectrumCache& KernelSpectrumCache::instance() {
 }
 
 at::Tensor KernelSpectrumCache::get(const SpectralProblem& p, const at::Tensor& weight) {
+  // A tensor made under at::InferenceMode has no version counter, so an in-place change to it
+  // could not be seen: its spectrum is computed every call, never cached.
+  if (weight.is_inference()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.misses;
+    }
+    return compute_kernel_spectrum(p, weight);
+  }
   const Key key{weight.unsafeGetTensorImpl(),
                 {p.tiling.depth.fft, p.tiling.rows.fft, p.tiling.cols.fft},
                 {p.g.dilation[0], p.g.dilation[1], p.g.dilation[2]},

@@ -8,8 +8,21 @@
 
 namespace oaconv::datasets {
 
-// Samples in a grid (columns x rows, up to 8 columns), each scaled to at least 96 px and
-// captioned with its class name (and character and colours); written as PNG atomically.
+// One picture of a contact sheet: an image (3, S, S) in [0, 1], two caption lines, and an
+// optional frame that marks it right or wrong.
+struct SheetCell {
+  enum class Mark { kNone, kRight, kWrong };
+  at::Tensor image;
+  std::string title, detail;
+  Mark mark = Mark::kNone;
+};
+
+// Cells in a grid (columns x rows, up to 8 columns), each scaled to at least 96 px, captioned,
+// right ones framed green and wrong ones red; written as PNG atomically. Every image must have
+// the same size.
+void write_contact_sheet(const std::string& path, const std::vector<SheetCell>& cells);
+
+// Samples captioned with their class name (and character and colours).
 void write_contact_sheet(const std::string& path, const std::vector<TargetSample>& samples,
                          const std::vector<std::string>& class_names);
 

@@ -29,6 +29,7 @@ struct TrainerOptions {
   std::string schedule = "cosine";   // cosine | step (x0.1 at 1/2 and 3/4) | constant
   uint64_t seed = 0;                 // shuffling (per epoch: a pure function of seed and epoch)
   std::string checkpoint;            // written atomically after every epoch and on interruption
+  std::string model_card;            // ModelCard JSON (model_card.h) recorded in the checkpoint
   bool resume = false;               // continue from `checkpoint`
   int progress = -1;                 // 1 progress bar, 0 plain lines, -1 bar only on a terminal
   int64_t stop_after_steps = -1;     // behave as if interrupted after this many steps (tests)
