@@ -16,5 +16,6 @@ void add_train_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_filter_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace oaconv::apps

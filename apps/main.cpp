@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   oaconv::apps::add_train_command(app);
   oaconv::apps::add_compare_command(app);
   oaconv::apps::add_predict_command(app);
+  oaconv::apps::add_export_command(app);
   oaconv::apps::add_filter_command(app);
   try {
     app.parse(argc, argv);

@@ -1,13 +1,17 @@
 // The trainer, checkpoints and comparison runs, on small synthetic data.
+#include "conv_cases.h"
 #include "test_support.h"
 
 #include <oaconv/datasets/uav_targets.h>
 #include <oaconv/training/compare.h>
+#include <oaconv/training/export.h>
+#include <oaconv/training/model_card.h>
 #include <oaconv/training/trainer.h>
 
 #include "checkpoint.h"
 
 #include <torch/optim/adam.h>
+#include <torch/script.h>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -360,6 +364,69 @@ TEST_F(Training, CompareJsonHasTheDocumentedSchemaAndSameMathsGivesSameLoss) {
   const std::string table = tr::compare_table(r);
   EXPECT_NE(table.find("speedup"), std::string::npos);
   EXPECT_NE(table.find("oaa"), std::string::npos);
+}
+
+// The card recorded by train() lets load_trained_model rebuild the model for inference: the
+// same evaluation outputs as the trained model; TorchScript export gives them too (aten
+// convolutions), with the card's class names and image size as attributes.
+TEST_F(Training, TrainedModelLoadsForInferenceAndExportsToTorchScript) {
+  const std::string path = temp_path("card.ckpt"), script = temp_path("model.pt");
+  tr::ModelCard card;
+  card.preset = "custom";
+  card.widths = tiny_config().widths;
+  card.kernels = tiny_config().kernels;
+  card.image_size = 32;
+  for (int c = 0; c < 13; ++c) card.class_names.push_back("class" + std::to_string(c));
+  at::manual_seed(5);
+  tr::TargetClassifier model(tiny_config(Algorithm::kOverlapAdd));
+  auto o = tiny_options();
+  o.epochs = 2;
+  o.checkpoint = path;
+  o.model_card = card.to_json();
+  tr::train(model, tiny_data().train, tiny_data().val, o, log_);
+  model->eval();
+  const at::Tensor images = tiny_data().val.images;
+  at::Tensor want;
+  {
+    at::NoGradGuard no_grad;
+    want = model->forward(images);
+  }
+
+  tr::ModelCard loaded_card;
+  tr::TargetClassifier loaded = tr::load_trained_model(path, loaded_card);
+  EXPECT_EQ(loaded_card.class_names, card.class_names);
+  EXPECT_EQ(loaded_card.widths, card.widths);
+  EXPECT_EQ(loaded_card.image_size, 32);
+  EXPECT_FALSE(loaded->is_training());
+  {
+    c10::InferenceMode inference;
+    EXPECT_LE(relative_error(loaded->forward(images), want), 1e-5);
+  }
+
+  tr::export_torchscript(loaded, loaded_card, script);
+  torch::jit::Module module = torch::jit::load(script);
+  const at::Tensor scripted = module.forward({images}).toTensor();
+  EXPECT_LE(relative_error(scripted, want), 1e-5);
+  EXPECT_EQ(module.attr("classes").toListRef().size(), 13u);
+  EXPECT_EQ(module.attr("classes").toListRef()[4].toStringRef(), "class4");
+  EXPECT_EQ(module.attr("image_size").toInt(), 32);
+  EXPECT_FALSE(oaconv::testing::temporary_left_beside(script));
+
+  // A checkpoint without a card (as trained before cards existed) is refused with the reason.
+  auto no_card = tiny_options();
+  no_card.epochs = 1;
+  no_card.checkpoint = temp_path("nocard.ckpt");
+  at::manual_seed(5);
+  tr::TargetClassifier other(tiny_config());
+  tr::train(other, tiny_data().train, tiny_data().val, no_card, log_);
+  tr::ModelCard ignored;
+  try {
+    tr::load_trained_model(no_card.checkpoint, ignored);
+    ADD_FAILURE() << "a checkpoint without a model card was loaded";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no model card"), std::string::npos) << e.what();
+  }
+  for (const std::string& f : {path, script, no_card.checkpoint}) std::filesystem::remove(f);
 }
 
 }  // namespace
