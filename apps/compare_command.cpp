@@ -2,7 +2,7 @@
 // per-epoch table, JSON, and a plot of time and accuracy per epoch.
 #include "commands.h"
 #include "output_paths.h"
-#include "run_program.h"
+#include "plot_script.h"
 #include "threads.h"
 #include "training_args.h"
 
@@ -11,13 +11,7 @@
 
 #include <c10/util/Exception.h>
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -30,45 +24,6 @@ namespace oaconv::apps {
 namespace {
 
 constexpr const char* kCommand = "oaconv compare";
-
-// The report goes to a private temporary file, the plotting script draws it into a temporary
-// beside `plot` (same extension: matplotlib picks the format from it), which is renamed over
-// `plot` only when the script succeeded. The script gets its paths as arguments, never through
-// a shell.
-void write_plot(const std::string& report, const std::string& plot) {
-  namespace fs = std::filesystem;
-  std::string json_template = (fs::temp_directory_path() / "oaconv_compare_XXXXXX.json").string();
-  const int fd = mkstemps(json_template.data(), 5);
-  TORCH_CHECK(fd >= 0, kCommand, ": cannot create a temporary file for the plot's data: ", std::strerror(errno));
-  ::close(fd);
-  const std::string json = json_template;
-  const fs::path target(plot);
-  const std::string drawing =
-      (target.parent_path() / (".oaconv_tmp_" + target.stem().string() + target.extension().string())).string();
-  auto clean_up = [&] {
-    std::error_code ec;
-    fs::remove(json, ec);
-    fs::remove(drawing, ec);
-  };
-  write_file_atomically(kCommand, json, report + "\n");
-  // Debian's python3-matplotlib belongs to the system interpreter; a python3 earlier on PATH
-  // (pyenv, a virtualenv) may not have it.
-  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  int status = 0;
-  try {
-    status = run_program({python, OACONV_PLOT_SCRIPT, json, drawing}, kCommand);
-  } catch (...) {
-    clean_up();
-    throw;
-  }
-  std::error_code ec;
-  if (status == 0) fs::rename(drawing, plot, ec);
-  clean_up();
-  TORCH_CHECK(status == 0, kCommand, ": plotting '", plot, "' failed: ", OACONV_PLOT_SCRIPT, " exited with status ",
-              status);
-  TORCH_CHECK(!ec, kCommand, ": cannot move the finished plot into '", plot, "': ", ec.message());
-  std::cout << "wrote " << plot << std::endl;
-}
 
 struct CompareArgs : TrainingArgs {
   std::string algorithms = "aten,oaa";
@@ -86,8 +41,7 @@ void run_compare(const CompareArgs& a) {
   if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
   if (!a.plot.empty()) {
     check_writable_file(kCommand, a.plot, "--plot");
-    TORCH_CHECK(std::filesystem::exists(OACONV_PLOT_SCRIPT), "oaconv compare: the plot script ", OACONV_PLOT_SCRIPT,
-                " is missing");
+    check_plot_script(kCommand, OACONV_PLOT_SCRIPT);
   }
   TrainingData data = make_training_data(a);
   const training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
@@ -103,7 +57,7 @@ void run_compare(const CompareArgs& a) {
     write_file_atomically("oaconv compare: --json", a.json, training::compare_json(r) + "\n");
     std::cout << "wrote " << a.json << std::endl;
   }
-  if (!a.plot.empty()) write_plot(training::compare_json(r), a.plot);
+  if (!a.plot.empty()) draw_with_script(kCommand, OACONV_PLOT_SCRIPT, training::compare_json(r), a.plot);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `oaconv train`: train the target classifier with one algorithm; checkpoints, resume, Ctrl-C.
 #include "commands.h"
 #include "output_paths.h"
+#include "plot_script.h"
 #include "threads.h"
 #include "training_args.h"
 
@@ -19,6 +20,10 @@
 #include <memory>
 #include <optional>
 
+#ifndef OACONV_TRAINING_PLOT_SCRIPT
+#define OACONV_TRAINING_PLOT_SCRIPT "plot_training.py"
+#endif
+
 namespace oaconv::apps {
 namespace {
 
@@ -26,7 +31,7 @@ constexpr const char* kCommand = "oaconv train";
 
 struct TrainArgs : TrainingArgs {
   std::string algorithm = "auto";
-  std::string checkpoint, json;
+  std::string checkpoint, json, plot, plot_confusion;
   bool resume = false;
   int64_t hard_val_count = 0;
 };
@@ -56,9 +61,15 @@ void run_train(const TrainArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   TORCH_CHECK(a.hard_val_count >= 0, "--hard-val-count must be >= 0, but got ", a.hard_val_count);
   const Algorithm algorithm = algorithm_from_string(a.algorithm);
-  check_distinct_files(kCommand, {{"--checkpoint", a.checkpoint}, {"--json", a.json}});
+  check_distinct_files(kCommand, {{"--checkpoint", a.checkpoint},
+                                  {"--json", a.json},
+                                  {"--plot", a.plot},
+                                  {"--plot-confusion", a.plot_confusion}});
   if (!a.checkpoint.empty() && !a.resume) check_writable_file(kCommand, a.checkpoint, "--checkpoint");
   if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
+  if (!a.plot.empty()) check_writable_file(kCommand, a.plot, "--plot");
+  if (!a.plot_confusion.empty()) check_writable_file(kCommand, a.plot_confusion, "--plot-confusion");
+  if (!a.plot.empty() || !a.plot_confusion.empty()) check_plot_script(kCommand, OACONV_TRAINING_PLOT_SCRIPT);
   set_threads(a.threads);
   TrainingData data = make_training_data(a);
   training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
@@ -98,18 +109,33 @@ void run_train(const TrainArgs& a) {
                 hard->val_loss, 100 * hard->val_accuracy);
     print_per_class("per-class hard-split accuracy:", *hard, data.class_names);
   }
-  if (!a.json.empty()) {
-    nlohmann::json j;
-    j["algorithm"] = to_string(algorithm);
-    j["model"] = config.describe();
-    j["threads"] = at::get_num_threads();
-    j["interrupted"] = r.interrupted;
-    for (const auto& e : r.epochs) {
-      j["epochs"].push_back({{"epoch", e.epoch}, {"seconds", e.seconds}, {"train_loss", e.train_loss},
-                             {"val_loss", e.val_loss}, {"val_accuracy", e.val_accuracy}});
+  nlohmann::json j;
+  j["algorithm"] = to_string(algorithm);
+  j["model"] = config.describe();
+  j["threads"] = at::get_num_threads();
+  j["interrupted"] = r.interrupted;
+  j["classes"] = data.class_names;
+  j["epochs"] = nlohmann::json::array();
+  for (const auto& e : r.epochs) {
+    j["epochs"].push_back({{"epoch", e.epoch}, {"seconds", e.seconds}, {"train_loss", e.train_loss},
+                           {"train_accuracy", e.train_accuracy}, {"val_loss", e.val_loss},
+                           {"val_accuracy", e.val_accuracy}});
+  }
+  if (!r.epochs.empty() && r.epochs.back().confusion.defined()) {
+    const at::Tensor confusion = r.epochs.back().confusion.to(at::kLong).contiguous();
+    std::vector<std::vector<int64_t>> rows;
+    for (int64_t i = 0; i < confusion.size(0); ++i) {
+      rows.emplace_back(confusion[i].data_ptr<int64_t>(), confusion[i].data_ptr<int64_t>() + confusion.size(1));
     }
-    if (hard) j["hard_split"] = {{"samples", a.hard_val_count}, {"val_loss", hard->val_loss}, {"val_accuracy", hard->val_accuracy}};
-    write_file_atomically("oaconv train: --json", a.json, j.dump(2) + "\n");
+    j["confusion"] = rows;
+  }
+  if (hard) j["hard_split"] = {{"samples", a.hard_val_count}, {"val_loss", hard->val_loss}, {"val_accuracy", hard->val_accuracy}};
+  if (!a.json.empty()) write_file_atomically("oaconv train: --json", a.json, j.dump(2) + "\n");
+  if (!r.epochs.empty()) {
+    if (!a.plot.empty()) draw_with_script(kCommand, OACONV_TRAINING_PLOT_SCRIPT, j.dump(), a.plot, {"curves"});
+    if (!a.plot_confusion.empty() && j.contains("confusion")) {
+      draw_with_script(kCommand, OACONV_TRAINING_PLOT_SCRIPT, j.dump(), a.plot_confusion, {"confusion"});
+    }
   }
   if (r.interrupted) throw ExitStatus{130};
 }
@@ -123,7 +149,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--algorithm", a->algorithm, "aten, direct, fft, oaa or auto")->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint file, written atomically every epoch and on Ctrl-C");
   cmd->add_flag("--resume", a->resume, "Continue from --checkpoint");
-  cmd->add_option("--json", a->json, "Write the per-epoch history as JSON");
+  cmd->add_option("--json", a->json, "Write the per-epoch history, classes and last confusion matrix as JSON");
+  cmd->add_option("--plot", a->plot, "Write a PNG of loss and accuracy per epoch (training, validation, hard split)");
+  cmd->add_option("--plot-confusion", a->plot_confusion, "Write a PNG of the last epoch's validation confusion matrix");
   cmd->add_option("--hard-val-count", a->hard_val_count,
                   "After training, also report accuracy on this many validation samples of the hard difficulty")
       ->capture_default_str();

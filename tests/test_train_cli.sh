@@ -29,7 +29,17 @@ leftover="$(cd "$work/plots" && ls -A | grep -v "^x'" || true)"
 [ -z "$leftover" ] || fail "a failed plot left files: $leftover"
 
 out="$("$oaconv" train --algorithm fft --epochs 2 "${tiny[@]}" --checkpoint "$work/t.ckpt" --json "$work/t.json" \
-  --hard-val-count 24 2>&1)" || fail "train failed: $out"
+  --hard-val-count 24 --plot "$work/curves.png" --plot-confusion "$work/confusion.png" 2>&1)" || fail "train failed: $out"
+for png in curves confusion; do
+  [ "$(head -c 8 "$work/$png.png" | od -An -c | tr -d ' ')" = '211PNG\r\n032\n' ] || fail "--plot${png/curves/} did not write a PNG"
+done
+/usr/bin/python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+n = len(j['classes'])
+assert n == 13 and len(j['confusion']) == n and all(len(r) == n for r in j['confusion']), j.get('classes')
+assert all('train_accuracy' in e and 'val_accuracy' in e for e in j['epochs']) and len(j['epochs']) == 2
+" "$work/t.json" || fail "train JSON lacks classes, confusion matrix or accuracies"
 [ -s "$work/t.ckpt" ] || fail "no checkpoint"
 echo "$out" | grep -q "^hard split (24 samples): loss [0-9.]*, accuracy [0-9.]*%" || fail "no hard-split line: $out"
 echo "$out" | grep -q "^wall time since start: [0-9.]* s" || fail "no wall-time line: $out"
