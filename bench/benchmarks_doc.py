@@ -37,7 +37,9 @@ def commit(root):
     rev = git("rev-parse", "--short=10", "HEAD")
     if not rev:
         return "unknown (not a git checkout)"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # The sweep's own outputs (results, this document) do not count as changes to the code measured.
+    dirty = [line for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+             if not line[3:].startswith(("bench/results/", "docs/benchmarks.md"))]
     return rev + (" with uncommitted changes" if dirty else "")
 
 
