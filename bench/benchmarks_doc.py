@@ -33,8 +33,8 @@ def cpu_model():
 
 def commit(root):
     def git(*args):
-        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True).stdout.strip()
-    rev = git("rev-parse", "--short=10", "HEAD")
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True).stdout
+    rev = git("rev-parse", "--short=10", "HEAD").strip()
     if not rev:
         return "unknown (not a git checkout)"
     # The sweep's own outputs (results, this document) do not count as changes to the code measured.
