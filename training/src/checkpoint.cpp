@@ -182,18 +182,15 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
 SavedModel read_saved_model(const std::string& path) {
   SavedModel saved;
   saved.payload = verified_checkpoint_payload(path);
-  torch::serialize::InputArchive archive;
-  open_archive(path, saved.payload, archive);
-  saved.model_card = read_model_card(archive);
+  open_archive(path, saved.payload, saved.archive);
+  saved.model_card = read_model_card(saved.archive);
   return saved;
 }
 
-void load_model_weights(const std::string& path, const SavedModel& saved, TargetClassifier& model) {
-  torch::serialize::InputArchive archive;
-  open_archive(path, saved.payload, archive);
+void load_model_weights(const std::string& path, SavedModel& saved, TargetClassifier& model) {
   try {
     torch::serialize::InputArchive model_archive;
-    archive.read("model", model_archive);
+    saved.archive.read("model", model_archive);
     model->load(model_archive);
   } catch (const std::exception& e) {
     TORCH_CHECK(false, "oaconv::training: checkpoint '", path, "' does not match the model its card describes (",

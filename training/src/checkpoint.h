@@ -5,6 +5,7 @@
 #include <oaconv/training/target_classifier.h>
 
 #include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
 
 #include <string>
 
@@ -28,14 +29,16 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint);
 
-// A checkpoint's verified bytes and model card, for loading its model without an optimizer.
+// A checkpoint's archive, header and CRC verified, and its model card, for loading its model
+// without an optimizer.
 struct SavedModel {
-  std::string payload;     // the LibTorch archive, header and CRC checked
+  std::string payload;  // the bytes the archive reads (declared first: it must outlive the archive)
+  torch::serialize::InputArchive archive;
   std::string model_card;  // empty in checkpoints written without one
 };
 SavedModel read_saved_model(const std::string& path);
 // Loads the weights and buffers of `saved` into `model` and checks they are finite; throws naming
 // the path when they do not match the model.
-void load_model_weights(const std::string& path, const SavedModel& saved, TargetClassifier& model);
+void load_model_weights(const std::string& path, SavedModel& saved, TargetClassifier& model);
 
 }  // namespace oaconv::training

@@ -46,7 +46,7 @@ ModelCard ModelCard::from_json(const std::string& text, const std::string& sourc
 }
 
 TargetClassifier load_trained_model(const std::string& checkpoint, ModelCard& card) {
-  const SavedModel saved = read_saved_model(checkpoint);
+  SavedModel saved = read_saved_model(checkpoint);
   TORCH_CHECK(!saved.model_card.empty(), "oaconv::training: checkpoint '", checkpoint,
               "' has no model card (it was written by an oaconv before cards were recorded, or not by `oaconv "
               "train`); train it again to use it outside training");
