@@ -31,25 +31,34 @@ struct CompareArgs : TrainingArgs {
 };
 
 void run_compare(const CompareArgs& a) {
-  set_threads(a.threads);
+  if (a.nproc > 0) throw ExitStatus{a.run_local_ranks(kCommand)};
   std::vector<Algorithm> algorithms;
   std::stringstream ss(a.algorithms);
   std::string name;
   while (std::getline(ss, name, ',')) algorithms.push_back(algorithm_from_string(name));
   TORCH_CHECK(!algorithms.empty(), "oaconv compare: --algorithms is empty");
-  check_distinct_files(kCommand, {{"--json", a.json}, {"--plot", a.plot}});
-  if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
-  if (!a.plot.empty()) {
-    check_writable_file(kCommand, a.plot, "--plot");
-    check_plot_script(kCommand, OACONV_PLOT_SCRIPT);
+  a.distributed_options();  // checked before any file or connection
+  if (a.leads()) {  // rank 0 alone writes files
+    check_distinct_files(kCommand, {{"--json", a.json}, {"--plot", a.plot}});
+    if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
+    if (!a.plot.empty()) {
+      check_writable_file(kCommand, a.plot, "--plot");
+      check_plot_script(kCommand, OACONV_PLOT_SCRIPT);
+    }
   }
+  set_threads(a.threads);
+  const std::shared_ptr<training::Communicator> communicator = a.connect();
   TrainingData data = make_training_data(a);
   const training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
   training::install_interrupt_handler();
   training::TrainerOptions trainer_options = a.trainer_options();
-  trainer_options.epoch_data = fresh_epoch_data(a);
-  const training::CompareResult r =
-      training::compare_algorithms(config, a.preset, algorithms, data.train, data.val, trainer_options, std::cout);
+  trainer_options.epoch_samples = training_samples(a);
+  trainer_options.train_count = a.train_count;
+  trainer_options.communicator = communicator;
+  if (!a.leads()) trainer_options.progress = 0;
+  const training::CompareResult r = training::compare_algorithms(config, a.preset, algorithms, data.train, data.val,
+                                                                 trainer_options, a.leads() ? std::cout : quiet_stream());
+  if (!a.leads()) return;
   std::cout << "\nper-epoch comparison (" << r.model << ", " << r.threads << " threads; speedup over "
             << to_string(algorithms[0]) << "):\n"
             << training::compare_table(r);

@@ -1,5 +1,6 @@
 // `oaconv`: one binary, one subcommand per job.
 #include "commands.h"
+#include "launch_ranks.h"
 #include "threads.h"
 
 #include <oaconv/allocator_tuning.h>
@@ -10,6 +11,7 @@
 
 int main(int argc, char** argv) {
   oaconv::keep_freed_memory();
+  oaconv::apps::set_command_line(argc, argv);
   CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto), and an image filter"};
   app.require_subcommand(1);
   oaconv::apps::add_info_command(app);

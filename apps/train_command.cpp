@@ -38,15 +38,18 @@ struct TrainArgs : TrainingArgs {
 
 // The trained model on a validation split of the hard difficulty (smaller, darker, blurrier,
 // noisier targets): the data set's own hard split, disjoint from training and validation.
-training::EpochStats evaluate_hard_split(training::TargetClassifier& model, const TrainArgs& a) {
+// A data-parallel run's ranks each evaluate their share of it.
+training::EpochStats evaluate_hard_split(training::TargetClassifier& model, const TrainArgs& a,
+                                         training::Communicator* communicator) {
   namespace ds = oaconv::datasets;
   const ds::UavTargets hard(a.data_options()
                                 .difficulty(ds::Difficulty::kHard)
                                 .count(a.hard_val_count)
                                 .seed(ds::UavTargets::split_seed(a.seed, ds::Split::kHard)));
   training::DataSplit split;
-  std::tie(split.images, split.labels) = hard.render_range(0, a.hard_val_count);
-  return training::evaluate(model, split, 256);
+  const auto [begin, end] = rank_share(a.hard_val_count, a);
+  std::tie(split.images, split.labels) = hard.render_range(begin, end - begin);
+  return training::evaluate(model, split, 256, communicator);
 }
 
 void print_per_class(const char* title, const training::EpochStats& e, const std::vector<std::string>& names) {
@@ -58,36 +61,51 @@ void print_per_class(const char* title, const training::EpochStats& e, const std
 }
 
 void run_train(const TrainArgs& a) {
+  if (a.nproc > 0) throw ExitStatus{a.run_local_ranks(kCommand)};
   const auto start = std::chrono::steady_clock::now();
   TORCH_CHECK(a.hard_val_count >= 0, "--hard-val-count must be >= 0, but got ", a.hard_val_count);
   const Algorithm algorithm = algorithm_from_string(a.algorithm);
-  check_distinct_files(kCommand, {{"--checkpoint", a.checkpoint},
-                                  {"--json", a.json},
-                                  {"--plot", a.plot},
-                                  {"--plot-confusion", a.plot_confusion}});
-  if (!a.checkpoint.empty() && !a.resume) check_writable_file(kCommand, a.checkpoint, "--checkpoint");
-  if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
-  if (!a.plot.empty()) check_writable_file(kCommand, a.plot, "--plot");
-  if (!a.plot_confusion.empty()) check_writable_file(kCommand, a.plot_confusion, "--plot-confusion");
-  if (!a.plot.empty() || !a.plot_confusion.empty()) check_plot_script(kCommand, OACONV_TRAINING_PLOT_SCRIPT);
+  a.distributed_options();  // checked before any file or connection
+  if (a.leads()) {  // rank 0 alone writes files
+    check_distinct_files(kCommand, {{"--checkpoint", a.checkpoint},
+                                    {"--json", a.json},
+                                    {"--plot", a.plot},
+                                    {"--plot-confusion", a.plot_confusion}});
+    if (!a.checkpoint.empty() && !a.resume) check_writable_file(kCommand, a.checkpoint, "--checkpoint");
+    if (!a.json.empty()) check_writable_file(kCommand, a.json, "--json");
+    if (!a.plot.empty()) check_writable_file(kCommand, a.plot, "--plot");
+    if (!a.plot_confusion.empty()) check_writable_file(kCommand, a.plot_confusion, "--plot-confusion");
+    if (!a.plot.empty() || !a.plot_confusion.empty()) check_plot_script(kCommand, OACONV_TRAINING_PLOT_SCRIPT);
+  }
   set_threads(a.threads);
+  const std::shared_ptr<training::Communicator> communicator = a.connect();
+  std::ostream& out = a.leads() ? std::cout : quiet_stream();
   TrainingData data = make_training_data(a);
   training::ClassifierConfig config = a.model_config(static_cast<int64_t>(data.class_names.size()));
   config.algorithm = algorithm;
   at::manual_seed(a.seed);
   training::TargetClassifier model(config);
-  std::cout << "model: " << config.describe() << ", algorithm " << to_string(algorithm) << ", " << at::get_num_threads()
-            << " threads" << std::endl;
+  out << "model: " << config.describe() << ", algorithm " << to_string(algorithm) << ", " << at::get_num_threads()
+      << " threads" << (a.distributed() ? " per process" : "") << std::endl;
   training::TrainerOptions o = a.trainer_options();
   o.checkpoint = a.checkpoint;
   o.model_card = a.model_card(data.class_names).to_json();
   o.resume = a.resume;
-  o.epoch_data = fresh_epoch_data(a);
+  o.epoch_samples = training_samples(a);
+  o.train_count = a.train_count;
+  o.communicator = communicator;
+  if (!a.leads()) o.progress = 0;
   training::install_interrupt_handler();
   // OACONV_PHASE_TIMING=1: print where the spectral algorithms spent their time.
-  const bool phases = std::getenv("OACONV_PHASE_TIMING") != nullptr;
+  const bool phases = std::getenv("OACONV_PHASE_TIMING") != nullptr && a.leads();
   set_phase_timing(phases);
-  const training::TrainResult r = training::train(model, data.train, data.val, o, std::cout);
+  const training::TrainResult r = training::train(model, data.train, data.val, o, out);
+  std::optional<training::EpochStats> hard;
+  if (a.hard_val_count > 0 && !r.interrupted) hard = evaluate_hard_split(model, a, communicator.get());
+  if (!a.leads()) {
+    if (r.interrupted) throw ExitStatus{130};
+    return;
+  }
   if (phases) {
     const PhaseTimes t = phase_times();
     std::printf("spectral phases (s, summed over threads): input fft %.2f, kernel fft %.2f, product %.2f, "
@@ -102,9 +120,7 @@ void run_train(const TrainArgs& a) {
   }
   std::printf("wall time since start: %.1f s (data rendering, training, validation)\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  std::optional<training::EpochStats> hard;
-  if (a.hard_val_count > 0 && !r.interrupted) {
-    hard = evaluate_hard_split(model, a);
+  if (hard) {
     std::printf("hard split (%lld samples): loss %.4f, accuracy %.1f%%\n", static_cast<long long>(a.hard_val_count),
                 hard->val_loss, 100 * hard->val_accuracy);
     print_per_class("per-class hard-split accuracy:", *hard, data.class_names);
@@ -113,13 +129,15 @@ void run_train(const TrainArgs& a) {
   j["algorithm"] = to_string(algorithm);
   j["model"] = config.describe();
   j["threads"] = at::get_num_threads();
+  j["processes"] = a.world_size;
   j["interrupted"] = r.interrupted;
   j["classes"] = data.class_names;
   j["epochs"] = nlohmann::json::array();
   for (const auto& e : r.epochs) {
     j["epochs"].push_back({{"epoch", e.epoch}, {"seconds", e.seconds}, {"train_loss", e.train_loss},
                            {"train_accuracy", e.train_accuracy}, {"val_loss", e.val_loss},
-                           {"val_accuracy", e.val_accuracy}});
+                           {"val_accuracy", e.val_accuracy}, {"steps", e.steps},
+                           {"communication_seconds", e.communication_seconds}});
   }
   if (!r.epochs.empty() && r.epochs.back().confusion.defined()) {
     const at::Tensor confusion = r.epochs.back().confusion.to(at::kLong).contiguous();

@@ -1,13 +1,18 @@
 #include "training_args.h"
 
 #include "int_list.h"
+#include "launch_ranks.h"
 
 #include <c10/util/Exception.h>
 
 #include <unistd.h>
 
+#include <ATen/ATen.h>
+
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
 namespace oaconv::apps {
@@ -56,19 +61,106 @@ void TrainingArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--seed", seed, "Seed of the data splits, initial weights and shuffling")->capture_default_str();
   cmd->add_option("--threads", threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--fresh-data", fresh_data, "Render new training samples every epoch (timed as data)");
+  cmd->add_option("--world-size", world_size, "Data-parallel: number of processes in the run")->capture_default_str();
+  cmd->add_option("--rank", rank, "Data-parallel: this process's rank, 0 to --world-size - 1")->capture_default_str();
+  cmd->add_option("--init-method", init_method,
+                  "Data-parallel: where the ranks meet, tcp://HOST:PORT (rank 0 listens) or file://PATH (shared)");
+  cmd->add_option("--timeout", timeout_s, "Data-parallel: seconds to wait for another rank before stopping with an error")
+      ->capture_default_str();
+  cmd->add_option("--nproc", nproc,
+                  "Data-parallel: start this many local processes (threads divided among them unless --threads)");
 }
 
-std::function<training::DataSplit(int64_t)> fresh_epoch_data(const TrainingArgs& a) {
-  if (!a.fresh_data) return {};
+training::DistributedOptions TrainingArgs::distributed_options() const {
+  TORCH_CHECK(std::isfinite(timeout_s) && timeout_s > 0 && timeout_s <= 86400,
+              "--timeout must be in (0, 86400] seconds, but got ", timeout_s);
+  training::DistributedOptions o;
+  o.world_size = world_size;
+  o.rank = rank;
+  o.init_method = init_method;
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  training::check_distributed_options(o);
+  return o;
+}
+
+int TrainingArgs::run_local_ranks(const char* command) const {
+  return apps::run_local_ranks(command, nproc, threads, timeout_s,
+                               world_size != 1 || rank != 0 || !init_method.empty());
+}
+
+std::shared_ptr<training::Communicator> TrainingArgs::connect() const {
+  const training::DistributedOptions options = distributed_options();
+  if (!distributed()) return nullptr;
+  std::shared_ptr<training::Communicator> communicator = training::Communicator::connect(options);
+  if (leads()) {
+    std::printf("data-parallel: %d processes joined at %s; each takes %lld of every %lld-sample batch\n", world_size,
+                init_method.c_str(), static_cast<long long>(batch_size / world_size), static_cast<long long>(batch_size));
+    std::fflush(stdout);
+  }
+  return communicator;
+}
+
+std::ostream& quiet_stream() {
+  static std::ostream discard(nullptr);  // no buffer: every write is dropped
+  return discard;
+}
+
+std::pair<int64_t, int64_t> rank_share(int64_t count, const TrainingArgs& a) {
+  return {count * a.rank / a.world_size, count * (a.rank + 1) / a.world_size};
+}
+
+namespace {
+
+// A fixed training set, rendered a sample at a time the first time this rank uses it.
+class RenderedOnce {
+ public:
+  explicit RenderedOnce(datasets::UavTargetsOptions options) : set_(options), rendered_(options.count(), false) {}
+
+  training::DataSplit take(const std::vector<int64_t>& indices) {
+    std::vector<int64_t> missing;
+    for (int64_t i : indices) {
+      if (!rendered_[i]) missing.push_back(i);
+      rendered_[i] = true;
+    }
+    if (!missing.empty()) {
+      if (!images_.defined()) {
+        const int64_t s = set_.options().image_size();
+        images_ = at::empty({set_.options().count(), 3, s, s});
+        labels_ = at::empty({set_.options().count()}, at::kLong);
+      }
+      const auto [images, labels] = set_.render_indices(missing);
+      const at::Tensor where = at::tensor(missing, at::kLong);
+      images_.index_copy_(0, where, images);
+      labels_.index_copy_(0, where, labels);
+    }
+    const at::Tensor where = at::tensor(indices, at::kLong);
+    return {images_.index_select(0, where), labels_.index_select(0, where)};
+  }
+
+ private:
+  datasets::UavTargets set_;
+  std::vector<bool> rendered_;
+  at::Tensor images_, labels_;
+};
+
+}  // namespace
+
+std::function<training::DataSplit(int64_t, const std::vector<int64_t>&)> training_samples(const TrainingArgs& a) {
   namespace ds = oaconv::datasets;
-  const auto options = a.data_options()
-                           .count(a.train_count * a.epochs)
-                           .seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain));
-  return [options, n = a.train_count](int64_t epoch) {
-    training::DataSplit d;
-    std::tie(d.images, d.labels) = ds::UavTargets(options).render_range((epoch - 1) * n, n);
-    return d;
-  };
+  const uint64_t seed = ds::UavTargets::split_seed(a.seed, ds::Split::kTrain);
+  if (a.fresh_data) {
+    const auto options = a.data_options().count(a.train_count * a.epochs).seed(seed);
+    return [options, n = a.train_count](int64_t epoch, const std::vector<int64_t>& indices) {
+      std::vector<int64_t> samples(indices.size());
+      for (size_t j = 0; j < indices.size(); ++j) samples[j] = (epoch - 1) * n + indices[j];
+      training::DataSplit d;
+      std::tie(d.images, d.labels) = ds::UavTargets(options).render_indices(samples);
+      return d;
+    };
+  }
+  if (!a.distributed()) return {};
+  auto cache = std::make_shared<RenderedOnce>(a.data_options().count(a.train_count).seed(seed));
+  return [cache](int64_t, const std::vector<int64_t>& indices) { return cache->take(indices); };
 }
 
 training::ClassifierConfig TrainingArgs::model_config(int64_t num_classes) const {
@@ -135,14 +227,22 @@ TrainingData make_training_data(const TrainingArgs& a) {
   const ds::UavTargets train(ds::UavTargetsOptions(options).count(a.train_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kTrain)));
   const ds::UavTargets val(ds::UavTargetsOptions(options).count(a.val_count).seed(ds::UavTargets::split_seed(a.seed, ds::Split::kValidation)));
   TrainingData d;
-  std::tie(d.train.images, d.train.labels) = train.render_range(0, a.train_count);
-  std::tie(d.val.images, d.val.labels) = val.render_range(0, a.val_count);
+  // Rendered up front only when the trainer takes rows of it (training_samples is empty).
+  if (!a.fresh_data && !a.distributed()) std::tie(d.train.images, d.train.labels) = train.render_range(0, a.train_count);
+  const auto [val_begin, val_end] = rank_share(a.val_count, a);
+  std::tie(d.val.images, d.val.labels) = val.render_range(val_begin, val_end - val_begin);
   d.class_names = train.class_names();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("data: %lld training + %lld validation samples of %lldx%lld, %zu classes, rendered in %.1f s\n",
-              static_cast<long long>(a.train_count), static_cast<long long>(a.val_count),
-              static_cast<long long>(a.image_size), static_cast<long long>(a.image_size), d.class_names.size(), seconds);
-  std::fflush(stdout);
+  if (a.leads()) {
+    std::printf("data: %lld training + %lld validation samples of %lldx%lld, %zu classes, %s in %.1f s\n",
+                static_cast<long long>(a.train_count), static_cast<long long>(a.val_count),
+                static_cast<long long>(a.image_size), static_cast<long long>(a.image_size), d.class_names.size(),
+                d.train.images.defined() ? "rendered"
+                : a.distributed()        ? "this rank's validation share rendered (training samples as it uses them)"
+                                         : "validation rendered (training samples as each epoch starts)",
+                seconds);
+    std::fflush(stdout);
+  }
   return d;
 }
 

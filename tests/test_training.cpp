@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <set>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -126,20 +127,29 @@ TEST_F(Training, InterruptedThenResumedEqualsUninterrupted) {
 }
 
 TEST_F(Training, FreshDataEveryEpochIsUsedAndResumesExactly) {
-  // Epoch e trains on samples [(e-1) 96, e 96) of a larger split, rendered when the epoch starts.
+  // Epoch e trains on samples [(e-1) 96, e 96) of a larger split, rendered when the epoch starts:
+  // the trainer asks for the ones it uses (3 batches of 32), each once, in its shuffled order.
   const auto options = ds::UavTargetsOptions().image_size(32).difficulty(ds::Difficulty::kEasy).count(96 * 3).seed(9);
   int calls = 0;
-  auto fresh = [&](int64_t epoch) {
+  auto fresh = [&](int64_t epoch, const std::vector<int64_t>& indices) {
     ++calls;
+    EXPECT_EQ(indices.size(), 96u);
+    EXPECT_EQ(std::set<int64_t>(indices.begin(), indices.end()).size(), indices.size());
+    std::vector<int64_t> global;
+    for (int64_t i : indices) {
+      EXPECT_TRUE(i >= 0 && i < 96) << i;
+      global.push_back((epoch - 1) * 96 + i);
+    }
     tr::DataSplit d;
-    std::tie(d.images, d.labels) = ds::UavTargets(options).render_range((epoch - 1) * 96, 96);
+    std::tie(d.images, d.labels) = ds::UavTargets(options).render_indices(global);
     return d;
   };
   const std::string path = temp_path("fresh.ckpt");
   at::manual_seed(21);
   tr::TargetClassifier straight(tiny_config());
   auto o = tiny_options();
-  o.epoch_data = fresh;
+  o.epoch_samples = fresh;
+  o.train_count = 96;
   const tr::TrainResult full = tr::train(straight, tiny_data().train, tiny_data().val, o, log_);
   EXPECT_EQ(calls, 3);
 

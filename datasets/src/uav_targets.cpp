@@ -147,6 +147,11 @@ std::pair<at::Tensor, at::Tensor> UavTargets::render_range(int64_t begin, int64_
               "oaconv::datasets::UavTargets: range [", begin, ", ", begin + count, ") is outside [0, ", options_.count(), ")");
   std::vector<int64_t> indices(count);
   for (int64_t j = 0; j < count; ++j) indices[j] = begin + j;
+  return render_indices(indices);
+}
+
+std::pair<at::Tensor, at::Tensor> UavTargets::render_indices(const std::vector<int64_t>& indices) const {
+  const auto count = static_cast<int64_t>(indices.size());
   const int64_t s = options_.image_size();
   at::Tensor images = at::empty({count, 3, s, s});
   at::Tensor labels = at::empty({count}, at::kLong);

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <cinttypes>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -89,11 +90,16 @@ void check_all_finite(const std::string& path, TargetClassifier& model) {
   }
 }
 
-std::string verified_checkpoint_payload(const std::string& path) {
-  TORCH_CHECK(std::filesystem::exists(path), "oaconv::training: checkpoint '", path, "' does not exist");
-  TORCH_CHECK(std::filesystem::is_regular_file(path), "oaconv::training: checkpoint '", path,
-              "' is not a regular file");
-  return verified_payload(path, read_whole_file(path));
+// The number of processes a fingerprint's run had: its "; world size N" suffix, else 1.
+int64_t world_size_of(const std::string& fingerprint) {
+  const std::string key = "; world size ";
+  const size_t at = fingerprint.rfind(key);
+  return at == std::string::npos ? 1 : std::atoll(fingerprint.c_str() + at + key.size());
+}
+
+std::string without_world_size(const std::string& fingerprint) {
+  const size_t at = fingerprint.rfind("; world size ");
+  return at == std::string::npos ? fingerprint : fingerprint.substr(0, at);
 }
 
 void open_archive(const std::string& path, const std::string& payload, torch::serialize::InputArchive& archive) {
@@ -135,9 +141,21 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
   write_file_atomically("oaconv::training: checkpoint", path, std::string(header) + payload);
 }
 
+std::string read_checkpoint_file(const std::string& path) {
+  TORCH_CHECK(std::filesystem::exists(path), "oaconv::training: checkpoint '", path, "' does not exist");
+  TORCH_CHECK(std::filesystem::is_regular_file(path), "oaconv::training: checkpoint '", path,
+              "' is not a regular file");
+  return read_whole_file(path);
+}
+
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint) {
-  const std::string payload = verified_checkpoint_payload(path);
+  return load_checkpoint_bytes(path, read_checkpoint_file(path), model, optimizer, expected_fingerprint);
+}
+
+TrainingProgress load_checkpoint_bytes(const std::string& path, const std::string& file_bytes, TargetClassifier& model,
+                                       torch::optim::Optimizer& optimizer, const std::string& expected_fingerprint) {
+  const std::string payload = verified_payload(path, file_bytes);
   torch::serialize::InputArchive archive;
   open_archive(path, payload, archive);
   TrainingProgress p;
@@ -162,6 +180,11 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
   }
   TORCH_CHECK(p.completed_epochs >= 0 && p.step_in_epoch >= 0, "oaconv::training: checkpoint '", path,
               "' records a negative progress (epoch ", p.completed_epochs, ", step ", p.step_in_epoch, ")");
+  const int64_t written_by = world_size_of(p.fingerprint), resumed_by = world_size_of(expected_fingerprint);
+  TORCH_CHECK(written_by == resumed_by || without_world_size(p.fingerprint) != without_world_size(expected_fingerprint),
+              "oaconv::training: checkpoint '", path, "' was written by a data-parallel run of ", written_by,
+              " process(es), and this run has ", resumed_by, ": resume it with --world-size ", written_by,
+              " (or --nproc ", written_by, ")");
   TORCH_CHECK(p.fingerprint == expected_fingerprint, "oaconv::training: checkpoint '", path,
               "' belongs to another run: it was written for [", p.fingerprint, "] but this run is [",
               expected_fingerprint, "]");
@@ -181,7 +204,7 @@ TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& mode
 
 SavedModel read_saved_model(const std::string& path) {
   SavedModel saved;
-  saved.payload = verified_checkpoint_payload(path);
+  saved.payload = verified_payload(path, read_checkpoint_file(path));
   open_archive(path, saved.payload, saved.archive);
   saved.model_card = read_model_card(saved.archive);
   return saved;

@@ -25,9 +25,15 @@ void save_checkpoint(const std::string& path, TargetClassifier& model, const tor
                      const TrainingProgress& progress);
 
 // Throws a c10::Error naming the path when the file is missing, corrupt, not an oaconv
-// checkpoint, or made for another model/data (fingerprint mismatch).
+// checkpoint, or made for another model/data (fingerprint mismatch; a run of another world
+// size is named as such).
 TrainingProgress load_checkpoint(const std::string& path, TargetClassifier& model, torch::optim::Optimizer& optimizer,
                                  const std::string& expected_fingerprint);
+// The same from the file's bytes: rank 0 of a data-parallel run reads them
+// (read_checkpoint_file) and sends them to the other ranks, which may not see its file system.
+std::string read_checkpoint_file(const std::string& path);
+TrainingProgress load_checkpoint_bytes(const std::string& path, const std::string& file_bytes, TargetClassifier& model,
+                                       torch::optim::Optimizer& optimizer, const std::string& expected_fingerprint);
 
 // A checkpoint's archive, header and CRC verified, and its model card, for loading its model
 // without an optimizer.

@@ -1,6 +1,7 @@
 #include <oaconv/training/target_classifier.h>
 
 #include "max_pool_2x2.h"
+#include "sync_batch_norm.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -67,7 +68,8 @@ at::Tensor TargetClassifierImpl::forward(const at::Tensor& images) {
   at::Tensor x = images;
   for (size_t i = 0; i < convs_.size(); ++i) {
     // In place: batch norm's backward needs its input and statistics, not its output.
-    x = norms_[i]->forward(convs_[i]->forward(x)).relu_();
+    const at::Tensor features = convs_[i]->forward(x);
+    x = (sync_ && is_training() ? sync_batch_norm(features, norms_[i], *sync_) : norms_[i]->forward(features)).relu_();
     if (x.size(2) >= 2 && x.size(3) >= 2) x = max_pool_2x2(x);
   }
   return head_->forward(at::adaptive_avg_pool2d(x, {kHeadCells, kHeadCells}).flatten(1));

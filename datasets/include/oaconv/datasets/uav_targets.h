@@ -62,6 +62,8 @@ class UavTargets : public torch::data::datasets::Dataset<UavTargets> {
 
   // Samples [begin, begin + count): images (count, 3, S, S), labels (count).
   std::pair<at::Tensor, at::Tensor> render_range(int64_t begin, int64_t count) const;
+  // Samples at `indices`, in that order: images (n, 3, S, S), labels (n).
+  std::pair<at::Tensor, at::Tensor> render_indices(const std::vector<int64_t>& indices) const;
   // Samples at `indices`, with all their metadata.
   std::vector<TargetSample> render(const std::vector<int64_t>& indices) const;
 

@@ -3,6 +3,7 @@
 // average pooling to a 4x4 grid and a linear head. Only oaconv convolutions, so
 // oaconv::set_algorithm(model, ...) swaps every one of them.
 #include <oaconv/conv2d.h>
+#include <oaconv/training/distributed.h>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -34,12 +35,16 @@ class TargetClassifierImpl : public torch::nn::Module {
   explicit TargetClassifierImpl(const ClassifierConfig& config);
   at::Tensor forward(const at::Tensor& images);  // (N, 3, H, W) -> logits (N, classes)
   const ClassifierConfig& config() const { return config_; }
+  // In training mode, batch norm over every rank's batch (sync_batch_norm.h); null: this
+  // process's batch alone.
+  void synchronize_batch_norm(std::shared_ptr<Communicator> communicator) { sync_ = std::move(communicator); }
 
  private:
   ClassifierConfig config_;
   std::vector<oaconv::Conv2d> convs_;
   std::vector<torch::nn::BatchNorm2d> norms_;
   torch::nn::Linear head_{nullptr};
+  std::shared_ptr<Communicator> sync_;
 };
 TORCH_MODULE(TargetClassifier);
 
