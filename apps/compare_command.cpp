@@ -59,7 +59,9 @@ void run_compare(const CompareArgs& a) {
   const training::CompareResult r = training::compare_algorithms(config, a.preset, algorithms, data.train, data.val,
                                                                  trainer_options, a.leads() ? std::cout : quiet_stream());
   if (!a.leads()) return;
-  std::cout << "\nper-epoch comparison (" << r.model << ", " << r.threads << " threads; speedup over "
+  std::cout << "\nper-epoch comparison (" << r.model << ", "
+            << (r.processes > 1 ? std::to_string(r.processes) + " processes x " : std::string()) << r.threads
+            << " threads; speedup over "
             << to_string(algorithms[0]) << "):\n"
             << training::compare_table(r);
   if (!a.json.empty()) {

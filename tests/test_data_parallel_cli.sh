@@ -33,8 +33,9 @@ for (name, x), (_, y) in zip(list(a.named_parameters()) + list(a.named_buffers()
     assert d <= 1e-5, f"{name}: max difference {d}"
 EOF
 }
-tiny=(--preset small --widths 6,8 --kernels 3,5 --image-size 32 --train-count 96 --val-count 40 --epochs 2
-      --batch-size 16 --difficulty easy --algorithm direct --optimizer sgd --lr 0.05 --hard-val-count 20)
+common=(--preset small --widths 6,8 --kernels 3,5 --image-size 32 --train-count 96 --val-count 40 --epochs 2
+        --batch-size 16 --difficulty easy --optimizer sgd --lr 0.05)
+tiny=("${common[@]}" --algorithm direct --hard-val-count 20)
 
 # One process with the global batch, then two ranks started by --nproc (a FileStore rendezvous).
 out="$("$oaconv" train "${tiny[@]}" --threads 1 --checkpoint "$work/one.ckpt" --json "$work/one.json" 2>&1)" ||
@@ -54,6 +55,20 @@ for x, y in zip(a["epochs"], b["epochs"]):
     assert x["val_accuracy"] == y["val_accuracy"], (x, y)
 assert a["confusion"] == b["confusion"]
 assert abs(a["hard_split"]["val_loss"] - b["hard_split"]["val_loss"]) < 1e-5
+EOF
+
+# compare: every algorithm's run is data-parallel, with one process's losses.
+compare=(compare --algorithms direct,aten "${common[@]}")
+"$oaconv" "${compare[@]}" --threads 1 --json "$work/c1.json" > /dev/null 2>&1 || fail "compare, one process"
+out="$("$oaconv" "${compare[@]}" --nproc 2 --json "$work/c2.json" 2>&1)" || fail "compare --nproc 2: $out"
+echo "$out" | grep -q "2 processes x 1 threads" || fail "compare does not say it ran 2 processes: $out"
+/usr/bin/python3 - "$work/c1.json" "$work/c2.json" <<'EOF' || fail "compare metrics differ: $(cat "$work/c2.json")"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert b["processes"] == 2
+for ra, rb in zip(a["runs"], b["runs"]):
+    for x, y in zip(ra["epochs"], rb["epochs"]):
+        assert abs(x["train_loss"] - y["train_loss"]) < 1e-5 and abs(x["val_loss"] - y["val_loss"]) < 1e-5, (x, y)
 EOF
 
 # The same run as two explicitly started ranks meeting over TCP; fresh data every epoch.
@@ -76,8 +91,8 @@ long=(--preset small --widths 6,8 --kernels 3,5 --image-size 32 --train-count 16
 "$oaconv" train "${long[@]}" --checkpoint "$work/int.ckpt" > "$work/int.log" 2>&1 &
 launcher=$!
 pids+=("$launcher")
-for _ in $(seq 200); do [ -s "$work/int.ckpt" ] && break; sleep 0.05; done  # epoch 1 done
-sleep 0.3
+for _ in $(seq 1200); do [ -s "$work/int.ckpt" ] && break; sleep 0.05; done  # epoch 1 done
+sleep 0.1
 kill -INT $(pgrep -P "$launcher") 2>/dev/null
 wait "$launcher"
 status=$?
@@ -99,7 +114,7 @@ pids+=("$survivor")
 "$oaconv" train "${slow[@]}" --rank 1 > /dev/null 2>&1 &
 victim=$!
 pids+=("$victim")
-for _ in $(seq 200); do grep -q "^model:" "$work/survivor.log" && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "^model:" "$work/survivor.log" && break; sleep 0.05; done
 sleep 0.5
 kill -9 "$victim"
 start=$SECONDS
@@ -117,6 +132,7 @@ import socket, sys, time
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)" \
   > "$work/port" &
 pids+=($!)
+disown  # ended by the cleanup, without the shell reporting it
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 expect_error "the port is already in use" train "${tiny[@]}" --world-size 2 --rank 0 \
   --init-method "tcp://127.0.0.1:$(cat "$work/port")" --timeout 5

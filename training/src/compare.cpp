@@ -21,6 +21,7 @@ CompareResult compare_algorithms(const ClassifierConfig& config, const std::stri
   result.preset = preset;
   result.model = config.describe();
   result.threads = at::get_num_threads();
+  result.processes = options.communicator ? options.communicator->world_size() : 1;
   // One set of initial weights for every run.
   at::manual_seed(static_cast<uint64_t>(options.seed));
   TargetClassifier reference(config);
@@ -82,6 +83,7 @@ std::string compare_json(const CompareResult& r) {
   nlohmann::json j;
   j["preset"] = r.preset;
   j["threads"] = r.threads;
+  j["processes"] = r.processes;
   j["model"] = r.model;
   j["warnings"] = r.warnings;
   j["runs"] = nlohmann::json::array();

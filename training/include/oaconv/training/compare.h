@@ -17,7 +17,8 @@ struct CompareRun {
 struct CompareResult {
   std::string preset;
   std::string model;  // ClassifierConfig::describe()
-  int threads = 1;
+  int threads = 1;    // per process
+  int processes = 1;  // ranks of a data-parallel run
   std::vector<CompareRun> runs;
   // Algorithms whose training loss after epoch 1 differs from the first's by more than 1e-3
   // relative: the same maths must give the same training.
@@ -30,7 +31,7 @@ CompareResult compare_algorithms(const ClassifierConfig& config, const std::stri
 
 // The per-epoch table: one row per (epoch, algorithm).
 std::string compare_table(const CompareResult& result);
-// {"preset":..., "threads":..., "model":..., "warnings":[...],
+// {"preset":..., "threads":..., "processes":..., "model":..., "warnings":[...],
 //  "runs":[{"algorithm":"aten","epochs":[{"epoch":1,"seconds":...,"train_loss":...,"val_loss":...,
 //  "val_accuracy":...}, ...]}, ...]}
 std::string compare_json(const CompareResult& result);
