@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@ extern char** environ;
 
 namespace oaconv::apps {
 namespace {
+
+// Set in the ranks' environment to the launcher's process id.
+constexpr const char* kLauncherVariable = "OACONV_LAUNCHER_PID";
 
 std::vector<std::string>& command_line() {
   static std::vector<std::string> args;
@@ -61,6 +65,14 @@ int exit_code(int status) {
 
 void set_command_line(int argc, char** argv) { command_line().assign(argv, argv + argc); }
 
+void end_with_launcher() {
+  const char* launcher = std::getenv(kLauncherVariable);
+  if (launcher == nullptr) return;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // The launcher may have died before prctl: then this process was already re-parented.
+  if (std::to_string(getppid()) != launcher) std::_Exit(1);
+}
+
 int run_local_ranks(const char* command, int nproc, int threads, double timeout_s, bool distributed_options_given) {
   TORCH_CHECK(nproc >= 1 && nproc <= 256, command, ": --nproc must be from 1 to 256, but got ", nproc);
   TORCH_CHECK(!distributed_options_given, command,
@@ -77,6 +89,7 @@ int run_local_ranks(const char* command, int nproc, int threads, double timeout_
     base.push_back(std::to_string(std::max(1u, cores / static_cast<unsigned>(nproc))));
   }
   setenv("GLOO_SOCKET_IFNAME", "lo", 0);  // local ranks talk over the loopback device
+  setenv(kLauncherVariable, std::to_string(getpid()).c_str(), 1);
   // Ctrl-C reaches every rank (they share this terminal's process group) and they stop together
   // at a step boundary; this process waits for them instead of dying first.
   std::signal(SIGINT, SIG_IGN);

@@ -11,6 +11,10 @@ namespace oaconv::apps {
 // main() records its arguments here, for the ranks' command lines.
 void set_command_line(int argc, char** argv);
 
+// In a rank started by run_local_ranks: end this process when the launcher ends (killed, say),
+// so that no rank outlives it. Does nothing in other processes.
+void end_with_launcher();
+
 // Runs the ranks and returns the exit status to end with: 0 when every rank succeeded, 130
 // when they were interrupted, else the first failing rank's status (after reporting it). A rank
 // that fails makes the others stop at their next collective; any still running `timeout_s` + 10 s

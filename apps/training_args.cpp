@@ -84,6 +84,8 @@ training::DistributedOptions TrainingArgs::distributed_options() const {
 }
 
 int TrainingArgs::run_local_ranks(const char* command) const {
+  TORCH_CHECK(nproc < 1 || batch_size % nproc == 0, command, ": --batch-size ", batch_size,
+              " must be a multiple of --nproc ", nproc, ": each process takes an equal share of every batch");
   return apps::run_local_ranks(command, nproc, threads, timeout_s,
                                world_size != 1 || rank != 0 || !init_method.empty());
 }

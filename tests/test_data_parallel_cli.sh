@@ -137,7 +137,32 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 expect_error "the port is already in use" train "${tiny[@]}" --world-size 2 --rank 0 \
   --init-method "tcp://127.0.0.1:$(cat "$work/port")" --timeout 5
 expect_error "--nproc starts the ranks itself" train "${tiny[@]}" --nproc 2 --rank 1
-expect_error "batch size 15 must be a multiple of the number of processes (2)" train "${tiny[@]/16/15}" --nproc 2
+expect_error "--batch-size 15 must be a multiple of --nproc 2" train "${tiny[@]/16/15}" --nproc 2
+port="$(free_port)"
+expect_error "batch size 15 must be a multiple of the number of processes (2)" train "${tiny[@]/16/15}" --threads 1 \
+  --world-size 2 --rank 0 --init-method "tcp://127.0.0.1:$port" --timeout 5 &
+pids+=($!)
+expect_error "batch size 15 must be a multiple of the number of processes (2)" train "${tiny[@]/16/15}" --threads 1 \
+  --world-size 2 --rank 1 --init-method "tcp://127.0.0.1:$port" --timeout 5
+wait "${pids[-1]}" || fail "rank 0 with batch 15"
+# Ranks end with their launcher: none is left running when it is killed.
+"$oaconv" train "${long[@]}" > /dev/null 2>&1 &
+launcher=$!
+for _ in $(seq 600); do [ -n "$(pgrep -P "$launcher")" ] && break; sleep 0.05; done
+ranks="$(pgrep -P "$launcher")"
+[ -n "$ranks" ] || fail "no ranks started"
+kill -9 "$launcher"
+wait "$launcher" 2>/dev/null
+for _ in $(seq 100); do
+  alive=""
+  for r in $ranks; do  # a zombie (ended, not yet reaped by its new parent) counts as ended
+    state="$(ps -o stat= -p "$r" 2>/dev/null)"
+    [ -n "$state" ] && [ "${state:0:1}" != Z ] && alive="$r"
+  done
+  [ -z "$alive" ] && break
+  sleep 0.1
+done
+[ -z "$alive" ] || fail "rank process $alive outlived its killed launcher by 10 s"
 expect_error "--world-size 2 needs --init-method" train "${tiny[@]}" --world-size 2
 expect_error "--init-method 'udp://x:1' is not supported" train "${tiny[@]}" --world-size 2 --init-method udp://x:1
 echo "1 passed, 0 failed"
