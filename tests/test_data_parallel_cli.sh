@@ -122,6 +122,26 @@ wait "$survivor" && fail "rank 0 succeeded without rank 1"
 (( SECONDS - start <= 15 )) || fail "rank 0 took $((SECONDS - start)) s to stop"
 grep -q "failed on rank 0 of 2" "$work/survivor.log" || fail "no clear error: $(cat "$work/survivor.log")"
 
+# A rank that hangs (stopped): the other gives up after --timeout instead of hanging too.
+port="$(free_port)"
+hang=("${slow[@]}")
+hang[-3]="tcp://127.0.0.1:$port"
+hang[-1]=3
+"$oaconv" train "${hang[@]}" --rank 0 > "$work/waiter.log" 2>&1 &
+waiter=$!
+pids+=("$waiter")
+"$oaconv" train "${hang[@]}" --rank 1 > /dev/null 2>&1 &
+stopped=$!
+pids+=("$stopped")
+for _ in $(seq 1200); do grep -q "^model:" "$work/waiter.log" && break; sleep 0.05; done
+sleep 0.5
+kill -STOP "$stopped"
+start=$SECONDS
+wait "$waiter" && fail "rank 0 succeeded with rank 1 stopped"
+(( SECONDS - start <= 13 )) || fail "rank 0 took $((SECONDS - start)) s to give up on a stopped rank"
+grep -q "did not answer within 3 s" "$work/waiter.log" || fail "no clear error: $(cat "$work/waiter.log")"
+kill -9 "$stopped"
+
 # A rank that never joins, a port already in use, and bad combinations.
 start=$SECONDS
 expect_error "rank 0 of 2 could not join the data-parallel group at file://$work/alone" \
