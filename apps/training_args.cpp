@@ -58,6 +58,8 @@ void TrainingArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--momentum", momentum, "SGD momentum")->capture_default_str();
   cmd->add_option("--weight-decay", weight_decay, "Weight decay")->capture_default_str();
   cmd->add_option("--schedule", schedule, "Learning-rate schedule: cosine, step or constant")->capture_default_str();
+  cmd->add_option("--warmup-epochs", warmup_epochs, "Raise the learning rate linearly over this many epochs first")
+      ->capture_default_str();
   cmd->add_option("--seed", seed, "Seed of the data splits, initial weights and shuffling")->capture_default_str();
   cmd->add_option("--threads", threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--fresh-data", fresh_data, "Render new training samples every epoch (timed as data)");
@@ -209,6 +211,7 @@ training::TrainerOptions TrainingArgs::trainer_options() const {
   o.optimizer = optimizer;
   o.schedule = schedule;
   o.lr = lr;
+  o.warmup_epochs = warmup_epochs;
   o.momentum = momentum;
   o.weight_decay = weight_decay;
   o.seed = seed;

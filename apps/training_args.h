@@ -24,7 +24,7 @@ struct TrainingArgs {
   double background_fraction = 0;
   int64_t batch_size = 64;
   std::string optimizer = "adam", schedule = "cosine";
-  double lr = 1e-3, momentum = 0.9, weight_decay = 1e-4;
+  double lr = 1e-3, momentum = 0.9, weight_decay = 1e-4, warmup_epochs = 0;
   uint64_t seed = 1;
   int threads = 0;
   bool fresh_data = false;

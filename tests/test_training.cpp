@@ -126,6 +126,61 @@ TEST_F(Training, InterruptedThenResumedEqualsUninterrupted) {
   std::filesystem::remove(path);
 }
 
+// Warm-up: the first steps' rates rise linearly (seen through Adam's first step, whose size is
+// the learning rate), and a run stopped during it resumes exactly.
+TEST_F(Training, WarmUpRaisesTheRateStepByStepAndResumesExactly) {
+  auto o = tiny_options();
+  o.warmup_epochs = 1.5;  // 9 of the 18 steps
+  o.schedule = "constant";
+  at::manual_seed(12);
+  tr::TargetClassifier plain(tiny_config()), warm(tiny_config());
+  {
+    at::NoGradGuard no_grad;
+    for (const auto& p : plain->named_parameters()) warm->named_parameters()[p.key()].copy_(p.value());
+  }
+  // One step each: Adam moves every weight by about lr (its first step is lr * sign(gradient)).
+  auto first_step_size = [&](tr::TargetClassifier& model, tr::TrainerOptions options) {
+    const at::Tensor before = model->named_parameters()["head.bias"].clone();
+    options.stop_after_steps = 1;
+    tr::train(model, tiny_data().train, tiny_data().val, options, log_);
+    tr::clear_stop_request();
+    return (model->named_parameters()["head.bias"] - before).abs().max().item<double>();
+  };
+  auto no_warmup = o;
+  no_warmup.warmup_epochs = 0;
+  const double full = first_step_size(plain, no_warmup), warmed = first_step_size(warm, o);
+  EXPECT_NEAR(full, o.lr, 0.05 * o.lr);
+  EXPECT_NEAR(warmed, o.lr / 9, 0.05 * o.lr / 9);
+
+  const std::string path = temp_path("warm.ckpt");
+  at::manual_seed(13);
+  tr::TargetClassifier straight(tiny_config());
+  tr::train(straight, tiny_data().train, tiny_data().val, o, log_);
+  at::manual_seed(13);
+  tr::TargetClassifier resumed(tiny_config());
+  o.checkpoint = path;
+  o.stop_after_steps = 4;  // inside the warm-up
+  EXPECT_TRUE(tr::train(resumed, tiny_data().train, tiny_data().val, o, log_).interrupted);
+  o.stop_after_steps = -1;
+  o.resume = true;
+  tr::train(resumed, tiny_data().train, tiny_data().val, o, log_);
+  expect_same_state(straight, resumed);
+  std::filesystem::remove(path);
+
+  o.resume = false;
+  o.checkpoint.clear();
+  o.warmup_epochs = 4;  // more than the 3 epochs
+  tr::TargetClassifier refused(tiny_config());
+  try {
+    tr::train(refused, tiny_data().train, tiny_data().val, o, log_);
+    FAIL() << "a warm-up longer than the run was accepted";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("warm-up must be from 0 to the number of epochs (3), but got 4"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(Training, FreshDataEveryEpochIsUsedAndResumesExactly) {
   // Epoch e trains on samples [(e-1) 96, e 96) of a larger split, rendered when the epoch starts:
   // the trainer asks for the ones it uses (3 batches of 32), each once, in its shuffled order.

@@ -63,6 +63,7 @@ std::string fingerprint(TargetClassifier& model, int64_t train_count, const Data
   s << model->config().describe() << "; train " << c10::IntArrayRef(train_sizes) << "; val "
     << c10::IntArrayRef(val_sizes) << "; batch " << o.batch_size << "; " << o.optimizer << " lr " << o.lr << " wd "
     << o.weight_decay << " " << o.schedule << "; epochs " << o.epochs << "; seed " << o.seed;
+  if (o.warmup_epochs > 0) s << "; warm-up " << o.warmup_epochs << " epochs";
   if (world_size > 1) s << "; world size " << world_size;
   return s.str();
 }
@@ -207,6 +208,9 @@ void check_trainer_options(const TrainerOptions& o, const DataSplit& train, cons
               "oaconv::training: unknown learning-rate schedule '", o.schedule, "'; expected cosine, step or constant");
   TORCH_CHECK(std::isfinite(o.lr) && o.lr > 0, "oaconv::training: learning rate must be positive and finite, but got ",
               o.lr);
+  TORCH_CHECK(std::isfinite(o.warmup_epochs) && o.warmup_epochs >= 0 && o.warmup_epochs <= o.epochs,
+              "oaconv::training: warm-up must be from 0 to the number of epochs (", o.epochs, "), but got ",
+              o.warmup_epochs);
   TORCH_CHECK(std::isfinite(o.momentum) && o.momentum >= 0 && o.momentum < 1,
               "oaconv::training: momentum must be in [0, 1), but got ", o.momentum);
   TORCH_CHECK(std::isfinite(o.weight_decay) && o.weight_decay >= 0,
@@ -333,6 +337,13 @@ TrainResult train(TargetClassifier& model, const DataSplit& train, const DataSpl
         return result;
       }
       if (o.on_step) o.on_step(epoch, step);
+      const double warm_steps = o.warmup_epochs * static_cast<double>(steps);
+      const double global_step = static_cast<double>((epoch - 1) * steps + step);
+      if (global_step < warm_steps) {
+        for (auto& group : optimizer->param_groups()) group.options().set_lr(lr * (global_step + 1) / warm_steps);
+      } else if (global_step < warm_steps + 1) {
+        for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+      }
       auto t = Clock::now();
       at::Tensor x, y;
       if (o.epoch_samples) {

@@ -29,6 +29,10 @@ struct TrainerOptions {
   double momentum = 0.9;             // sgd
   double weight_decay = 1e-4;
   std::string schedule = "cosine";   // cosine | step (x0.1 at 1/2 and 3/4) | constant
+  // The learning rate rises linearly over this many epochs' steps (from 1/steps of the
+  // schedule's rate to all of it), then follows the schedule: large early steps can push a
+  // network with batch norm into a plateau it takes long to leave.
+  double warmup_epochs = 0;
   uint64_t seed = 0;                 // shuffling (per epoch: a pure function of seed and epoch)
   std::string checkpoint;            // written atomically after every epoch and on interruption
   std::string model_card;            // ModelCard JSON (model_card.h) recorded in the checkpoint
