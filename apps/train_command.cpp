@@ -100,6 +100,7 @@ void run_train(const TrainArgs& a) {
   const bool phases = std::getenv("OACONV_PHASE_TIMING") != nullptr && a.leads();
   set_phase_timing(phases);
   const training::TrainResult r = training::train(model, data.train, data.val, o, out);
+  const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::optional<training::EpochStats> hard;
   if (a.hard_val_count > 0 && !r.interrupted) hard = evaluate_hard_split(model, a, communicator.get());
   if (!a.leads()) {
@@ -118,8 +119,7 @@ void run_train(const TrainArgs& a) {
     print_per_class("per-class validation accuracy:", last, data.class_names);
     if (last.confusion.defined()) std::cout << "confusion matrix (rows: true, columns: predicted):\n" << last.confusion << std::endl;
   }
-  std::printf("wall time since start: %.1f s (data rendering, training, validation)\n",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::printf("wall time since start: %.1f s (data rendering, training, validation)\n", wall_seconds);
   if (hard) {
     std::printf("hard split (%lld samples): loss %.4f, accuracy %.1f%%\n", static_cast<long long>(a.hard_val_count),
                 hard->val_loss, 100 * hard->val_accuracy);

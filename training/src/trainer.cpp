@@ -75,9 +75,11 @@ void broadcast_model(TargetClassifier& model, Communicator& communicator) {
   for (const auto& p : model->parameters()) tensors.push_back(p);
   for (const auto& b : model->buffers()) tensors.push_back(b);
   for (at::Tensor& t : tensors) {
-    at::Tensor copy = t.contiguous();  // the collective writes a contiguous tensor in place
-    communicator.broadcast({copy}, 0);
-    if (!copy.is_same(t)) t.copy_(copy);
+    // Received into a contiguous copy, then written with copy_: that bumps the tensor's version,
+    // which the kernel-spectrum cache keys on (a write by the collective itself would not).
+    at::Tensor received = t.clone(at::MemoryFormat::Contiguous);
+    communicator.broadcast({received}, 0);
+    t.copy_(received);
   }
 }
 
