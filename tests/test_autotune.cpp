@@ -289,6 +289,48 @@ TEST_F(Autotune, OverlapAddWithFftsTilingIsTimedOnceAsFft) {
             std::string::npos);
 }
 
+// When the cost model leaves one candidate in every pass (a dense k21 layer on 40x40: fft; aten
+// over 10x, direct over 4x, oaa's tiling fft's one tile), timing it could not change the choice:
+// it is taken untimed, and its record and explain say so.
+TEST_F(Autotune, TheOnlyCandidateIsChosenWithoutTiming) {
+  const auto options = Conv2dFuncOptions().padding(10);
+  const PassTimes model = modelled_pass_seconds({2, 4, 40, 40}, {4, 4, 21, 21}, options, at::get_num_threads());
+  const int fft = autotune::candidate_index(Algorithm::kFft);
+  const ConvGeometry g = make_conv_geometry(at::empty({2, 4, 40, 40}), at::empty({4, 4, 21, 21}), {}, options, "test");
+  ASSERT_EQ(fft::choose_tiling(Algorithm::kOverlapAdd, g, at::get_num_threads()),
+            fft::choose_tiling(Algorithm::kFft, g, at::get_num_threads()));
+  for (int pass = 0; pass < autotune::kPasses; ++pass) {
+    for (int c = 0; c < autotune::kCandidates; ++c) {
+      if (c == fft || autotune::candidate(c) == Algorithm::kOverlapAdd || model[pass][c] < 0) continue;
+      ASSERT_GT(model[pass][c], (autotune::candidate(c) == Algorithm::kAten ? 10 : 4) * model[pass][fft])
+          << "the model leaves " << to_string(autotune::candidate(c)) << " in pass " << pass;
+    }
+  }
+  const at::Tensor x = at::randn({2, 4, 40, 40}).requires_grad_(true);
+  const at::Tensor w = at::randn({4, 4, 21, 21}).requires_grad_(true);
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions(options).algorithm(Algorithm::kAuto));
+  EXPECT_LE(relative_error(y, at::conv2d(x, w, {}, 1, 10)), 5e-5);
+  y.sum().backward();
+  const AutotuneRecord r = auto_pass_algorithms({2, 4, 40, 40}, {4, 4, 21, 21}, options);
+  ASSERT_TRUE(r.measured);
+  EXPECT_EQ(r.algorithms, (PassAlgorithms{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft}));
+  for (int pass = 0; pass < autotune::kPasses; ++pass) {
+    for (int c = 0; c < autotune::kCandidates; ++c) {
+      EXPECT_EQ(r.seconds[pass][c], c == fft ? kOnlyCandidateNotTimed : -1) << "pass " << pass << " candidate " << c;
+    }
+  }
+  for (double t : r.step_seconds) EXPECT_LT(t, 0);
+  EXPECT_NE(explain_conv2d({2, 4, 40, 40}, {4, 4, 21, 21}, Conv2dFuncOptions(options).algorithm(Algorithm::kAuto))
+                .find("     only"),
+            std::string::npos);
+  // A layer the model leaves several candidates for is timed as before.
+  step(true);
+  const AutotuneRecord timed = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
+  for (const auto& pass : timed.seconds) {
+    for (double t : pass) EXPECT_NE(t, kOnlyCandidateNotTimed);
+  }
+}
+
 TEST(SpectralTiling, NamesEachAlgorithmsTilingAndRejectsOthers) {
   const auto options = Conv2dFuncOptions().padding(3);
   EXPECT_EQ(spectral_tiling({2, 4, 8, 8}, {6, 4, 7, 7}, options, Algorithm::kFft), "1x1 tiles of 8x8 at FFT 15x15");

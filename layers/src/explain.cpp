@@ -61,7 +61,7 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
     s << "  " << std::left << std::setw(12) << (g.transposed ? "adjoint ms" : "ms per pass") << std::right;
     for (const AlgorithmEntry& e : algorithm_registry()) s << std::setw(9) << to_string(e.algorithm);
     s << "   (- = not run: the model put it over 4x the best, or its forward took 4x the best forward "
-         "(direct: 3x the pass's best)"
+         "(direct: 3x the pass's best); only = the one candidate the model left in every pass, not timed"
       << (registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr && fft::overlap_add_is_fft(g, threads)
               ? "; oaa's tiling is fft's, so fft's code: timed once, as fft)\n"
               : ")\n");
@@ -69,7 +69,9 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
     for (int pass = 0; pass < 3; ++pass) {
       s << "  " << std::left << std::setw(12) << names[pass] << std::right;
       for (double t : r.seconds[pass]) {
-        if (t < 0) {
+        if (t == kOnlyCandidateNotTimed) {
+          s << std::setw(9) << "only";
+        } else if (t < 0) {
           s << std::setw(9) << "-";
         } else {
           s << std::setw(9) << std::fixed << std::setprecision(3) << t * 1e3;

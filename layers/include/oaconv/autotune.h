@@ -29,8 +29,11 @@ struct PassAlgorithms {
 
 // Seconds per pass (forward, grad_input, grad_weight) x candidate (the runnable algorithms in
 // enum order: aten, direct, fft, oaa);
-// a negative value means "not a candidate / not measured".
+// a negative value means "not a candidate / not measured"; kOnlyCandidateNotTimed marks the
+// one candidate the cost model left for a pass, chosen without timing (timing it could not change
+// the choice).
 using PassTimes = std::array<std::array<double, kRunnableAlgorithms>, 3>;
+constexpr double kOnlyCandidateNotTimed = -2;
 
 // Seconds of a whole training step (forward + both gradients, through autograd) per candidate
 // run alone, where measured (negative otherwise): a spectral algorithm shares work between its

@@ -6,12 +6,17 @@
 //    candidate other than direct whose measured forward took over 4x the best forward, and
 //    direct when its forward took over 3x the best of the gradient pass so far;
 //  - candidates run in the order of their modelled time, so a fast one sets the reference early;
-//  - a first run that made FFTW plans is run again (planning is paid once, not every step; a
-//    candidate planning after another's was otherwise judged lost by its planning time); the
-//    first run that did not plan is a sample: over 3x the best so far, the candidate has lost
-//    and is not run again; otherwise one more run, and a third when the first was cold (over
-//    1.25x the second: caches), unless the second was already 1.5x the best so far or the
-//    candidate's samples used its 0.1 s share; its time is its fastest sample;
+//  - no candidate is timed when the model leaves one, the same, in every pass still to measure:
+//    timing it could not change the choice (RepLKNet's dw31: fft alone, whose timing was 0.9 of
+//    the first call's 1.16 s); its times read kOnlyCandidateNotTimed and it makes no step rounds;
+//  - a first run that made FFTW plans is judged by its time less the planning (planning is paid
+//    once, not every step; a candidate planning after another's was otherwise judged lost by its
+//    planning time) and run again unless that lost; the first run that did not plan is a sample:
+//    over 3x the best so far, the candidate has lost and is not run again — unless the model put
+//    it ahead of the best so far, when one more sample decides (one slow moment of a busy
+//    machine lost fft a k13 layer it wins by 25 %); otherwise one more run, and a third when
+//    the first was cold (over 1.25x the second: caches), unless the second was already 1.5x the
+//    best so far or the candidate's samples used its 0.1 s share; its time is its fastest sample;
 //  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
 //    spectral forward pays its kernel transform as it will every step after an optimizer update;
 //  - then whole training steps of aten (unless its passes took over 2x the best spectral
@@ -95,15 +100,28 @@ std::vector<double> time_interleaved(const std::vector<std::function<void()>>& r
   return best;
 }
 
-// FFTW plans made so far by this process (a run that made one was cold: planning is paid once).
-int64_t plans_made() { return fft::PlanCache::instance().stats().misses; }
+// FFTW plans made so far by this process and the seconds spent making them (a run that made one
+// was cold: planning is paid once).
+fft::PlanCacheStats plans_made() { return fft::PlanCache::instance().stats(); }
 
-// Times `run` per the rules above; `best_so_far` < 0 when none.
-double time_candidate(const std::function<void()>& run, double best_so_far) {
-  const int64_t plans_before = plans_made();
+// Times `run` per the rules above; `best_so_far` < 0 when none; `model_ahead`: the cost model
+// put this candidate ahead of the best so far.
+double time_candidate(const std::function<void()>& run, double best_so_far, bool model_ahead) {
+  const fft::PlanCacheStats plans_before = plans_made();
   double first = seconds_of(run);
-  if (plans_made() != plans_before) first = seconds_of(run);  // that one planned: not a sample
-  if (best_so_far >= 0 && first > kLostFactor * best_so_far) return first;
+  const fft::PlanCacheStats plans_after = plans_made();
+  if (plans_after.misses != plans_before.misses) {
+    // That run planned: less its planning it is a cold sample (an upper bound of the run).
+    const double executed = first - (plans_after.planning_seconds - plans_before.planning_seconds);
+    if (best_so_far >= 0 && executed > kLostFactor * best_so_far && !model_ahead) return executed;
+    first = seconds_of(run);
+  }
+  if (best_so_far >= 0 && first > kLostFactor * best_so_far) {
+    if (!model_ahead) return first;
+    const double again = seconds_of(run);  // the model disagrees: one slow moment must not decide
+    if (again > kLostFactor * best_so_far) return std::min(first, again);
+    first = again;
+  }
   double best = first, spent = first;
   for (int i = 1; i < kMaxRuns; ++i) {
     const double t = seconds_of(run);
@@ -165,24 +183,46 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const bool oaa_is_fft = registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr &&
                           fft::overlap_add_is_fft(g, threads);
   const at::Tensor gy = backward ? at::randn(g.output_sizes(), x.options()) : at::Tensor();
-  for (int pass = 0; pass < kPasses; ++pass) {
-    if (e.measured[pass] || (pass > 0 && !backward)) continue;
-    double model_best = -1;  // over the candidates that run the case (a declined one's time is -1)
+  const auto to_measure = [&](int pass) { return !e.measured[pass] && (pass == 0 || backward); };
+  // Whether the cost model rules candidate c out of a pass (over its hopeless factor x the
+  // model's best among the candidates that run the case; a declined one's time is -1).
+  const auto model_rules_out = [&](int pass, int c) {
+    double model_best = -1;
     for (double t : model[pass]) {
       if (t >= 0) model_best = model_best < 0 ? t : std::min(model_best, t);
     }
-    double best = -1;
+    const Algorithm a = candidate(c);
+    const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
+    return model[pass][c] < 0 || model[pass][c] > hopeless * model_best ||
+           (a == Algorithm::kOverlapAdd && oaa_is_fft);
+  };
+  int only = -1;  // the one candidate the model leaves in every pass to measure, if there is one
+  for (int pass = 0; pass < kPasses && only != -2; ++pass) {
+    if (!to_measure(pass)) continue;
+    for (int c = 0; c < kCandidates && only != -2; ++c) {
+      if (!model_rules_out(pass, c)) only = only == -1 || only == c ? c : -2;
+    }
+  }
+  if (only >= 0) {
+    for (int pass = 0; pass < kPasses; ++pass) {
+      if (!to_measure(pass)) continue;
+      e.seconds[pass].fill(-1);
+      e.seconds[pass][only] = kOnlyCandidateNotTimed;
+      e.measured[pass] = true;
+    }
+  }
+  for (int pass = 0; pass < kPasses; ++pass) {
+    if (!to_measure(pass)) continue;
+    double best = -1, best_model = -1;  // the fastest measured so far, and the model's time of it
     std::vector<int> order(kCandidates);
     for (int c = 0; c < kCandidates; ++c) order[c] = c;
     std::sort(order.begin(), order.end(), [&](int a, int b) { return model[pass][a] < model[pass][b]; });
     for (int c : order) {
-      const Algorithm a = candidate(c);
       e.seconds[pass][c] = -1;
-      const double hopeless = a == Algorithm::kAten ? kAtenHopelessFactor : kHopelessFactor;
-      if (model[pass][c] < 0 || model[pass][c] > hopeless * model_best) continue;
-      if (a == Algorithm::kOverlapAdd && oaa_is_fft) continue;
+      if (model_rules_out(pass, c)) continue;
       if (pass > 0 && measured_hopeless(e, c)) continue;
       if (pass > 0 && direct_lost_by_its_forward(e, c, best)) continue;
+      const Algorithm a = candidate(c);
       std::function<void()> run;
       if (pass == 0) {
         run = [&] { run_forward(a, x, training ? w.clone() : w, b, g); };
@@ -193,16 +233,16 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       } else {
         run = [&] { run_grad_weight(a, gy, x, w, g); };
       }
-      const double t = time_candidate(run, best);
+      const double t = time_candidate(run, best, best >= 0 && model[pass][c] < best_model);
       e.seconds[pass][c] = t;
-      best = best < 0 ? t : std::min(best, t);
+      if (best < 0 || t < best) best = t, best_model = model[pass][c];
     }
     e.measured[pass] = true;
   }
   // Whole training steps, as autograd runs them: aten's, the most promising spectral
   // algorithm's (forward keeps its spectra, one grad-output transform serves both gradients),
   // and the per-pass mix's when it is none of those. The fastest decides.
-  if (backward && e.measured[1] && e.measured[2]) {
+  if (backward && e.measured[1] && e.measured[2] && only < 0) {
     // Ranked by the passes the timed step will run: grad-input only when the input needs a
     // gradient (a first layer's does not, and its grad-input time must not decide which
     // spectral algorithm's step is timed).
@@ -280,10 +320,14 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       for (size_t i = 0; i < times.size(); ++i) *results[i] = times[i];
     }
   }
-  // Passes not measured keep the model's times (flagged unmeasured) so the record is whole.
+  // Passes not measured keep the model's times (flagged unmeasured) so the record is whole; an
+  // only candidate not timed stands with its modelled time.
   PassTimes for_decision = e.seconds;
   for (int pass = 0; pass < kPasses; ++pass) {
     if (!e.measured[pass]) for_decision[pass] = model[pass];
+    for (int c = 0; c < kCandidates; ++c) {
+      if (e.seconds[pass][c] == kOnlyCandidateNotTimed) for_decision[pass][c] = model[pass][c];
+    }
   }
   e.algorithms = decide_pass_algorithms(for_decision, e.step_seconds, e.mix_step_seconds, kAtenMargin);
 }

@@ -4,6 +4,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -154,7 +155,9 @@ std::shared_ptr<const FftPlan> PlanCache::get(const PlanKey& key) {
   std::shared_ptr<const FftPlan> plan;
   {
     std::lock_guard<std::mutex> planning(planner_mutex());
+    const auto start = std::chrono::steady_clock::now();
     plan = std::make_shared<const FftPlan>(key);
+    stats_.planning_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   lru_.push_front(key);
   plans_.emplace(key, std::make_pair(plan, lru_.begin()));

@@ -61,6 +61,7 @@ class FftPlan {
 
 struct PlanCacheStats {
   int64_t hits = 0, misses = 0, size = 0;
+  double planning_seconds = 0;  // spent making the plans of the misses
 };
 
 class PlanCache {
