@@ -9,6 +9,10 @@
 //  - no candidate is timed when the model leaves one, the same, in every pass still to measure:
 //    timing it could not change the choice (RepLKNet's dw31: fft alone, whose timing was 0.9 of
 //    the first call's 1.16 s); its times read kOnlyCandidateNotTimed and it makes no step rounds;
+//  - a spectral candidate the model put behind the best so far first runs once with FFTW_ESTIMATE
+//    plans (instant to make; they ran within this machine's noise of FFTW_MEASURE's: dw7's fft
+//    step 160 vs 161 ms, N64 32->64 16x16 k11 55 vs 72 ms): over 3x the best, it has lost
+//    without paying FFTW_MEASURE's planning (dw7's fft forward: 90 of its 180 ms);
 //  - a first run that made FFTW plans is judged by its time less the planning (planning is paid
 //    once, not every step; a candidate planning after another's was otherwise judged lost by its
 //    planning time) and run again unless that lost; the first run that did not plan is a sample:
@@ -49,6 +53,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace oaconv::autotune {
@@ -104,16 +109,27 @@ std::vector<double> time_interleaved(const std::vector<std::function<void()>>& r
 // was cold: planning is paid once).
 fft::PlanCacheStats plans_made() { return fft::PlanCache::instance().stats(); }
 
+// `run`'s seconds less the FFTW planning it did, and whether it planned.
+std::pair<double, bool> seconds_less_planning(const std::function<void()>& run) {
+  const fft::PlanCacheStats before = plans_made();
+  const double seconds = seconds_of(run);
+  const fft::PlanCacheStats after = plans_made();
+  return {seconds - (after.planning_seconds - before.planning_seconds), after.misses != before.misses};
+}
+
 // Times `run` per the rules above; `best_so_far` < 0 when none; `model_ahead`: the cost model
-// put this candidate ahead of the best so far.
-double time_candidate(const std::function<void()>& run, double best_so_far, bool model_ahead) {
-  const fft::PlanCacheStats plans_before = plans_made();
-  double first = seconds_of(run);
-  const fft::PlanCacheStats plans_after = plans_made();
-  if (plans_after.misses != plans_before.misses) {
-    // That run planned: less its planning it is a cold sample (an upper bound of the run).
-    const double executed = first - (plans_after.planning_seconds - plans_before.planning_seconds);
-    if (best_so_far >= 0 && executed > kLostFactor * best_so_far && !model_ahead) return executed;
+// put this candidate ahead of the best so far; `spectral`: it plans FFTs.
+double time_candidate(const std::function<void()>& run, double best_so_far, bool model_ahead, bool spectral) {
+  const bool may_lose = best_so_far >= 0 && !model_ahead;
+  if (may_lose && spectral) {
+    fft::ScopedEstimatePlans estimate;
+    const double audition = seconds_less_planning(run).first;
+    if (audition > kLostFactor * best_so_far) return audition;
+  }
+  auto [first, planned] = seconds_less_planning(run);
+  if (planned) {
+    // Less its planning, that run is a cold sample (an upper bound of the run).
+    if (may_lose && first > kLostFactor * best_so_far) return first;
     first = seconds_of(run);
   }
   if (best_so_far >= 0 && first > kLostFactor * best_so_far) {
@@ -233,7 +249,8 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       } else {
         run = [&] { run_grad_weight(a, gy, x, w, g); };
       }
-      const double t = time_candidate(run, best, best >= 0 && model[pass][c] < best_model);
+      const bool spectral = a == Algorithm::kFft || a == Algorithm::kOverlapAdd;
+      const double t = time_candidate(run, best, best >= 0 && model[pass][c] < best_model, spectral);
       e.seconds[pass][c] = t;
       if (best < 0 || t < best) best = t, best_model = model[pass][c];
     }

@@ -72,7 +72,15 @@ void* make_plan(const PlanKey& k) {
 
 }  // namespace
 
+thread_local bool estimate_plans_on_this_thread = false;
+
+ScopedEstimatePlans::ScopedEstimatePlans() : previous_(estimate_plans_on_this_thread) {
+  estimate_plans_on_this_thread = true;
+}
+ScopedEstimatePlans::~ScopedEstimatePlans() { estimate_plans_on_this_thread = previous_; }
+
 unsigned planner_flags() {
+  if (estimate_plans_on_this_thread) return unsigned(FFTW_ESTIMATE);
   static const unsigned flags = [] {
     const char* env = std::getenv("OACONV_FFTW_EFFORT");
     const std::string effort = env ? env : "measure";

@@ -87,6 +87,20 @@ class PlanCache {
 // overrides it (estimate plans instantly, for test suites that see hundreds of shapes).
 unsigned planner_flags();
 
+// While one is alive, plans requested on this thread are made with FFTW_ESTIMATE (instant to
+// make): auto's audition of a spectral candidate (auto/measuring.cpp). Plans are keyed by their
+// flags, so these never stand in for the measured ones.
+class ScopedEstimatePlans {
+ public:
+  ScopedEstimatePlans();
+  ~ScopedEstimatePlans();
+  ScopedEstimatePlans(const ScopedEstimatePlans&) = delete;
+  ScopedEstimatePlans& operator=(const ScopedEstimatePlans&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Wisdom (accumulated planning knowledge) for the apps: the library never touches files.
 std::string export_wisdom();
 bool import_wisdom(const std::string& wisdom);
