@@ -100,6 +100,11 @@ const std::vector<ConvCase>& conv_cases() {
       {2, 40, 40, 11, 13, 3, 3, 2, 2, 1, 1, P::kExplicit, 1, 1, 40, true},
       {3, 36, 36, 9, 20, 5, 5, 1, 1, 2, 2, P::kSame, 0, 0, 36, false},
       {2, 40, 40, 10, 9, 4, 4, 1, 1, 1, 1, P::kExplicit, 5, 3, 40, true},  // even kernel, padding > kernel
+      // Groups of 4 and 2 channels in and out in the same channel-blocked kernels (ResNeXt).
+      {2, 40, 40, 11, 13, 3, 3, 1, 1, 1, 1, P::kExplicit, 1, 1, 10, true},
+      {3, 36, 36, 9, 20, 5, 5, 2, 2, 1, 1, P::kExplicit, 2, 2, 18, false},
+      {2, 48, 48, 12, 10, 3, 3, 1, 1, 2, 2, P::kSame, 0, 0, 12, true},
+      {2, 32, 32, 10, 9, 4, 4, 1, 1, 1, 1, P::kExplicit, 5, 3, 16, true},  // even kernel, padding > kernel
       {1, 2, 2, 6, 7, 3, 3, 1, 1, 1, 1, P::kExplicit, 5, 4, 1, true},  // padding > kernel
       {2, 3, 3, 5, 4, 5, 4, 1, 1, 1, 1, P::kExplicit, 0, 0, 1, true},  // kernel = image
       {1, 4, 2, 24, 30, 9, 7, 3, 2, 1, 1, P::kExplicit, 4, 3, 1, true},

@@ -122,25 +122,30 @@ TEST_P(ConvLayouts, NonContiguousAndChannelsLastInputs) {
   }
 }
 
-// Depthwise layers as MobileNet and ConvNeXt run them: channels-last input and grad-output,
-// stride 2 and stride 1 with dilation 2.
+// Depthwise layers as MobileNet and ConvNeXt run them, and ResNeXt's groups of 4 channels (with
+// enough channels for the channel-blocked kernels): channels-last input and grad-output, stride
+// 2 and stride 1 with dilation 2.
 TEST_P(ConvLayouts, DepthwiseChannelsLast) {
-  for (const auto& [stride, dilation] : {std::pair<int64_t, int64_t>{2, 1}, std::pair<int64_t, int64_t>{1, 2}}) {
-    const at::Tensor x0 = at::randn({2, 8, 13, 17}, at::kDouble).contiguous(at::MemoryFormat::ChannelsLast);
-    const at::Tensor w0 = at::randn({8, 1, 5, 5}, at::kDouble);
-    const at::Tensor b0 = at::randn({8}, at::kDouble);
-    const at::Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
-    const at::Tensor b = b0.detach().requires_grad_(true);
-    const at::Tensor y = oaconv::conv2d(
-        x, w, b, Conv2dFuncOptions().stride(stride).padding(2).dilation(dilation).groups(8).algorithm(algorithm()));
-    const at::Tensor gy = at::randn(y.sizes(), y.options()).contiguous(at::MemoryFormat::ChannelsLast);
-    const auto got = torch::autograd::grad({y}, {x, w, b}, {gy});
-    const at::Tensor xr = x0.contiguous().detach().requires_grad_(true), wr = w0.detach().requires_grad_(true);
-    const at::Tensor br = b0.detach().requires_grad_(true);
-    const at::Tensor yr = at::conv2d(xr, wr, br, {stride, stride}, {2, 2}, {dilation, dilation}, 8);
-    const auto want = torch::autograd::grad({yr}, {xr, wr, br}, {gy.contiguous()});
-    EXPECT_LE(relative_error(y, yr), 1e-10) << "stride " << stride << " dilation " << dilation;
-    for (int i = 0; i < 3; ++i) EXPECT_LE(relative_error(got[i], want[i]), 1e-10) << "gradient " << i;
+  for (const auto& [channels, per_group] : {std::pair<int64_t, int64_t>{8, 1}, std::pair<int64_t, int64_t>{40, 4}}) {
+    const int64_t groups = channels / per_group;
+    for (const auto& [stride, dilation] : {std::pair<int64_t, int64_t>{2, 1}, std::pair<int64_t, int64_t>{1, 2}}) {
+      const at::Tensor x0 = at::randn({2, channels, 13, 17}, at::kDouble).contiguous(at::MemoryFormat::ChannelsLast);
+      const at::Tensor w0 = at::randn({channels, per_group, 5, 5}, at::kDouble);
+      const at::Tensor b0 = at::randn({channels}, at::kDouble);
+      const at::Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
+      const at::Tensor b = b0.detach().requires_grad_(true);
+      const at::Tensor y = oaconv::conv2d(x, w, b,
+                                          Conv2dFuncOptions().stride(stride).padding(2).dilation(dilation).groups(groups).algorithm(
+                                              algorithm()));
+      const at::Tensor gy = at::randn(y.sizes(), y.options()).contiguous(at::MemoryFormat::ChannelsLast);
+      const auto got = torch::autograd::grad({y}, {x, w, b}, {gy});
+      const at::Tensor xr = x0.contiguous().detach().requires_grad_(true), wr = w0.detach().requires_grad_(true);
+      const at::Tensor br = b0.detach().requires_grad_(true);
+      const at::Tensor yr = at::conv2d(xr, wr, br, {stride, stride}, {2, 2}, {dilation, dilation}, groups);
+      const auto want = torch::autograd::grad({yr}, {xr, wr, br}, {gy.contiguous()});
+      EXPECT_LE(relative_error(y, yr), 1e-10) << "groups " << groups << " stride " << stride << " dilation " << dilation;
+      for (int i = 0; i < 3; ++i) EXPECT_LE(relative_error(got[i], want[i]), 1e-10) << "gradient " << i;
+    }
   }
 }
 

@@ -88,6 +88,11 @@ std::vector<NdCase> nd_cases() {
            [](NdCase& k) { k.groups = 40, k.stride = {1, 2, 1}, k.dilation = {2, 1, 1}, k.padding = {2, 1, 1}; }),
       with(conv("c1_depthwise_blocked", 1, 3, 36, 36, {50}, {7}),
            [](NdCase& k) { k.groups = 36, k.stride = {2}, k.padding = {3}; }),
+      // Groups of 4 and 2 channels in the channel-blocked kernels.
+      with(conv("c3_groups_of_4_blocked", 3, 2, 40, 40, {6, 7, 9}, {3, 3, 3}),
+           [](NdCase& k) { k.groups = 10, k.stride = {1, 2, 1}, k.dilation = {2, 1, 1}, k.padding = {2, 1, 1}; }),
+      with(conv("c1_groups_of_2_blocked", 1, 3, 36, 36, {50}, {7}),
+           [](NdCase& k) { k.groups = 18, k.stride = {2}, k.padding = {3}; }),
       with(conv("c3_batch0", 3, 0, 2, 3, {5, 5, 5}, {3, 3, 3}), [](NdCase&) {}),
       // transposed 1-D
       with(transposed("t1_basic", 1, 2, 4, 6, {20}, {5}), [](NdCase& k) { k.padding = {2}; }),
@@ -110,6 +115,8 @@ std::vector<NdCase> nd_cases() {
            [](NdCase& k) { k.groups = 6, k.stride = {2, 2}, k.padding = {2, 2}, k.output_padding = {1, 1}; }),
       with(transposed("t2_depthwise_blocked", 2, 2, 40, 40, {9, 8}, {4, 4}),
            [](NdCase& k) { k.groups = 40, k.stride = {2, 2}, k.padding = {1, 1}, k.output_padding = {1, 0}; }),
+      with(transposed("t2_groups_of_4_blocked", 2, 2, 40, 40, {9, 8}, {4, 4}),
+           [](NdCase& k) { k.groups = 10, k.stride = {2, 2}, k.padding = {1, 1}, k.output_padding = {1, 0}; }),
       with(transposed("t2_batch0", 2, 0, 3, 2, {6, 6}, {3, 3}), [](NdCase&) {}),
       with(transposed("t2_unbatched", 2, 1, 3, 2, {6, 7}, {3, 2}), [](NdCase& k) { k.unbatched = true; }),
       with(transposed("t2_channels_last", 2, 2, 4, 3, {8, 9}, {3, 3}),

@@ -197,7 +197,6 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
 
 void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                           const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y) {
-  TORCH_INTERNAL_ASSERT(shape.out_channels == shape.groups, "correlate_placed_out: one output channel per group");
   TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous() && source.dim() == 5);
   TORCH_INTERNAL_ASSERT(axes[0].padded == shape.padded_d && axes[1].padded == shape.padded_h &&
                         axes[2].padded == shape.padded_w);
@@ -209,6 +208,7 @@ void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3],
     correlate_depthwise_blocked(source, axes, w, bias, shape, y);
     return;
   }
+  TORCH_INTERNAL_ASSERT(shape.out_channels == shape.groups, "correlate_placed_out: one output channel per group");
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_placed", [&] {
     const scalar_t* bias_ptr = b.defined() ? b.data_ptr<scalar_t>() : nullptr;

@@ -38,7 +38,9 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
                           const CorrelateShape& shape, at::Tensor& y);
 
 // The same correlation for one output channel per group (out_channels == groups: depthwise
-// layers, and grad-input of depthwise layers) over a padded input that is never built whole:
+// layers, and grad-input of depthwise layers), or for groups the channel-blocked kernel takes
+// (depthwise_blocked_applies: 2 or 4 channels a group in and out), over a padded input that is
+// never built whole:
 // each task places its group's planes of `source` (N, C, axes[0].size, axes[1].size,
 // axes[2].size), contiguous, into a buffer of its thread as `axes` say (placed_planes.h), and
 // correlates from there while they are in cache; a strided row is stored in stride_w phases, so

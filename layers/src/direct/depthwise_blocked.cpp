@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace oaconv::direct {
@@ -17,6 +19,30 @@ namespace {
 // FMA units' latency on AVX2 and AVX-512; with the weight vector and one loaded input vector
 // they use 10 registers.
 constexpr int kPositions = 8;
+
+// f(integral_constant<int, i>) for i = 0 .. N-1, each i a compile-time constant.
+template <typename F, size_t... I>
+inline void static_for_impl(F&& f, std::index_sequence<I...>) {
+  (f(std::integral_constant<int, static_cast<int>(I)>()), ...);
+}
+template <int N, typename F>
+inline void static_for(F&& f) {
+  static_for_impl(f, std::make_index_sequence<N>());
+}
+
+// In a block of channels whose groups are G consecutive channels (G divides the lanes), lane j
+// of the result is lane (j / G) * G + I of v: channel I of each lane's group, spread over the
+// group's lanes. With in- and output channels of a group in the same lanes, it puts input
+// channel I of its group beside every output channel (G = 1: v itself).
+template <typename T, int G, int I>
+inline typename Simd<T>::Vec group_member(const typename Simd<T>::Vec& v) {
+  if constexpr (G == 1) {
+    return v;
+  } else {
+    constexpr typename Simd<T>::Mask m = Simd<T>::lanes([](int j) { return j / G * G + I; });
+    return shuffle(v, m);
+  }
+}
 
 // dst[k * L + c] = src[c][offset + k] for k, c < L: an L x L tile from L rows (one per channel)
 // to L channel vectors. Sizes known at compile time let the compiler do it with vector
@@ -136,22 +162,28 @@ bool window_row_for(int64_t kw, const T* row, const T* w, typename Simd<T>::Vec 
   }
 }
 
-template <typename T>
+// G channels per group in and out (G = 1: depthwise).
+template <typename T, int G>
 void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, const T* bias, T* y,
                        const CorrelateShape& s) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
+  static_assert(L % G == 0, "a channel block holds whole groups");
   const int64_t channels = s.out_channels;
   const int64_t blocks = (channels + L - 1) / L;
   const int64_t taps = s.kernel_d * s.kernel_h * s.kernel_w;
   const int64_t dp = s.padded_d, hp = s.padded_h, wp = s.padded_w;
   const int64_t out_rows = s.out_d * s.out_h, out_plane = out_rows * s.out_w;
 
-  // Weights and bias per channel block, channel innermost (zero past the last channel).
-  std::vector<T> wb(static_cast<size_t>(blocks * taps * L), T(0)), bb(static_cast<size_t>(blocks * L), T(0));
+  // Weights and bias per channel block: per tap, per member i of the group, the weights of
+  // every output channel of the block from its group's input channel i, channel innermost (zero
+  // past the last channel).
+  std::vector<T> wb(static_cast<size_t>(blocks * taps * G * L), T(0)), bb(static_cast<size_t>(blocks * L), T(0));
   for (int64_t c = 0; c < channels; ++c) {
-    for (int64_t t = 0; t < taps; ++t) wb[((c / L) * taps + t) * L + c % L] = w[c * taps + t];
+    for (int64_t t = 0; t < taps; ++t) {
+      for (int64_t i = 0; i < G; ++i) wb[(((c / L) * taps + t) * G + i) * L + c % L] = w[(c * G + i) * taps + t];
+    }
     if (bias) bb[c] = bias[c];
   }
   const ChannelBlockPlacer<T, L> placer(src, channels, axes, wp);
@@ -162,7 +194,7 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
     T* x = placed_buffer<T, 0>(dp * hp * wp * L);
     T* out = placed_buffer<T, 1>(out_plane * L);
     placer.place(n, c0, lanes, x);
-    const T* wk = wb.data() + cb * taps * L;
+    const T* wk = wb.data() + cb * taps * G * L;
     const Vec b0 = S::load(bb.data() + cb * L);
     const int64_t step = s.stride_w * L;  // between consecutive output positions' inputs
     const bool unit_row = s.stride_w == 1 && s.dilation_w == 1;
@@ -178,16 +210,30 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
           for (int64_t a = 0; a < s.kernel_h; ++a) {
             const T* row = x + ((z * s.stride_d + e * s.dilation_d) * hp + i * s.stride_h + a * s.dilation_h) * wp * L +
                            j0 * step;
-            if constexpr (kSimdRegisters >= 32 && P == kPositions) {
-              if (unit_row && window_row_for<T, P>(s.kernel_w, row, wt, acc)) {
-                wt += s.kernel_w * L;
-                continue;
+            if constexpr (G == 1) {
+              if constexpr (kSimdRegisters >= 32 && P == kPositions) {
+                if (unit_row && window_row_for<T, P>(s.kernel_w, row, wt, acc)) {
+                  wt += s.kernel_w * L;
+                  continue;
+                }
               }
-            }
-            for (int64_t b = 0; b < s.kernel_w; ++b, wt += L) {
-              const Vec wv = S::load(wt);
-              const T* xb = row + b * s.dilation_w * L;
-              for (int q = 0; q < P; ++q) acc[q] += S::load(xb + q * step) * wv;
+              for (int64_t b = 0; b < s.kernel_w; ++b, wt += L) {
+                const Vec wv = S::load(wt);
+                const T* xb = row + b * s.dilation_w * L;
+                for (int q = 0; q < P; ++q) acc[q] += S::load(xb + q * step) * wv;
+              }
+            } else {
+              // Each input vector loaded once per tap serves the G members of its groups.
+              for (int64_t b = 0; b < s.kernel_w; ++b, wt += G * L) {
+                const T* xb = row + b * s.dilation_w * L;
+                Vec xv[P];
+                for (int q = 0; q < P; ++q) xv[q] = S::load(xb + q * step);
+                static_for<G>([&](auto member) {
+                  constexpr int i = decltype(member)::value;
+                  const Vec wv = S::load(wt + i * L);
+                  for (int q = 0; q < P; ++q) acc[q] += group_member<T, G, i>(xv[q]) * wv;
+                });
+              }
             }
           }
         }
@@ -216,14 +262,15 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
 
 // Taps b0 .. b0 + NB - 1 of kernel row (e, a): sums[b] += sum over the output positions of
 // gy(position) * x(position's input at that tap), one vector of channels each.
-template <typename T, int NB>
+// With G channels per group: sums[b * G + i] for member i of each lane's group.
+template <typename T, int G, int NB>
 void row_taps_blocked(const T* xb, const T* gb, const ConvGeometry& g, int64_t hp, int64_t wp, int64_t e,
                       int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  Vec acc[NB];
-  for (int b = 0; b < NB; ++b) acc[b] = Vec{};
+  Vec acc[NB * G];
+  for (int b = 0; b < NB * G; ++b) acc[b] = Vec{};
   const int64_t step = g.stride[2] * L, tap_step = g.dilation[2] * L;
   for (int64_t r = 0; r < g.out[0] * g.out[1]; ++r) {
     const int64_t z = r / g.out[1], i = r % g.out[1];
@@ -233,18 +280,42 @@ void row_taps_blocked(const T* xb, const T* gb, const ConvGeometry& g, int64_t h
     for (int64_t j = 0; j < g.out[2]; ++j) {
       const Vec gv = S::load(grow + j * L);
       const T* xj = xrow + j * step;
-      for (int b = 0; b < NB; ++b) acc[b] += S::load(xj + b * tap_step) * gv;
+      for (int b = 0; b < NB; ++b) {
+        const Vec xv = S::load(xj + b * tap_step);
+        static_for<G>([&](auto member) {
+          constexpr int i = decltype(member)::value;
+          acc[b * G + i] += group_member<T, G, i>(xv) * gv;
+        });
+      }
     }
   }
-  for (int b = 0; b < NB; ++b) sums[b] += acc[b];
+  for (int b = 0; b < NB * G; ++b) sums[b] += acc[b];
 }
 
-template <typename T>
+// row_taps_blocked for nb (1 .. 8 / G) taps.
+template <typename T, int G>
+void row_taps_blocked_for(int64_t nb, const T* xb, const T* gb, const ConvGeometry& g, int64_t hp, int64_t wp,
+                          int64_t e, int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
+  switch (nb) {
+    case 8: if constexpr (G == 1) { row_taps_blocked<T, G, 8>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 7: if constexpr (G == 1) { row_taps_blocked<T, G, 7>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 6: if constexpr (G == 1) { row_taps_blocked<T, G, 6>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 5: if constexpr (G == 1) { row_taps_blocked<T, G, 5>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 4: if constexpr (G <= 2) { row_taps_blocked<T, G, 4>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 3: if constexpr (G <= 2) { row_taps_blocked<T, G, 3>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
+    case 2: row_taps_blocked<T, G, 2>(xb, gb, g, hp, wp, e, a, b0, sums); return;
+    case 1: row_taps_blocked<T, G, 1>(xb, gb, g, hp, wp, e, a, b0, sums); return;
+    default: break;
+  }
+  TORCH_INTERNAL_ASSERT(false, "row_taps_blocked_for: ", nb, " taps with ", G, " channels a group");
+}
+
+template <typename T, int G>
 void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, const ConvGeometry& g, T* gw) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  constexpr int kRowTaps = 8;  // tap accumulators in registers
+  constexpr int kRowTaps = 8 / G;  // taps of a row at a time: 8 accumulators in registers
   const int64_t channels = g.in_channels, blocks = (channels + L - 1) / L;
   const int64_t kh = g.kernel[1], kw = g.kernel[2], taps = g.kernel[0] * kh * kw;
   const int64_t dp = xa[0].padded, hp = xa[1].padded, wp = xa[2].padded;
@@ -255,67 +326,110 @@ void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, con
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
     T* xb = placed_buffer<T, 0>(dp * hp * wp * L);
     T* gb = placed_buffer<T, 1>(out_plane * L);
-    std::vector<Vec> sums(static_cast<size_t>(taps), Vec{});
+    std::vector<Vec> sums(static_cast<size_t>(taps * G), Vec{});
     for (int64_t n = 0; n < g.batch; ++n) {
       x_placer.place(n, c0, lanes, xb);
       gy_placer.place(n, c0, lanes, gb);
       for (int64_t e = 0; e < g.kernel[0]; ++e) {
         for (int64_t a = 0; a < kh; ++a) {
-          Vec* row = sums.data() + (e * kh + a) * kw;
+          Vec* row = sums.data() + (e * kh + a) * kw * G;
           for (int64_t b0 = 0; b0 < kw; b0 += kRowTaps) {
-            static_assert(kRowTaps == 8, "the switch covers 1 to 8 taps");
-            switch (std::min<int64_t>(kRowTaps, kw - b0)) {
-              case 8: row_taps_blocked<T, 8>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 7: row_taps_blocked<T, 7>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 6: row_taps_blocked<T, 6>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 5: row_taps_blocked<T, 5>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 4: row_taps_blocked<T, 4>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 3: row_taps_blocked<T, 3>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              case 2: row_taps_blocked<T, 2>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-              default: row_taps_blocked<T, 1>(xb, gb, g, hp, wp, e, a, b0, row + b0); break;
-            }
+            row_taps_blocked_for<T, G>(std::min<int64_t>(kRowTaps, kw - b0), xb, gb, g, hp, wp, e, a, b0,
+                                       row + b0 * G);
           }
         }
       }
     }
-    for (int64_t c = 0; c < lanes; ++c)
-      for (int64_t t = 0; t < taps; ++t) gw[(c0 + c) * taps + t] = sums[t][c];
+    for (int64_t c = 0; c < lanes; ++c) {
+      for (int64_t i = 0; i < G; ++i)
+        for (int64_t t = 0; t < taps; ++t) gw[((c0 + c) * G + i) * taps + t] = sums[t * G + i][c];
+    }
   });
 }
 
 }  // namespace
 
+namespace {
+
+int64_t lanes_of(at::ScalarType dtype) {
+  return dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
+}
+
+// The channels of a group, in and out, that the blocked kernels take (a block of lanes holds
+// whole groups), or 0. Groups of 2 or 4 need a full block of channels: with fewer (a dense
+// 2-channel layer) most lanes would idle, where the other kernels vectorise along the row.
+int64_t blocked_group_width(int64_t channels, int64_t in_per_group, int64_t out_per_group, at::ScalarType dtype) {
+  const int64_t width = in_per_group;
+  if (width != out_per_group || !(width == 1 || width == 2 || width == 4)) return 0;
+  if (width > 1 && channels < lanes_of(dtype)) return 0;
+  return lanes_of(dtype) % width == 0 ? width : 0;
+}
+
+// fn(integral_constant<int, G>) for the group width G of 1, 2 or 4.
+template <typename Fn>
+void with_group_width(int64_t width, const Fn& fn) {
+  switch (width) {
+    case 1: fn(std::integral_constant<int, 1>()); return;
+    case 2: fn(std::integral_constant<int, 2>()); return;
+    case 4: fn(std::integral_constant<int, 4>()); return;
+    default: TORCH_INTERNAL_ASSERT(false, "blocked kernels: ", width, " channels a group");
+  }
+}
+
+}  // namespace
+
 bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype) {
-  if (shape.in_channels != shape.groups || shape.out_channels != shape.groups) return false;
-  const int64_t lanes = dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
+  if (shape.in_channels != shape.out_channels ||
+      blocked_group_width(shape.in_channels, shape.in_channels / shape.groups, shape.out_channels / shape.groups,
+                          dtype) == 0) {
+    return false;
+  }
+  const int64_t lanes = lanes_of(dtype);
   const int64_t blocks = shape.batch * ((shape.out_channels + lanes - 1) / lanes);
   return blocks >= 2 * at::get_num_threads();
 }
 
 bool depthwise_blocked_grad_weight_applies(const ConvGeometry& g, at::ScalarType dtype) {
-  if (g.in_per_group() != 1 || g.out_per_group() != 1) return false;
-  const int64_t lanes = dtype == at::kDouble ? Simd<double>::kLanes : Simd<float>::kLanes;
+  if (g.in_channels != g.out_channels ||
+      blocked_group_width(g.in_channels, g.in_per_group(), g.out_per_group(), dtype) == 0) {
+    return false;
+  }
+  const int64_t lanes = lanes_of(dtype);
   return (g.in_channels + lanes - 1) / lanes >= 2 * at::get_num_threads();
 }
 
 void grad_weight_depthwise_blocked(const at::Tensor& x, const PlacedAxis (&x_axes)[3], const at::Tensor& gy,
                                    const ConvGeometry& g, at::Tensor& gw) {
-  TORCH_INTERNAL_ASSERT(g.in_per_group() == 1 && g.out_per_group() == 1);
+  const int64_t width = blocked_group_width(g.in_channels, g.in_per_group(), g.out_per_group(), x.scalar_type());
+  TORCH_INTERNAL_ASSERT(width > 0 && g.in_channels == g.out_channels);
   TORCH_INTERNAL_ASSERT(x.is_contiguous() && gy.is_contiguous() && gw.is_contiguous());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight_depthwise_blocked", [&] {
-    grad_weight_blocked<scalar_t>(x.data_ptr<scalar_t>(), x_axes, gy.data_ptr<scalar_t>(), g, gw.data_ptr<scalar_t>());
+    with_group_width(width, [&](auto group) {
+      constexpr int G = decltype(group)::value;
+      if constexpr (Simd<scalar_t>::kLanes % G == 0) {  // else blocked_group_width gave 0
+        grad_weight_blocked<scalar_t, G>(x.data_ptr<scalar_t>(), x_axes, gy.data_ptr<scalar_t>(), g,
+                                         gw.data_ptr<scalar_t>());
+      }
+    });
   });
 }
 
 void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                                  const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y) {
-  TORCH_INTERNAL_ASSERT(shape.in_channels == shape.groups && shape.out_channels == shape.groups);
+  const int64_t width = blocked_group_width(shape.in_channels, shape.in_channels / shape.groups,
+                                            shape.out_channels / shape.groups, source.scalar_type());
+  TORCH_INTERNAL_ASSERT(width > 0 && shape.in_channels == shape.out_channels);
   TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous());
   if (y.numel() == 0) return;
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_depthwise_blocked", [&] {
-    depthwise_blocked<scalar_t>(source.data_ptr<scalar_t>(), axes, w.data_ptr<scalar_t>(),
-                                b.defined() ? b.data_ptr<scalar_t>() : nullptr, y.data_ptr<scalar_t>(), shape);
+    with_group_width(width, [&](auto group) {
+      constexpr int G = decltype(group)::value;
+      if constexpr (Simd<scalar_t>::kLanes % G == 0) {  // else blocked_group_width gave 0
+        depthwise_blocked<scalar_t, G>(source.data_ptr<scalar_t>(), axes, w.data_ptr<scalar_t>(),
+                                       b.defined() ? b.data_ptr<scalar_t>() : nullptr, y.data_ptr<scalar_t>(), shape);
+      }
+    });
   });
 }
 

@@ -2,6 +2,7 @@
 // correlation over (batch, output-channel block, output row, SIMD vector of columns). The
 // geometry and tensors are rank 3 (see direct_passes.h).
 #include "correlate_padded.h"
+#include "depthwise_blocked.h"
 #include "direct_passes.h"
 
 #include <ATen/ATen.h>
@@ -44,8 +45,9 @@ CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp) {
 
 void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                  const ConvGeometry& g, at::Tensor& y) {
-  if (g.out_channels == g.groups) {
-    // One output channel per group: each task pads its own planes (placed_planes.h). Per axis
+  if (g.out_channels == g.groups || depthwise_blocked_applies(correlate_shape(g, at::Tensor()), x.scalar_type())) {
+    // One output channel per group, or groups of 2-4 channels in the channel-blocked kernel:
+    // each task pads its own planes (placed_planes.h). Per axis
     // the rows the correlation reads, (out - 1) * s + (k - 1) * d + 1, the columns rounded up
     // to whole vectors of output columns.
     PlacedAxis axes[3];

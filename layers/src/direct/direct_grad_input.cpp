@@ -6,6 +6,7 @@
 // the kernel flipped in every axis and its in/out channels swapped (per group): the same
 // spatial kernel as the forward pass, producing exactly D x H x W values.
 #include "correlate_padded.h"
+#include "depthwise_blocked.h"
 #include "direct_passes.h"
 
 #include <ATen/ATen.h>
@@ -51,9 +52,10 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
                              extent[1],     cols,           g.kernel[0],   g.kernel[1],   g.kernel[2],
                              1,             1,              1,             g.dilation[0], g.dilation[1],
                              g.dilation[2], g.in[0],        g.in[1],       g.in[2]};
-  if (cg == 1) {
-    // One input channel per group (depthwise): each task places its own grad-output planes,
-    // zeros inserted, into its buffer (placed_planes.h) instead of the whole spread tensor.
+  if (cg == 1 || depthwise_blocked_applies(shape, gy.scalar_type())) {
+    // One input channel per group (depthwise), or groups of 2-4 channels in the channel-blocked
+    // kernel: each task places its own grad-output planes, zeros inserted, into its buffer
+    // (placed_planes.h) instead of the whole spread tensor.
     const PlacedAxis axes[3] = {{g.out[0], offset[0], g.stride[0], extent[0]},
                                 {g.out[1], offset[1], g.stride[1], extent[1]},
                                 {g.out[2], offset[2], g.stride[2], cols}};
