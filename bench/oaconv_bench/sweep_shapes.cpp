@@ -68,13 +68,15 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
     shapes.push_back(cubic_layer("depthwise", 2, false, 8, 64, 64, 64, k, 64));
   }
   // The depthwise layers of the models people train (issue targets in the standard sweep, a
-  // quarter of the batch in quick): ConvNeXt k7, MobileNetV2 k3, its stride-2 k5, k13, RepLKNet k31.
+  // quarter of the batch in quick): ConvNeXt k7, MobileNetV2 k3, its stride-2 k5, k13, RepLKNet
+  // k31, and ResNeXt-50 32x4d's first grouped layer (4 channels a group).
   const int64_t dw_batch_div = quick ? 4 : 1;
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 32 / dw_batch_div, 96, 96, 56, 7, 96));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 32 / dw_batch_div, 144, 144, 56, 3, 144));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 32 / dw_batch_div, 240, 240, 28, 5, 240, 2));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 8 / dw_batch_div, 256, 256, 28, 13, 256));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 16 / dw_batch_div, 128, 128, 56, 31, 128));
+  shapes.push_back(cubic_layer("depthwise_models", 2, false, 32 / dw_batch_div, 128, 128, 56, 3, 32));
   // The other kinds, at the sizes of their speed targets (the standard sweep) or smaller (quick).
   // 1-D: long kernels over long signals (audio, sequences), 16 -> 16 channels, and depthwise.
   for (int64_t k : quick ? std::vector<int64_t>{129} : std::vector<int64_t>{65, 257, 1025}) {
