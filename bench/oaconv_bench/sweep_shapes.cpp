@@ -77,6 +77,13 @@ std::vector<LayerShape> sweep_shapes(Sweep sweep) {
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 8 / dw_batch_div, 256, 256, 28, 13, 256));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 16 / dw_batch_div, 128, 128, 56, 31, 128));
   shapes.push_back(cubic_layer("depthwise_models", 2, false, 32 / dw_batch_div, 128, 128, 56, 3, 32));
+  // The 3x3 layers of ResNet/VGG/U-Net stages (issue-target sizes in standard, a quarter of the
+  // batch in quick): the baseline any 3x3 algorithm has to beat is aten's.
+  const int64_t k3_batch_div = quick ? 4 : 1;
+  shapes.push_back(cubic_layer("conv3x3", 2, false, 32 / k3_batch_div, 64, 64, 56, 3));
+  shapes.push_back(cubic_layer("conv3x3", 2, false, 16 / k3_batch_div, 128, 128, 28, 3));
+  shapes.push_back(cubic_layer("conv3x3", 2, false, 8 / k3_batch_div, 256, 256, 14, 3));
+  shapes.push_back(cubic_layer("conv3x3", 2, false, 32 / k3_batch_div, 32, 32, 32, 3));
   // The other kinds, at the sizes of their speed targets (the standard sweep) or smaller (quick).
   // 1-D: long kernels over long signals (audio, sequences), 16 -> 16 channels, and depthwise.
   for (int64_t k : quick ? std::vector<int64_t>{129} : std::vector<int64_t>{65, 257, 1025}) {
@@ -127,8 +134,11 @@ bool is_slow_baseline(Algorithm algorithm, double modelled_seconds) {
 
 std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   std::vector<Algorithm> out{Algorithm::kAten, Algorithm::kFft, Algorithm::kOverlapAdd, Algorithm::kAuto};
-  // Direct where it can win: small layers, and depthwise ones (its per-plane loops).
-  if (shape.forward_macs() < 3e8 || (shape.groups == shape.in_channels && shape.groups > 1)) {
+  // Direct where it can win: small layers, and depthwise ones and groups of up to 4 channels in
+  // and out (its channel-blocked loops).
+  const bool small_groups = shape.groups > 1 && shape.in_channels == shape.out_channels &&
+                            shape.in_channels / shape.groups <= 4;
+  if (shape.forward_macs() < 3e8 || small_groups) {
     out.push_back(Algorithm::kDirect);
   }
   return out;
