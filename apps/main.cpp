@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   oaconv::keep_freed_memory();
   oaconv::apps::set_command_line(argc, argv);
   oaconv::apps::end_with_launcher();
-  CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, auto), and an image filter"};
+  CLI::App app{"oaconv: CNN convolution layers with swappable algorithms (aten, direct, fft, oaa, winograd, auto), and an image filter"};
   app.require_subcommand(1);
   oaconv::apps::add_info_command(app);
   oaconv::apps::add_targets_command(app);

@@ -199,7 +199,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--preset", a->preset, "Refuse a checkpoint whose model is not of this preset (small, large)");
   cmd->add_option("--grid", a->grid, "Write a contact sheet of the first 64 inputs with their predictions (PNG)");
   cmd->add_option("--json", a->json, "Write every prediction as JSON");
-  cmd->add_option("--algorithm", a->algorithm, "aten, direct, fft, oaa or auto")->capture_default_str();
+  cmd->add_option("--algorithm", a->algorithm, "aten, direct, fft, oaa, winograd or auto")->capture_default_str();
   cmd->add_option("--threads", a->threads, "Threads (0 = all cores)")->capture_default_str();
   cmd->callback([a] { run_predict(*a); });
 }

@@ -164,7 +164,7 @@ void add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train the target classifier with one convolution algorithm");
   a->add_to(cmd);
-  cmd->add_option("--algorithm", a->algorithm, "aten, direct, fft, oaa or auto")->capture_default_str();
+  cmd->add_option("--algorithm", a->algorithm, "aten, direct, fft, oaa, winograd or auto")->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint file, written atomically every epoch and on Ctrl-C");
   cmd->add_flag("--resume", a->resume, "Continue from --checkpoint");
   cmd->add_option("--json", a->json, "Write the per-epoch history, classes and last confusion matrix as JSON");

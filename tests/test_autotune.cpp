@@ -30,8 +30,19 @@ using testing::relative_error;
 
 constexpr double kSkip = -1;
 
+// Whole-step times of aten, direct, fft and oaa; the other candidates not run.
+StepTimes steps(std::array<double, 4> seconds) {
+  StepTimes t = kNoStepTimes;
+  for (int c = 0; c < 4; ++c) t[c] = seconds[c];
+  return t;
+}
+
+// Times of aten, direct, fft and oaa; the other candidates not run.
 PassTimes times(std::array<double, 4> forward, std::array<double, 4> grad_input, std::array<double, 4> grad_weight) {
-  return PassTimes{forward, grad_input, grad_weight};
+  PassTimes t;
+  for (auto& pass : t) pass.fill(kSkip);
+  for (int c = 0; c < 4; ++c) t[0][c] = forward[c], t[1][c] = grad_input[c], t[2][c] = grad_weight[c];
+  return t;
 }
 
 TEST(DecidePassAlgorithms, PicksTheFastestPerPass) {
@@ -59,13 +70,13 @@ TEST(DecidePassAlgorithms, MeasuredWholeStepsDecide) {
   const PassAlgorithms all_aten{Algorithm::kAten, Algorithm::kAten, Algorithm::kAten};
   EXPECT_EQ(decide_pass_algorithms(passes), mix);                               // inference: no steps
   // oaa's whole step (sharing its transforms) beats the mix's measured step, and the reverse.
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, 20}, 23), all_oaa);
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, 24}, 23), mix);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, -1, 20}), 23), all_oaa);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, -1, 24}), 23), mix);
   // Against aten's step (30) another must win by the margin: 29.5 is noise, 28 is not.
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, 29.5, -1}), all_aten);
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, 28, -1}), all_fft);
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, -1}, 29.5), all_aten);
-  EXPECT_EQ(decide_pass_algorithms(passes, StepTimes{30, -1, -1, -1}, 25), mix);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, 29.5, -1})), all_aten);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, 28, -1})), all_fft);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, -1, -1}), 29.5), all_aten);
+  EXPECT_EQ(decide_pass_algorithms(passes, steps({30, -1, -1, -1}), 25), mix);
 }
 
 TEST(DecidePassAlgorithms, SkipsCandidatesWithoutTimes) {
@@ -84,7 +95,7 @@ TEST(ModelledPassSeconds, FavoursFftForLargeKernelsAndAtenForSmall) {
   // More threads, less time; every candidate modelled.
   const auto one = modelled_pass_seconds({32, 32, 32, 32}, {32, 32, 3, 3}, Conv2dFuncOptions().padding(1), 1);
   for (int pass = 0; pass < 3; ++pass)
-    for (int c = 0; c < 4; ++c) {
+    for (int c = 0; c < autotune::kCandidates; ++c) {
       EXPECT_GT(small[pass][c], 0);
       EXPECT_GT(one[pass][c], small[pass][c]);
     }
@@ -115,9 +126,9 @@ TEST_P(MixedPasses, EveryCombinationMatchesAten) {
     const at::Tensor gy = at::randn_like(yr);
     yr.backward(gy);
     const ConvGeometry g = make_conv_geometry(x0, w0, b0, c.options(Algorithm::kAten));
-    for (int f = 0; f < 4; ++f)
-      for (int gi = 0; gi < 4; ++gi)
-        for (int gw = 0; gw < 4; ++gw) {
+    for (int f = 0; f < autotune::kCandidates; ++f)
+      for (int gi = 0; gi < autotune::kCandidates; ++gi)
+        for (int gw = 0; gw < autotune::kCandidates; ++gw) {
           const PassAlgorithms p{autotune::candidate(f), autotune::candidate(gi), autotune::candidate(gw)};
           at::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
           at::Tensor b = b0.defined() ? b0.clone().requires_grad_(true) : at::Tensor();
@@ -216,8 +227,8 @@ TEST_F(Autotune, SaveLoadRoundTrip) {
   EXPECT_TRUE(after.measured);
   EXPECT_EQ(after.algorithms, before.algorithms);
   for (int pass = 0; pass < 3; ++pass)
-    for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
-  for (int c = 0; c < 4; ++c) EXPECT_NEAR(after.step_seconds[c], before.step_seconds[c], 1e-5 * std::abs(before.step_seconds[c]) + 1e-12);
+    for (int c = 0; c < autotune::kCandidates; ++c) EXPECT_NEAR(after.seconds[pass][c], before.seconds[pass][c], 1e-5 * std::abs(before.seconds[pass][c]) + 1e-12);
+  for (int c = 0; c < autotune::kCandidates; ++c) EXPECT_NEAR(after.step_seconds[c], before.step_seconds[c], 1e-5 * std::abs(before.step_seconds[c]) + 1e-12);
   EXPECT_NEAR(after.mix_step_seconds, before.mix_step_seconds, 1e-5 * std::abs(before.mix_step_seconds) + 1e-12);
   EXPECT_FALSE(oaconv::testing::temporary_left_beside(file_));
 }
@@ -231,7 +242,12 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
   std::ostringstream line;
   line << "float32 " << at::get_num_threads();
   for (int64_t v : g.to_vector()) line << " " << v;
-  line << " : direct fft oaa | 1 1 1 | 1 2 3 4 1 2 3 4 1 2 3 4 | -1 -1 -1 -1 -1\n";
+  line << " : direct fft oaa | 1 1 1 |";
+  for (int pass = 0; pass < autotune::kPasses; ++pass)
+    for (int c = 0; c < autotune::kCandidates; ++c) line << " " << c + 1;
+  line << " |";
+  for (int c = 0; c <= autotune::kCandidates; ++c) line << " -1";
+  line << "\n";
   std::ofstream(file_) << "# comment\n" << line.str();
   load_autotune_cache(file_);
   const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
@@ -255,9 +271,26 @@ TEST_F(Autotune, FilesOfTheEarlierFormatAreIgnoredNotFatal) {
   std::remove(path.c_str());
 }
 
+// A file written when the registry had other candidates (its header names their columns) is
+// measured again, like the v1 format, not misread column by column.
+TEST_F(Autotune, FilesOfOtherCandidatesAreIgnoredNotFatal) {
+  const std::string path = ::testing::TempDir() + "oaconv_autotune_four.txt";
+  {
+    std::ofstream out(path);
+    out << "# oaconv autotune cache v2: dtype threads geometry(...) : forward grad_input grad_weight | measured(3) | "
+           "seconds (pass x aten,direct,fft,oaa) | whole-step seconds (aten,direct,fft,oaa) mix\n"
+        << "float32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten aten aten | 1 1 1 | "
+           "1 2 3 4 1 2 3 4 1 2 3 4 | -1 -1 -1 -1 -1\n";
+  }
+  clear_autotune_cache();
+  EXPECT_NO_THROW(load_autotune_cache(path));
+  EXPECT_EQ(autotune_cache_size(), 0);
+  std::remove(path.c_str());
+}
+
 TEST_F(Autotune, MalformedFilesNameThePathAndLine) {
   expect_load_error("float32 2 1 2 3 : aten aten aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n", "line 1: the key must be");
-  expect_load_error("# ok\nfloat32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten winograd aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1\n",
+  expect_load_error("# ok\nfloat32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten tiled aten | 1 1 1 | 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 | 1 1 1 1 1 1\n",
                     "line 2: unknown algorithm");
   expect_load_error("float32 2 2 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 : aten aten aten | 1 1 1 | 1 1\n", "line 1: malformed record");
   expect_load_error("garbage\n", "line 1: expected 'KEY : forward grad_input grad_weight");

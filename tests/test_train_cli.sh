@@ -53,7 +53,7 @@ expect_error() {
   if msg="$("$oaconv" "$@" 2>&1)"; then fail "expected failure for: $*"; fi
   echo "$msg" | grep -qF -- "$fragment" || fail "message for '$*' lacks '$fragment': $msg"
 }
-expect_error "unknown algorithm 'winograd'" train --algorithm winograd "${tiny[@]}"
+expect_error "unknown algorithm 'tiled'" train --algorithm tiled "${tiny[@]}"
 expect_error "--epochs must be at least 1, but got 0" train --epochs 0 "${tiny[@]}"
 expect_error "--batch-size 100 is larger than the training set (64 samples)" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 100
 expect_error "--hard-val-count must be >= 0, but got -5" train --hard-val-count -5 "${tiny[@]}"

@@ -15,7 +15,7 @@ Algorithm algorithm_from_string(const std::string& name) {
     if (to_string(a) == lower) return a;
   }
   TORCH_CHECK(false, "oaconv::algorithm_from_string: unknown algorithm '", name,
-              "'; expected one of aten, direct, fft, oaa, auto");
+              "'; expected one of aten, direct, fft, oaa, winograd, auto");
 }
 
 std::string to_string(Algorithm algorithm) {
@@ -24,6 +24,7 @@ std::string to_string(Algorithm algorithm) {
     case Algorithm::kDirect: return "direct";
     case Algorithm::kFft: return "fft";
     case Algorithm::kOverlapAdd: return "oaa";
+    case Algorithm::kWinograd: return "winograd";
     case Algorithm::kAuto: return "auto";
   }
   TORCH_INTERNAL_ASSERT(false, "oaconv::to_string: invalid Algorithm value ",
@@ -33,7 +34,7 @@ std::string to_string(Algorithm algorithm) {
 const std::vector<Algorithm>& all_algorithms() {
   static const std::vector<Algorithm> algorithms{Algorithm::kAten, Algorithm::kDirect,
                                                  Algorithm::kFft, Algorithm::kOverlapAdd,
-                                                 Algorithm::kAuto};
+                                                 Algorithm::kWinograd, Algorithm::kAuto};
   return algorithms;
 }
 

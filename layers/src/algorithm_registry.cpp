@@ -5,6 +5,7 @@
 #include "direct/direct_passes.h"
 #include "fft/spectral_conv.h"
 #include "non_finite_fallback.h"
+#include "winograd/winograd_conv.h"
 
 #include <ATen/ATen.h>
 
@@ -75,6 +76,22 @@ at::Tensor spectral_grad_weight(const at::Tensor& gy, const at::Tensor& x, const
   return fft::spectral_backward(g, A, x, w, gy, false, true, {}, {}).gw;
 }
 
+// Winograd's passes: a case it declines is aten's (a per-pass combination may name it for any
+// case), and a result holding NaN or Inf is recomputed by aten (its transforms mix values: one
+// Inf makes NaN of a whole tile).
+at::Tensor winograd_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
+  if (winograd::declines(g) != nullptr) return aten_forward(x, w, bias, g);
+  return finite_or_aten_forward(winograd::forward(x, w, bias, g), x, w, bias, g);
+}
+at::Tensor winograd_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  if (winograd::declines(g) != nullptr) return aten_grad_input(gy, x, w, g);
+  return finite_or_aten_grad_input(winograd::grad_input(gy, x, w, g), gy, x, w, g);
+}
+at::Tensor winograd_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  if (winograd::declines(g) != nullptr) return aten_grad_weight(gy, x, w, g);
+  return finite_or_aten_grad_weight(winograd::grad_weight(gy, x, w, g), gy, x, w, g);
+}
+
 }  // namespace
 
 const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
@@ -88,6 +105,8 @@ const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry() {
       {Algorithm::kOverlapAdd, never_declines, spectral_forward<Algorithm::kOverlapAdd>,
        spectral_grad_input<Algorithm::kOverlapAdd>, spectral_grad_weight<Algorithm::kOverlapAdd>, true,
        autotune::oaa_modelled_seconds},
+      {Algorithm::kWinograd, winograd::declines, winograd_forward, winograd_grad_input, winograd_grad_weight, false,
+       winograd::modelled_pass_seconds},
   }};
   return entries;
 }

@@ -37,7 +37,8 @@ struct AlgorithmEntry {
 
 constexpr int kRegisteredAlgorithms = kRunnableAlgorithms;
 
-// aten first (the baseline every decision keeps unless clearly beaten), then direct, fft, oaa.
+// aten first (the baseline every decision keeps unless clearly beaten), then direct, fft, oaa,
+// winograd.
 const std::array<AlgorithmEntry, kRegisteredAlgorithms>& algorithm_registry();
 
 // The entry of a registered algorithm (not kAuto, which is resolved before anything runs).

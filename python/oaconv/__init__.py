@@ -4,8 +4,9 @@
     oaconv.convert(model)                  # every torch.nn ConvNd / ConvTransposeNd, in place
     y = oaconv.functional.conv2d(x, w, padding=3, algorithm="oaa")
 
-Algorithms: "aten" (LibTorch's own convolution), "direct", "fft", "oaa" (FFT overlap-add) and
-"auto" (measured per layer shape and pass, the default). The operators are torch.ops.oaconv.*,
+Algorithms: "aten" (LibTorch's own convolution), "direct", "fft", "oaa" (FFT overlap-add),
+"winograd" (F(4x4, 3x3): 2-D 3x3 layers at stride 1) and "auto" (measured per layer shape and
+pass, the default). The operators are torch.ops.oaconv.*,
 registered by the compiled library next to this file; their autograd is in C++.
 """
 import os as _os

@@ -3,7 +3,7 @@ import torch as _torch
 
 
 def algorithms():
-    """Every algorithm name: aten, direct, fft, oaa, auto."""
+    """Every algorithm name: aten, direct, fft, oaa, winograd, auto."""
     return list(_torch.ops.oaconv.algorithms())
 
 

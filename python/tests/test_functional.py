@@ -84,8 +84,8 @@ def test_gradcheck_in_float64(algorithm):
 
 def test_an_unknown_algorithm_is_a_value_error():
     x, w = torch.randn(1, 2, 8, 8), torch.randn(3, 2, 3, 3)
-    with pytest.raises(ValueError, match="unknown algorithm 'winograd'.*aten, direct, fft, oaa, auto"):
-        OF.conv2d(x, w, algorithm="winograd")
+    with pytest.raises(ValueError, match="unknown algorithm 'tiled'.*aten, direct, fft, oaa, winograd, auto"):
+        OF.conv2d(x, w, algorithm="tiled")
     with pytest.raises(ValueError, match="invalid padding string 'full'"):
         OF.conv2d(x, w, padding="full")
 
@@ -98,7 +98,7 @@ def test_bad_shapes_raise_with_the_operation_and_the_rule():
 
 
 def test_the_package_reports_its_algorithms_caches_and_explanations():
-    assert oaconv.algorithms() == ["aten", "direct", "fft", "oaa", "auto"]
+    assert oaconv.algorithms() == ["aten", "direct", "fft", "oaa", "winograd", "auto"]
     assert oaconv.__version__.count(".") == 2
     oaconv.clear_caches()
     OF.conv2d(torch.randn(2, 3, 16, 16), torch.randn(4, 3, 5, 5), padding=2, algorithm="fft")

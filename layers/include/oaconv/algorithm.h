@@ -10,6 +10,7 @@ enum class Algorithm {
   kDirect,      // spatial sliding-window loops; the readable reference, best on tiny shapes.
   kFft,         // convolution theorem on the whole zero-padded image.
   kOverlapAdd,  // FFT overlap-add: image cut in tiles, each transformed at tile + k - 1.
+  kWinograd,    // Winograd's minimal filtering F(4x4, 3x3): 2-D 3x3 layers at stride 1.
   kAuto,        // resolved per layer shape to one of the above before anything runs.
 };
 
@@ -17,7 +18,7 @@ enum class Algorithm {
 // registry has one entry each, and the per-candidate times of autotune.h are this long).
 constexpr int kRunnableAlgorithms = static_cast<int>(Algorithm::kAuto);
 
-// "aten", "direct", "fft", "oaa", "auto" (case-insensitive); anything else throws a
+// "aten", "direct", "fft", "oaa", "winograd", "auto" (case-insensitive); anything else throws a
 // c10::Error listing the valid names.
 Algorithm algorithm_from_string(const std::string& name);
 std::string to_string(Algorithm algorithm);

@@ -20,9 +20,19 @@ std::string cache_key(const ConvGeometry& g, c10::ScalarType dtype, int threads)
   return s.str();
 }
 
-std::string format_cache_file(const std::map<std::string, Entry>& entries) {
-  std::string columns;  // the registry's candidates, in its order
+namespace {
+
+// The registry's candidates, in its order: the columns of the time tables.
+std::string candidate_columns() {
+  std::string columns;
   for (int c = 0; c < kCandidates; ++c) columns += (c ? "," : "") + to_string(candidate(c));
+  return columns;
+}
+
+}  // namespace
+
+std::string format_cache_file(const std::map<std::string, Entry>& entries) {
+  const std::string columns = candidate_columns();
   std::ostringstream text;
   text << "# oaconv autotune cache v2: dtype threads geometry(rank transposed N C O groups, then per axis: in "
           "kernel stride dilation pad_before pad_after out output_padding) : forward grad_input grad_weight | "
@@ -54,6 +64,18 @@ std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::strin
       TORCH_WARN("oaconv::load_autotune_cache: '", path,
                  "' is an autotune cache of an earlier format (v1); its entries are ignored and measured again");
       return loaded;
+    }
+    // A file of other candidates (written before an algorithm was added): its columns are not
+    // this build's, so its entries are measured again.
+    const std::string columns_mark = "seconds (pass x ";
+    if (number == 1 && line.rfind("# oaconv autotune cache v2", 0) == 0 && line.find(columns_mark) != std::string::npos) {
+      const size_t from = line.find(columns_mark) + columns_mark.size();
+      const std::string columns = line.substr(from, line.find(')', from) - from);
+      if (columns != candidate_columns()) {
+        TORCH_WARN("oaconv::load_autotune_cache: '", path, "' holds times of the algorithms ", columns,
+                   "; this build's are ", candidate_columns(), ": its entries are ignored and measured again");
+        return loaded;
+      }
     }
     if (line.empty() || line[0] == '#') continue;
     const size_t colon = line.find(" : ");

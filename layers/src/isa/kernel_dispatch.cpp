@@ -87,4 +87,21 @@ at::Tensor separable_correlate_valid(const at::Tensor& padded, const at::Tensor&
 }
 
 }  // namespace filter
+
+namespace winograd {
+
+void input_tiles_transform(const at::Tensor& xp, int64_t tile_rows, int64_t tile_cols, at::Tensor& v) {
+  isa::kernels().winograd_input_tiles_transform(xp, tile_rows, tile_cols, v);
+}
+
+void output_tiles_transform(const at::Tensor& m, const at::Tensor& bias, int64_t tile_rows, int64_t tile_cols,
+                            at::Tensor& y) {
+  isa::kernels().winograd_output_tiles_transform(m, bias, tile_rows, tile_cols, y);
+}
+
+void grad_output_tiles_transform(const at::Tensor& gyp, int64_t tile_rows, int64_t tile_cols, at::Tensor& u) {
+  isa::kernels().winograd_grad_output_tiles_transform(gyp, tile_rows, tile_cols, u);
+}
+
+}  // namespace winograd
 }  // namespace oaconv
