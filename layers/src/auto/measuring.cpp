@@ -11,8 +11,10 @@
 //    the first call's 1.16 s); its times read kOnlyCandidateNotTimed and it makes no step rounds;
 //  - a spectral candidate the model put behind the best so far first runs once with FFTW_ESTIMATE
 //    plans (instant to make; they ran within this machine's noise of FFTW_MEASURE's: dw7's fft
-//    step 160 vs 161 ms, N64 32->64 16x16 k11 55 vs 72 ms): over 3x the best, it has lost
-//    without paying FFTW_MEASURE's planning (dw7's fft forward: 90 of its 180 ms);
+//    step 160 vs 161 ms, N64 32->64 16x16 k11 55 vs 72 ms): over 1.5x the best, that run is its
+//    time and it is not run again, without paying FFTW_MEASURE's planning (dw7's fft forward: 90
+//    of its 180 ms; N32 C64 56x56 k3: fft and oaa 2-3x aten's in every pass, 1.3 of the first
+//    call's 2.5 s);
 //  - a first run that made FFTW plans is judged by its time less the planning (planning is paid
 //    once, not every step; a candidate planning after another's was otherwise judged lost by its
 //    planning time) and run again unless that lost; the first run that did not plan is a sample:
@@ -124,7 +126,7 @@ double time_candidate(const std::function<void()>& run, double best_so_far, bool
   if (may_lose && spectral) {
     fft::ScopedEstimatePlans estimate;
     const double audition = seconds_less_planning(run).first;
-    if (audition > kLostFactor * best_so_far) return audition;
+    if (audition > kSlowFactor * best_so_far) return audition;
   }
   auto [first, planned] = seconds_less_planning(run);
   if (planned) {
