@@ -9,20 +9,19 @@
 //  - no candidate is timed when the model leaves one, the same, in every pass still to measure:
 //    timing it could not change the choice (RepLKNet's dw31: fft alone, whose timing was 0.9 of
 //    the first call's 1.16 s); its times read kOnlyCandidateNotTimed and it makes no step rounds;
-//  - a spectral candidate the model put behind the best so far first runs once with FFTW_ESTIMATE
-//    plans (instant to make; they ran within this machine's noise of FFTW_MEASURE's: dw7's fft
-//    step 160 vs 161 ms, N64 32->64 16x16 k11 55 vs 72 ms): over 1.5x the best, that run is its
-//    time and it is not run again, without paying FFTW_MEASURE's planning (dw7's fft forward: 90
-//    of its 180 ms; N32 C64 56x56 k3: fft and oaa 2-3x aten's in every pass, 1.3 of the first
-//    call's 2.5 s);
+//  - a spectral candidate timed after another (the model put it behind) first runs once with
+//    FFTW_ESTIMATE plans (instant to make; they ran within this machine's noise of
+//    FFTW_MEASURE's: dw7's fft step 160 vs 161 ms, N64 32->64 16x16 k11 55 vs 72 ms): over 1.5x
+//    the best, that run is its time and it is not run again, without paying FFTW_MEASURE's
+//    planning (dw7's fft forward: 90 of its 180 ms; N32 C64 56x56 k3: fft and oaa 2-3x aten's
+//    in every pass, 1.3 of the first call's 2.5 s);
 //  - a first run that made FFTW plans is judged by its time less the planning (planning is paid
 //    once, not every step; a candidate planning after another's was otherwise judged lost by its
 //    planning time) and run again unless that lost; the first run that did not plan is a sample:
-//    over 3x the best so far, the candidate has lost and is not run again — unless the model put
-//    it ahead of the best so far, when one more sample decides (one slow moment of a busy
-//    machine lost fft a k13 layer it wins by 25 %); otherwise one more run, and a third when
-//    the first was cold (over 1.25x the second: caches), unless the second was already 1.5x the
-//    best so far or the candidate's samples used its 0.1 s share; its time is its fastest sample;
+//    over 3x the best so far, the candidate has lost and is not run again; otherwise one more
+//    run, and a third when the first was cold (over 1.25x the second: caches), unless the second
+//    was already 1.5x the best so far or the candidate's samples used its 0.1 s share; its time
+//    is its fastest sample;
 //  - the forward runs on a fresh copy of the weight each time when the layer is training, so a
 //    spectral forward pays its kernel transform as it will every step after an optimizer update;
 //  - then whole training steps of aten (unless its passes took over 2x the best spectral
@@ -119,10 +118,9 @@ std::pair<double, bool> seconds_less_planning(const std::function<void()>& run) 
   return {seconds - (after.planning_seconds - before.planning_seconds), after.misses != before.misses};
 }
 
-// Times `run` per the rules above; `best_so_far` < 0 when none; `model_ahead`: the cost model
-// put this candidate ahead of the best so far; `spectral`: it plans FFTs.
-double time_candidate(const std::function<void()>& run, double best_so_far, bool model_ahead, bool spectral) {
-  const bool may_lose = best_so_far >= 0 && !model_ahead;
+// Times `run` per the rules above; `best_so_far` < 0 when none; `spectral`: it plans FFTs.
+double time_candidate(const std::function<void()>& run, double best_so_far, bool spectral) {
+  const bool may_lose = best_so_far >= 0;
   if (may_lose && spectral) {
     fft::ScopedEstimatePlans estimate;
     const double audition = seconds_less_planning(run).first;
@@ -134,12 +132,7 @@ double time_candidate(const std::function<void()>& run, double best_so_far, bool
     if (may_lose && first > kLostFactor * best_so_far) return first;
     first = seconds_of(run);
   }
-  if (best_so_far >= 0 && first > kLostFactor * best_so_far) {
-    if (!model_ahead) return first;
-    const double again = seconds_of(run);  // the model disagrees: one slow moment must not decide
-    if (again > kLostFactor * best_so_far) return std::min(first, again);
-    first = again;
-  }
+  if (may_lose && first > kLostFactor * best_so_far) return first;
   double best = first, spent = first;
   for (int i = 1; i < kMaxRuns; ++i) {
     const double t = seconds_of(run);
@@ -231,7 +224,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   }
   for (int pass = 0; pass < kPasses; ++pass) {
     if (!to_measure(pass)) continue;
-    double best = -1, best_model = -1;  // the fastest measured so far, and the model's time of it
+    double best = -1;  // the fastest measured so far
     std::vector<int> order(kCandidates);
     for (int c = 0; c < kCandidates; ++c) order[c] = c;
     std::sort(order.begin(), order.end(), [&](int a, int b) { return model[pass][a] < model[pass][b]; });
@@ -252,9 +245,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
         run = [&] { run_grad_weight(a, gy, x, w, g); };
       }
       const bool spectral = a == Algorithm::kFft || a == Algorithm::kOverlapAdd;
-      const double t = time_candidate(run, best, best >= 0 && model[pass][c] < best_model, spectral);
+      const double t = time_candidate(run, best, spectral);
       e.seconds[pass][c] = t;
-      if (best < 0 || t < best) best = t, best_model = model[pass][c];
+      best = best < 0 ? t : std::min(best, t);
     }
     e.measured[pass] = true;
   }
@@ -305,11 +298,21 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     }
     // The best spectral algorithm's step, and the other's too when its passes came within
     // kCloseSpectralFactor: fft's and oaa's steps share different amounts of work between passes
-    // (N128 16x16 k7: fft's passes summed less, oaa's step was 10 % faster in the sweep).
+    // (N128 16x16 k7: fft's passes summed less, oaa's step was 10 % faster in the sweep). Not
+    // when their passes took over kStepContenderFactor x the best single algorithm's or the
+    // mix's: sharing transforms does not make up for that (depthwise k7: fft's 124 ms step
+    // against a 31 ms mix, and as the only step timed it was chosen).
+    double best_single_sum = -1;  // over the single algorithms that are not spectral, and the mix
+    for (int c = 0; c < kCandidates; ++c) {
+      const double sum = registry_entry(candidate(c)).spectral ? -1.0 : passes_sum(c);
+      if (sum >= 0 && (best_single_sum < 0 || sum < best_single_sum)) best_single_sum = sum;
+    }
+    if (mix_sum >= 0 && (best_single_sum < 0 || mix_sum < best_single_sum)) best_single_sum = mix_sum;
     for (Algorithm a : {Algorithm::kFft, Algorithm::kOverlapAdd}) {
       const int c = candidate_index(a);
       const double sum = passes_sum(c);
       if (sum < 0 || (c != best_spectral && sum > kCloseSpectralFactor * best_sum)) continue;
+      if (best_single_sum >= 0 && sum > kStepContenderFactor * best_single_sum) continue;
       steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[c]);
     }
@@ -329,23 +332,33 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
-    // The per-pass fastest being one algorithm whose step is not among those above (direct,
-    // fastest in every pass of N32 C128 56x56 k3 with 2 channels a group: 119 ms of passes
-    // against fft's 178 ms step), its step is timed too: a timed step would otherwise outrank it.
-    if (!mixed && !steps.empty()) {
-      double* const own = &e.step_seconds[candidate_index(mix.forward)];
+    // The single algorithm whose passes sum least has its step timed whenever steps decide (or
+    // the mix, not timed, would give way to whichever single step was): when the per-pass
+    // fastest are one algorithm, that one (direct, fastest in every pass of N32 C128 56x56 k3 with
+    // 2 channels a group: 119 ms of passes against fft's 178 ms step); with a mix not worth its
+    // step, the algorithm closest to it (depthwise k7: aten's forward with direct's gradients,
+    // direct's step).
+    int closest = -1;
+    for (int c = 0; c < kCandidates; ++c) {
+      const double sum = passes_sum(c);
+      if (sum >= 0 && (closest < 0 || sum < passes_sum(closest))) closest = c;
+    }
+    if (closest >= 0 && !mix_ahead && (!steps.empty() || mixed)) {
+      double* const own = &e.step_seconds[closest];
       if (std::find(results.begin(), results.end(), own) == results.end()) {
-        const Algorithm a = mix.forward;
+        const Algorithm a = candidate(closest);
         steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
         results.push_back(own);
       }
     }
     // One contender when the per-pass fastest are one algorithm: nothing to compare, its step
     // would not change the decision (the per-pass choice), and it was the largest part of
-    // measuring (270 of 1050 ms for the large preset's N64 C32->64 16x16 k11 layer). With a
-    // mixed per-pass choice not worth its step, the one contender's step is timed: that makes
-    // it the decision instead of the mix.
-    if (steps.size() > 1 || (steps.size() == 1 && mixed)) {
+    // measuring (270 of 1050 ms for the large preset's N64 C32->64 16x16 k11 layer); nor when the
+    // one contender is the mix itself (the per-pass choice again: depthwise k7's mix step was
+    // 0.3 of its first call). With a mixed per-pass choice not worth its step, the one
+    // contender's step is timed: that makes it the decision instead of the mix.
+    const bool only_the_mix = steps.size() == 1 && results.front() == &e.mix_step_seconds;
+    if (steps.size() > 1 || (steps.size() == 1 && mixed && !only_the_mix)) {
       const std::vector<double> times = time_interleaved(steps);
       for (size_t i = 0; i < times.size(); ++i) *results[i] = times[i];
     }
