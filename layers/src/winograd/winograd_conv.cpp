@@ -104,9 +104,10 @@ at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tens
 
 // Per pass: the 36 products per 16 outputs at the batched product's measured rate, and the
 // transforms' traffic (the point planes, 36/16 of the tensors they come from, written and read
-// back). Calibrated on N32 C64->64 56x56 (Intel Xeon with AVX-512, 2 threads, float32): the
-// products (at::bmm over 36 points) 50 ms at 18.5 GMAC/s, the transforms and placement 85 ms,
-// the forward 125 ms against aten's 27.
+// back). Calibrated on issue 20's four 3x3 layers (Intel Xeon with AVX-512, 2 threads, float32;
+// forward measured / modelled): N32 C64 56x56 125 / 164 ms (there the products, at::bmm over
+// 36 points, took 50 ms at 18.5 GMAC/s; fewer tiles ran slower), N16 C128 28x28 79 / 60,
+// N8 C256 14x14 41 / 32, N32 C32 32x32 21 / 20.
 double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double tiles = static_cast<double>(g.batch) * static_cast<double>(tiles_along(g.out[0])) *
                        static_cast<double>(tiles_along(g.out[1]));
@@ -114,7 +115,7 @@ double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double planes = kPoints * tiles * static_cast<double>(g.in_channels + g.out_channels);
   const double element = 4.0, rate = std::max(1, threads) / 2.0;
   const isa::RateScales scale = isa::rate_scales();
-  return macs / (18e9 * scale.aten * rate) + 3.0 * planes * element / (4e9 * scale.bytes * rate);
+  return macs / (12e9 * scale.aten * rate) + 3.0 * planes * element / (4e9 * scale.bytes * rate);
 }
 
 }  // namespace oaconv::winograd
