@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <cctype>
 #include <sstream>
 #include <vector>
 
@@ -72,8 +73,14 @@ std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::strin
       const size_t from = line.find(columns_mark) + columns_mark.size();
       const std::string columns = line.substr(from, line.find(')', from) - from);
       if (columns != candidate_columns()) {
-        TORCH_WARN("oaconv::load_autotune_cache: '", path, "' holds times of the algorithms ", columns,
-                   "; this build's are ", candidate_columns(), ": its entries are ignored and measured again");
+        // Named as far as it reads as names: the header is the file's, any bytes at all.
+        std::string shown = columns.substr(0, 80);
+        for (char& ch : shown) {
+          if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != ',' && ch != '_') ch = '?';
+        }
+        TORCH_WARN("oaconv::load_autotune_cache: '", path, "' holds times of the algorithms ", shown,
+                   columns.size() > shown.size() ? "..." : "", "; this build's are ", candidate_columns(),
+                   ": its entries are ignored and measured again");
         return loaded;
       }
     }
