@@ -90,17 +90,14 @@ at::Tensor separable_correlate_valid(const at::Tensor& padded, const at::Tensor&
 
 namespace winograd {
 
-void input_tiles_transform(const at::Tensor& xp, int64_t tile_rows, int64_t tile_cols, at::Tensor& v) {
-  isa::kernels().winograd_input_tiles_transform(xp, tile_rows, tile_cols, v);
+void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tensor& bias, int64_t groups, int64_t top,
+                     int64_t left, at::Tensor& y) {
+  isa::kernels().winograd_correlate_tiles(src, u, bias, groups, top, left, y);
 }
 
-void output_tiles_transform(const at::Tensor& m, const at::Tensor& bias, int64_t tile_rows, int64_t tile_cols,
-                            at::Tensor& y) {
-  isa::kernels().winograd_output_tiles_transform(m, bias, tile_rows, tile_cols, y);
-}
-
-void grad_output_tiles_transform(const at::Tensor& gyp, int64_t tile_rows, int64_t tile_cols, at::Tensor& u) {
-  isa::kernels().winograd_grad_output_tiles_transform(gyp, tile_rows, tile_cols, u);
+void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
+                       at::Tensor& q) {
+  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, q);
 }
 
 }  // namespace winograd

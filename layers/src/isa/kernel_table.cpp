@@ -29,9 +29,8 @@ extern "C" __attribute__((visibility("default"))) const oaconv::isa::KernelTable
       &fft::spectral_gemm<float>,
       &fft::spectral_gemm<double>,
       &filter::separable_correlate_valid,
-      &winograd::input_tiles_transform,
-      &winograd::output_tiles_transform,
-      &winograd::grad_output_tiles_transform,
+      &winograd::correlate_tiles,
+      &winograd::grad_weight_tiles,
   };
   return &table;
 }

@@ -11,7 +11,7 @@
 #include "../fft/dft_matrix_product.h"
 #include "../fft/spectral_gemm.h"
 #include "../filter/separable_filter.h"
-#include "../winograd/winograd_transforms.h"
+#include "../winograd/winograd_tiles.h"
 #include "instruction_set.h"
 
 namespace oaconv::isa {
@@ -32,9 +32,8 @@ struct KernelTable {
   decltype(&fft::spectral_gemm<float>) spectral_gemm_float;
   decltype(&fft::spectral_gemm<double>) spectral_gemm_double;
   decltype(&filter::separable_correlate_valid) separable_correlate_valid;
-  decltype(&winograd::input_tiles_transform) winograd_input_tiles_transform;
-  decltype(&winograd::output_tiles_transform) winograd_output_tiles_transform;
-  decltype(&winograd::grad_output_tiles_transform) winograd_grad_output_tiles_transform;
+  decltype(&winograd::correlate_tiles) winograd_correlate_tiles;
+  decltype(&winograd::grad_weight_tiles) winograd_grad_weight_tiles;
 };
 
 // The table of the active set (instruction_set.h); throws as active() does.

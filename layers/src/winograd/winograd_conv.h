@@ -1,12 +1,13 @@
 #pragma once
-// The `winograd` algorithm: F(4x4, 3x3) minimal filtering (winograd_transforms.h) for 2-D 3x3
+// The `winograd` algorithm: F(4x4, 3x3) minimal filtering (winograd_tiles.h) for 2-D 3x3
 // layers at stride 1 and dilation 1, any padding and groups, in all three passes:
-//  - forward: the input's tiles and the kernel transformed, then per tile point (36) one batched
-//    matrix product over the channels of each group (BLAS), then the output transform;
-//  - grad-input: the same on the grad-output padded by 2 - padding, with the kernel flipped and
+//  - forward: the kernel transformed (G w G^T) and packed, then per block of tiles the input
+//    transform, the 36 per-point products over each group's channels and the output transform;
+//  - grad-input: the same on the grad-output placed at 2 - padding, with the kernel flipped and
 //    its channels swapped per group (a stride-1 correlation, as in the direct algorithm);
-//  - grad-weight: the input's tiles and the grad-output's tiles (A dY A^T) transformed, per point
-//    a product reducing over every tile of the batch, then G^T Q G back to 3x3.
+//  - grad-weight: per block of tiles the input's tiles (B^T d B) and the grad-output's (A dY
+//    A^T), a per-point product reducing over the block's tiles into a sum per thread, then
+//    G^T Q G back to 3x3.
 #include "../conv_geometry.h"
 
 #include <ATen/core/Tensor.h>

@@ -1,0 +1,376 @@
+// The F(4x4, 3x3) tile pipeline (winograd_tiles.h), compiled per instruction set.
+//
+// A task is a block of whole tile rows. Its tiles' transforms run one row of tiles of one channel
+// at a time: the 6x6 (or 4x4) matrix on either side is applied as two passes of additions and
+// small multiplies over whole rows, the second on the row's columns split into their four phases
+// mod 4, so every loop reads and writes contiguously and vectorises along the tile row. The 36
+// per-point products are register-blocked SIMD kernels (6 output channels x 2 or 4 vectors of
+// tiles, the kernel's values broadcast), as the spectral product's are.
+#include "winograd_tiles.h"
+
+#include "../direct/placed_planes.h"
+#include "../parallel_tasks.h"
+#include "../simd_vec.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace oaconv::winograd {
+namespace {
+
+// Transformed tiles one block holds: with the products' chunk below, within the 2 MiB L2 of the
+// cores this was tuned on (Intel Xeon, AVX-512) and half of it on older ones.
+constexpr int64_t kBlockBytes = int64_t{1} << 20;
+constexpr int64_t kProductBytes = int64_t{512} << 10;
+// Vectors of tiles per register block: 6 x 4 accumulators of 32 registers, 6 x 2 of 16.
+constexpr int kColVectors = kSimdRegisters >= 32 ? 4 : 2;
+constexpr int kRows = static_cast<int>(kKernelRows);
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// z (6 values) -> B^T z.
+template <typename T>
+inline void bt(T z0, T z1, T z2, T z3, T z4, T z5, T (&o)[6]) {
+  o[0] = T(4) * z0 - T(5) * z2 + z4;
+  o[1] = -T(4) * (z1 + z2) + z3 + z4;
+  o[2] = T(4) * (z1 - z2) - z3 + z4;
+  o[3] = T(2) * (z3 - z1) - z2 + z4;
+  o[4] = T(2) * (z1 - z3) - z2 + z4;
+  o[5] = T(4) * z1 - T(5) * z3 + z5;
+}
+
+// m (6 values) -> A^T m (4 values).
+template <typename T>
+inline void at_(T m0, T m1, T m2, T m3, T m4, T m5, T (&o)[4]) {
+  const T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+  o[0] = m0 + s12 + s34;
+  o[1] = d12 + T(2) * d34;
+  o[2] = s12 + T(4) * s34;
+  o[3] = d12 + T(8) * d34 + m5;
+}
+
+// q (4 values) -> A q (6 values).
+template <typename T>
+inline void a_(T q0, T q1, T q2, T q3, T (&o)[6]) {
+  const T s02 = q0 + q2, s13 = q1 + q3, e = q0 + T(4) * q2, f = T(2) * q1 + T(8) * q3;
+  o[0] = q0;
+  o[1] = s02 + s13;
+  o[2] = s02 - s13;
+  o[3] = e + f;
+  o[4] = e - f;
+  o[5] = q3;
+}
+
+// Rows [row, row + count) of the plane src (h x w) placed with row 0 at padded row `top` and
+// column 0 at `left`, into dst (count x padded_w): zeros wherever the plane is not.
+template <typename T>
+void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, int64_t row, int64_t count,
+                int64_t padded_w, T* dst) {
+  const int64_t c0 = std::max<int64_t>(0, -left), c1 = std::min(w, padded_w - left);
+  for (int64_t i = 0; i < count; ++i) {
+    T* r = dst + i * padded_w;
+    const int64_t sr = row + i - top;
+    if (sr < 0 || sr >= h || c1 <= c0) {
+      std::fill(r, r + padded_w, T(0));
+      continue;
+    }
+    std::fill(r, r + c0 + left, T(0));
+    std::memcpy(r + c0 + left, src + sr * w + c0, static_cast<size_t>(c1 - c0) * sizeof(T));
+    std::fill(r + c1 + left, r + padded_w, T(0));
+  }
+}
+
+// The 36 points B^T d B of the TW tiles of tile row `th` of one placed plane (above), point p of
+// tile q to out[p * point_stride + q * tile_stride] (kContiguous: tile_stride is 1).
+template <typename T, bool kContiguous>
+void input_row(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, int64_t th, int64_t tw, T* out,
+               int64_t point_stride, int64_t tile_stride) {
+  const int64_t wp = kTile * tw + 2, phase = tw + 1;  // phase j holds columns 4q + j, q <= TW
+  T* r = direct::placed_buffer<T, 0>(kWindow * wp);
+  T* t = direct::placed_buffer<T, 1>(kWindow * wp);
+  T* ph = direct::placed_buffer<T, 4>(4 * phase);
+  place_rows(src, h, w, top, left, kTile * th, kWindow, wp, r);
+  // Rows: t_k = sum_i B^T[k][i] r_i, along the whole row.
+  for (int64_t col = 0; col < wp; ++col) {
+    T o[6];
+    bt(r[col], r[wp + col], r[2 * wp + col], r[3 * wp + col], r[4 * wp + col], r[5 * wp + col], o);
+    for (int k = 0; k < 6; ++k) t[k * wp + col] = o[k];
+  }
+  for (int k = 0; k < 6; ++k) {
+    const T* tk = t + k * wp;
+    for (int64_t q = 0; q < phase; ++q) {
+      for (int64_t j = 0; j < 4; ++j) ph[j * phase + q] = kTile * q + j < wp ? tk[kTile * q + j] : T(0);
+    }
+    const T *p0 = ph, *p1 = ph + phase, *p2 = ph + 2 * phase, *p3 = ph + 3 * phase;
+    T* const o0 = out + (k * 6) * point_stride;
+    for (int64_t q = 0; q < tw; ++q) {
+      T o[6];
+      bt(p0[q], p1[q], p2[q], p3[q], p0[q + 1], p1[q + 1], o);
+      const int64_t at = kContiguous ? q : q * tile_stride;
+      for (int l = 0; l < 6; ++l) o0[l * point_stride + at] = o[l];
+    }
+  }
+}
+
+// The 36 points A q A^T of the TW 4x4 tiles of tile row `th` of the plane gy (out_h x out_w),
+// zero past its edges, to out[p * point_stride + q * tile_stride].
+template <typename T>
+void grad_output_row(const T* gy, int64_t out_h, int64_t out_w, int64_t th, int64_t tw, T* out, int64_t point_stride,
+                     int64_t tile_stride) {
+  const int64_t w4 = kTile * tw;
+  T* r = direct::placed_buffer<T, 0>(kTile * w4);
+  T* a = direct::placed_buffer<T, 1>(kWindow * w4);
+  T* ph = direct::placed_buffer<T, 4>(4 * tw);
+  place_rows(gy, out_h, out_w, 0, 0, kTile * th, kTile, w4, r);
+  for (int64_t col = 0; col < w4; ++col) {
+    T o[6];
+    a_(r[col], r[w4 + col], r[2 * w4 + col], r[3 * w4 + col], o);
+    for (int p = 0; p < 6; ++p) a[p * w4 + col] = o[p];
+  }
+  for (int p = 0; p < 6; ++p) {
+    const T* ap = a + p * w4;
+    for (int64_t q = 0; q < tw; ++q) {
+      for (int64_t j = 0; j < 4; ++j) ph[j * tw + q] = ap[kTile * q + j];
+    }
+    T* const d0 = out + (p * 6) * point_stride;
+    for (int64_t q = 0; q < tw; ++q) {
+      T o[6];
+      a_(ph[q], ph[tw + q], ph[2 * tw + q], ph[3 * tw + q], o);
+      for (int p2 = 0; p2 < 6; ++p2) d0[p2 * point_stride + q * tile_stride] = o[p2];
+    }
+  }
+}
+
+// Rows 4 th .. 4 th + 3 (those < out_h) of the plane y (out_h x out_w) = b + A^T m A of the TW
+// tiles whose 36 points are m[p * point_stride + q].
+template <typename T>
+void output_row(const T* m, int64_t point_stride, int64_t th, int64_t tw, T b, T* y, int64_t out_h, int64_t out_w) {
+  T* s = direct::placed_buffer<T, 0>(6 * 4 * tw);  // s[k][mc][q]: A^T along each point row k
+  T* res = direct::placed_buffer<T, 1>(4 * 4 * tw);  // res[mr][mc][q]
+  for (int k = 0; k < 6; ++k) {
+    const T* row = m + k * 6 * point_stride;
+    for (int64_t q = 0; q < tw; ++q) {
+      T o[4];
+      at_(row[q], row[point_stride + q], row[2 * point_stride + q], row[3 * point_stride + q],
+          row[4 * point_stride + q], row[5 * point_stride + q], o);
+      for (int mc = 0; mc < 4; ++mc) s[(k * 4 + mc) * tw + q] = o[mc];
+    }
+  }
+  for (int mc = 0; mc < 4; ++mc) {
+    const int64_t stride = 4 * tw;
+    const T* z = s + mc * tw;
+    for (int64_t q = 0; q < tw; ++q) {
+      T o[4];
+      at_(z[q], z[stride + q], z[2 * stride + q], z[3 * stride + q], z[4 * stride + q], z[5 * stride + q], o);
+      for (int mr = 0; mr < 4; ++mr) res[(mr * 4 + mc) * tw + q] = o[mr];
+    }
+  }
+  for (int mr = 0; mr < 4 && kTile * th + mr < out_h; ++mr) {
+    T* yrow = y + (kTile * th + mr) * out_w;
+    const T* rr = res + mr * 4 * tw;
+    for (int64_t col = 0; col < out_w; ++col) yrow[col] = rr[(col % 4) * tw + col / 4] + b;
+  }
+}
+
+// m[r * ldm + j * L + lane] (kAccumulate: +=) sum over k < depth of a[k * lda + r] times
+// b[k * ldb + j * L + lane], for r < 6 and j < NV: the accumulators stay in registers, each
+// loaded vector of b serves 6 rows and each broadcast value of a NV vectors.
+template <typename T, int NV, bool kAccumulate>
+inline void product_block(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t depth, T* m, int64_t ldm) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int L = S::kLanes;
+  Vec acc[kRows][NV];
+  for (int r = 0; r < kRows; ++r)
+    for (int j = 0; j < NV; ++j) acc[r][j] = kAccumulate ? S::load(m + r * ldm + j * L) : Vec{};
+  for (int64_t k = 0; k < depth; ++k, a += lda, b += ldb) {
+    Vec bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * L);
+    for (int r = 0; r < kRows; ++r) {
+      const Vec av = S::broadcast(a[r]);
+      for (int j = 0; j < NV; ++j) acc[r][j] += av * bv[j];
+    }
+  }
+  for (int r = 0; r < kRows; ++r)
+    for (int j = 0; j < NV; ++j) S::store(m + r * ldm + j * L, acc[r][j]);
+}
+
+// product_block over `vectors` vectors of b's and m's rows.
+template <typename T, bool kAccumulate>
+void product_rows(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t depth, int64_t vectors, T* m,
+                  int64_t ldm) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  int64_t j = 0;
+  for (; j + kColVectors <= vectors; j += kColVectors) {
+    product_block<T, kColVectors, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+  }
+  switch (vectors - j) {
+    case 3: return product_block<T, 3, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+    case 2: return product_block<T, 2, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+    case 1: return product_block<T, 1, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+    default: return;
+  }
+}
+
+// Tile rows a block: a block's tiles (k rows of TW) fill about kBlockBytes at bytes_per_tile,
+// there are at least 4 blocks a thread where the rows allow (the task counter evens out a slowed
+// thread), and k TW is a whole number of `lanes` or close (the products run whole vectors): the
+// largest k wasting at most 1/8 of its vectors, else the least wasteful.
+int64_t rows_per_block(int64_t total_rows, int64_t tw, int64_t bytes_per_tile, int64_t lanes) {
+  const int64_t threads = std::max(1, at::get_num_threads());
+  int64_t most = std::max<int64_t>(1, kBlockBytes / (bytes_per_tile * tw));
+  most = std::min(most, std::max<int64_t>(1, total_rows / (4 * threads)));
+  int64_t best = 1;
+  double best_use = 0;
+  for (int64_t k = 1; k <= most; ++k) {
+    const double use = static_cast<double>(k * tw) / static_cast<double>(round_up(k * tw, lanes));
+    if (use >= 0.875 || use >= best_use) {
+      best = k;
+      best_use = std::max(best_use, use >= 0.875 ? 1.0 : use);
+    }
+  }
+  return best;
+}
+
+template <typename T>
+void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T* u, const T* bias, int64_t o,
+               int64_t groups, int64_t top, int64_t left, T* y, int64_t out_h, int64_t out_w) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
+  const int64_t cg = c / groups, og = o / groups, row_blocks = kernel_row_blocks(og);
+  const int64_t k = rows_per_block(total_rows, tw, kPoints * c * static_cast<int64_t>(sizeof(T)), L);
+  const int64_t most_tiles = round_up(k * tw, L);
+  // Output channels per product chunk (a multiple of 6): its points m (36 x chunk x tiles) fill
+  // about kProductBytes beside the block's transformed input.
+  const int64_t chunk =
+      std::max<int64_t>(1, kProductBytes / (kPoints * most_tiles * static_cast<int64_t>(sizeof(T)) * kKernelRows)) *
+      kKernelRows;
+  parallel_tasks((total_rows + k - 1) / k, [&](int64_t block) {
+    const int64_t row0 = block * k, rows = std::min(k, total_rows - row0);
+    const int64_t tiles = rows * tw, padded = round_up(tiles, L);
+    T* v = direct::placed_buffer<T, 2>(kPoints * c * padded);  // v[p][ch][tile]
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+        input_row<T, true>(src + (img * c + ch) * h * w, h, w, top, left, th, tw, v + ch * padded + r * tw, c * padded, 1);
+      }
+      for (int64_t p = 0; p < kPoints; ++p) std::fill_n(v + (p * c + ch) * padded + tiles, padded - tiles, T(0));
+    }
+    T* m = direct::placed_buffer<T, 3>(kPoints * chunk * padded);  // m[p][o in chunk][tile]
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t o0 = 0; o0 < og; o0 += chunk) {
+        const int64_t count = std::min(chunk, og - o0), blocks = kernel_row_blocks(count);
+        for (int64_t p = 0; p < kPoints; ++p) {
+          const T* vp = v + (p * c + g * cg) * padded;
+          for (int64_t b = 0; b < blocks; ++b) {
+            const T* up = u + ((g * kPoints + p) * row_blocks + o0 / kKernelRows + b) * cg * kKernelRows;
+            product_rows<T, false>(up, kKernelRows, vp, padded, cg, padded / L, m + (p * chunk + b * kKernelRows) * padded,
+                                   padded);
+          }
+        }
+        for (int64_t i = 0; i < count; ++i) {
+          const int64_t oc = g * og + o0 + i;
+          const T b = bias ? bias[oc] : T(0);
+          for (int64_t r = 0; r < rows; ++r) {
+            const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+            output_row(m + i * padded + r * tw, chunk * padded, th, tw, b, y + (img * o + oc) * out_h * out_w, out_h,
+                       out_w);
+          }
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t out_h,
+                 int64_t out_w, int64_t groups, int64_t top, int64_t left, T* q) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
+  const int64_t cg = c / groups, og = o / groups;
+  // Per tile and point, the group's input channels padded to whole vectors (the products run
+  // along them) and its output channels to whole register blocks, both tile-major here: the
+  // product reduces over tiles, v[p][tile][g][cgp] and d[p][tile][g][ogp].
+  const int64_t cgp = round_up(cg, L), ogp = round_up(og, kKernelRows);
+  const int64_t vrow = groups * cgp, drow = groups * ogp;
+  const int64_t k = rows_per_block(total_rows, tw, kPoints * (vrow + drow) * static_cast<int64_t>(sizeof(T)), 1);
+  // One sum a thread (the task counter hands blocks to any thread), added up at the end.
+  const int64_t slots = std::max(1, at::get_num_threads()), slot_size = groups * kPoints * ogp * cgp;
+  std::vector<T> partial(static_cast<size_t>(slots * slot_size), T(0));
+  parallel_tasks((total_rows + k - 1) / k, [&](int64_t block) {
+    // Inside another parallel region the tasks run one after another on one thread: any slot.
+    T* acc = partial.data() + std::min<int64_t>(at::get_thread_num(), slots - 1) * slot_size;
+    const int64_t row0 = block * k, rows = std::min(k, total_rows - row0), tiles = rows * tw;
+    T* v = direct::placed_buffer<T, 2>(kPoints * tiles * vrow);
+    T* d = direct::placed_buffer<T, 3>(kPoints * tiles * drow);
+    if (cgp != cg) std::fill_n(v, kPoints * tiles * vrow, T(0));
+    if (ogp != og) std::fill_n(d, kPoints * tiles * drow, T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+      for (int64_t ch = 0; ch < c; ++ch) {
+        input_row<T, false>(x + (img * c + ch) * h * w, h, w, top, left, th, tw,
+                            v + r * tw * vrow + (ch / cg) * cgp + ch % cg, tiles * vrow, vrow);
+      }
+      for (int64_t oc = 0; oc < o; ++oc) {
+        grad_output_row(gy + (img * o + oc) * out_h * out_w, out_h, out_w, th, tw,
+                        d + r * tw * drow + (oc / og) * ogp + oc % og, tiles * drow, drow);
+      }
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t p = 0; p < kPoints; ++p) {
+        for (int64_t b = 0; b < ogp / kKernelRows; ++b) {
+          product_rows<T, true>(d + p * tiles * drow + g * ogp + b * kKernelRows, drow, v + p * tiles * vrow + g * cgp,
+                                vrow, tiles, cgp / L, acc + ((g * kPoints + p) * ogp + b * kKernelRows) * cgp, cgp);
+        }
+      }
+    }
+  });
+  // q[p][g og + i][j] = the slots' sums.
+  parallel_range(kPoints * o, [&](int64_t begin, int64_t end) {
+    for (int64_t po = begin; po < end; ++po) {
+      const int64_t p = po / o, oc = po % o, g = oc / og, i = oc % og;
+      T* dst = q + po * cg;
+      std::fill_n(dst, cg, T(0));
+      for (int64_t s = 0; s < slots; ++s) {
+        const T* from = partial.data() + s * slot_size + ((g * kPoints + p) * ogp + i) * cgp;
+        for (int64_t j = 0; j < cg; ++j) dst[j] += from[j];
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tensor& bias, int64_t groups, int64_t top,
+                     int64_t left, at::Tensor& y) {
+  TORCH_INTERNAL_ASSERT(src.dim() == 4 && src.is_contiguous() && y.dim() == 4 && y.is_contiguous() && u.is_contiguous());
+  const int64_t o = y.size(1), cg = src.size(1) / groups;
+  TORCH_INTERNAL_ASSERT(u.dim() == 5 && u.size(0) == groups && u.size(1) == kPoints &&
+                        u.size(2) == kernel_row_blocks(o / groups) && u.size(3) == cg && u.size(4) == kKernelRows);
+  TORCH_INTERNAL_ASSERT(y.size(0) == src.size(0) && src.size(1) % groups == 0 && o % groups == 0);
+  const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  AT_DISPATCH_FLOATING_TYPES(src.scalar_type(), "oaconv::winograd::correlate_tiles", [&] {
+    correlate<scalar_t>(src.data_ptr<scalar_t>(), src.size(0), src.size(1), src.size(2), src.size(3),
+                        u.data_ptr<scalar_t>(), b.defined() ? b.data_ptr<scalar_t>() : nullptr, o, groups, top, left,
+                        y.data_ptr<scalar_t>(), y.size(2), y.size(3));
+  });
+}
+
+void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
+                       at::Tensor& q) {
+  TORCH_INTERNAL_ASSERT(x.dim() == 4 && x.is_contiguous() && gy.dim() == 4 && gy.is_contiguous() && q.is_contiguous());
+  TORCH_INTERNAL_ASSERT(x.size(0) == gy.size(0) && x.size(1) % groups == 0 && gy.size(1) % groups == 0);
+  TORCH_INTERNAL_ASSERT(q.dim() == 3 && q.size(0) == kPoints && q.size(1) == gy.size(1) &&
+                        q.size(2) == x.size(1) / groups);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::winograd::grad_weight_tiles", [&] {
+    grad_weight<scalar_t>(x.data_ptr<scalar_t>(), x.size(0), x.size(1), x.size(2), x.size(3), gy.data_ptr<scalar_t>(),
+                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, q.data_ptr<scalar_t>());
+  });
+}
+
+}  // namespace oaconv::winograd
