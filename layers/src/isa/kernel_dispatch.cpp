@@ -90,14 +90,18 @@ at::Tensor separable_correlate_valid(const at::Tensor& padded, const at::Tensor&
 
 namespace winograd {
 
+void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed, at::Tensor& u) {
+  isa::kernels().winograd_pack_kernel_transform(w, groups, transposed, u);
+}
+
 void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tensor& bias, int64_t groups, int64_t top,
                      int64_t left, at::Tensor& y) {
   isa::kernels().winograd_correlate_tiles(src, u, bias, groups, top, left, y);
 }
 
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& q) {
-  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, q);
+                       at::Tensor& gw) {
+  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, gw);
 }
 
 }  // namespace winograd

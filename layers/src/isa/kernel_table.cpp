@@ -29,6 +29,7 @@ extern "C" __attribute__((visibility("default"))) const oaconv::isa::KernelTable
       &fft::spectral_gemm<float>,
       &fft::spectral_gemm<double>,
       &filter::separable_correlate_valid,
+      &winograd::pack_kernel_transform,
       &winograd::correlate_tiles,
       &winograd::grad_weight_tiles,
   };

@@ -32,6 +32,7 @@ struct KernelTable {
   decltype(&fft::spectral_gemm<float>) spectral_gemm_float;
   decltype(&fft::spectral_gemm<double>) spectral_gemm_double;
   decltype(&filter::separable_correlate_valid) separable_correlate_valid;
+  decltype(&winograd::pack_kernel_transform) winograd_pack_kernel_transform;
   decltype(&winograd::correlate_tiles) winograd_correlate_tiles;
   decltype(&winograd::grad_weight_tiles) winograd_grad_weight_tiles;
 };

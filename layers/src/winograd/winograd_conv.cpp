@@ -12,33 +12,18 @@ namespace {
 
 int64_t tiles_along(int64_t outputs) { return (outputs + kTile - 1) / kTile; }
 
-// G (6x3) of F(4x4, 3x3) in the dtype of `options`.
-at::Tensor g_matrix(const at::TensorOptions& options) {
-  const double g[6][3] = {{1.0 / 4, 0, 0},
-                          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                          {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                          {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                          {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                          {0, 0, 1}};
-  return at::from_blob(const_cast<double*>(&g[0][0]), {6, 3}, at::kDouble).to(options.dtype()).clone();
-}
-
-// G w G^T of every (o, c) kernel of w (O, Cg, 3, 3), packed as correlate_tiles reads it
-// (winograd_tiles.h): (groups, 36, ceil(Og / 6), Cg, 6).
-at::Tensor packed_kernel_transform(const at::Tensor& w, int64_t groups) {
-  const int64_t o = w.size(0), cg = w.size(1), og = o / groups, blocks = kernel_row_blocks(og);
-  const at::Tensor gm = g_matrix(w.options());
-  at::Tensor u = at::matmul(at::matmul(gm, w), gm.t()).reshape({groups, og, cg, kPoints});  // (g, og, cg, 36)
-  if (blocks * kKernelRows != og) u = at::constant_pad_nd(u, {0, 0, 0, 0, 0, blocks * kKernelRows - og});
-  return u.view({groups, blocks, kKernelRows, cg, kPoints}).permute({0, 4, 1, 3, 2}).contiguous();
-}
-
-// y (N, O, out_h, out_w) = bias + the stride-1 correlation of src (N, C, H, W), placed at (top,
-// left) of zeros, with w (O, C / groups, 3, 3).
-at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tensor& bias, int64_t groups, int64_t top,
-                     int64_t left, int64_t out_h, int64_t out_w) {
-  at::Tensor y = at::empty({src.size(0), w.size(0), out_h, out_w}, src.options().memory_format(at::MemoryFormat::Contiguous));
-  correlate_tiles(src.contiguous(), packed_kernel_transform(w.contiguous(), groups), bias, groups, top, left, y);
+// y (N, O', out_h, out_w) = bias + the stride-1 correlation of src (N, C', H, W), placed at
+// (top, left) of zeros, with w's kernels, or (`transposed`) grad-input's: w's channels swapped
+// per group and its kernels flipped.
+at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tensor& bias, int64_t groups,
+                     bool transposed, int64_t top, int64_t left, int64_t out_h, int64_t out_w) {
+  const at::TensorOptions options = src.options().memory_format(at::MemoryFormat::Contiguous);
+  const int64_t og = w.size(0) / groups, cg = w.size(1);
+  const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
+  at::Tensor u = at::empty({groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows}, options);
+  pack_kernel_transform(w.contiguous(), groups, transposed, u);
+  at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
+  correlate_tiles(src.contiguous(), u, bias, groups, top, left, y);
   return y;
 }
 
@@ -53,26 +38,19 @@ const char* declines(const ConvGeometry& g) {
 }
 
 at::Tensor forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
-  return correlate(x, w, bias, g.groups, g.pad_before[0], g.pad_before[1], g.out[0], g.out[1]);
+  return correlate(x, w, bias, g.groups, false, g.pad_before[0], g.pad_before[1], g.out[0], g.out[1]);
 }
 
 at::Tensor grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   // gx[c, i] = sum_o sum_a gy[o, i + p - a] w[o, c, a]: the correlation of gy placed at 2 - p
   // with the flipped kernel, its in/out channels swapped per group.
-  const int64_t og = g.out_per_group(), cg = g.in_per_group();
-  const at::Tensor w_t =
-      w.reshape({g.groups, og, cg, 3, 3}).transpose(1, 2).flip({3, 4}).reshape({g.in_channels, og, 3, 3});
-  return correlate(gy, w_t, at::Tensor(), g.groups, 2 - g.pad_before[0], 2 - g.pad_before[1], g.in[0],
-                   g.in[1]);
+  return correlate(gy, w, at::Tensor(), g.groups, true, 2 - g.pad_before[0], 2 - g.pad_before[1], g.in[0], g.in[1]);
 }
 
 at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  at::Tensor q = at::empty({kPoints, g.out_channels, g.in_per_group()}, x.options().memory_format(at::MemoryFormat::Contiguous));
-  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], q);
-  const at::Tensor gm = g_matrix(x.options());
-  // q (36, O, Cg) as (O, Cg, 6, 6), then G^T q G per kernel.
-  return at::matmul(at::matmul(gm.t(), q.view({6, 6, g.out_channels, g.in_per_group()}).permute({2, 3, 0, 1})), gm)
-      .contiguous();
+  at::Tensor gw = at::empty({g.out_channels, g.in_per_group(), 3, 3}, x.options().memory_format(at::MemoryFormat::Contiguous));
+  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], gw);
+  return gw;
 }
 
 // Per pass: the 36 products per 16 outputs at the batched product's measured rate, and the

@@ -66,6 +66,71 @@ inline void a_(T q0, T q1, T q2, T q3, T (&o)[6]) {
   o[5] = q3;
 }
 
+// G of F(4x4, 3x3), 6 x 3.
+template <typename T>
+constexpr T kG[6][3] = {{T(1) / 4, 0, 0},
+                        {-T(1) / 6, -T(1) / 6, -T(1) / 6},
+                        {-T(1) / 6, T(1) / 6, -T(1) / 6},
+                        {T(1) / 24, T(1) / 12, T(1) / 6},
+                        {T(1) / 24, -T(1) / 12, T(1) / 6},
+                        {0, 0, 1}};
+
+// u (6 x 6) = G g G^T of the 3x3 kernel g.
+template <typename T>
+inline void kernel_points(const T (&g)[3][3], T (&u)[6][6]) {
+  T t[6][3];  // G g
+  for (int k = 0; k < 6; ++k)
+    for (int j = 0; j < 3; ++j) t[k][j] = kG<T>[k][0] * g[0][j] + kG<T>[k][1] * g[1][j] + kG<T>[k][2] * g[2][j];
+  for (int k = 0; k < 6; ++k)
+    for (int l = 0; l < 6; ++l) u[k][l] = t[k][0] * kG<T>[l][0] + t[k][1] * kG<T>[l][1] + t[k][2] * kG<T>[l][2];
+}
+
+// g (3 x 3) = G^T q G of the 36 points q[p * stride].
+template <typename T>
+inline void kernel_from_points(const T* q, int64_t stride, T* g) {
+  T t[3][6];  // G^T q
+  for (int i = 0; i < 3; ++i)
+    for (int l = 0; l < 6; ++l) {
+      T sum = 0;
+      for (int k = 0; k < 6; ++k) sum += kG<T>[k][i] * q[(k * 6 + l) * stride];
+      t[i][l] = sum;
+    }
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) {
+      T sum = 0;
+      for (int l = 0; l < 6; ++l) sum += t[i][l] * kG<T>[l][j];
+      g[i * 3 + j] = sum;
+    }
+}
+
+template <typename T>
+void pack_kernel(const T* w, int64_t o, int64_t cg, int64_t groups, bool transposed, T* u) {
+  const int64_t og = o / groups;
+  // The correlation's channels a group: out_g outputs from in_g inputs.
+  const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg, blocks = kernel_row_blocks(out_g);
+  const int64_t point_stride = blocks * in_g * kKernelRows;
+  parallel_tasks(groups * blocks, [&](int64_t task) {
+    const int64_t g = task / blocks, b = task % blocks;
+    for (int64_t r = 0; r < kKernelRows; ++r) {
+      const int64_t a = b * kKernelRows + r;  // the correlation's output channel in the group
+      for (int64_t c = 0; c < in_g; ++c) {
+        T* dst = u + (g * kPoints * blocks + b) * in_g * kKernelRows + c * kKernelRows + r;
+        if (a >= out_g) {
+          for (int64_t p = 0; p < kPoints; ++p) dst[p * point_stride] = T(0);
+          continue;
+        }
+        T k3[3][3];
+        const T* src = transposed ? w + ((g * og + c) * cg + a) * 9 : w + ((g * og + a) * cg + c) * 9;
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) k3[i][j] = transposed ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
+        T pts[6][6];
+        kernel_points(k3, pts);
+        for (int64_t p = 0; p < kPoints; ++p) dst[p * point_stride] = pts[p / 6][p % 6];
+      }
+    }
+  });
+}
+
 // Rows [row, row + count) of the plane src (h x w) placed with row 0 at padded row `top` and
 // column 0 at `left`, into dst (count x padded_w): zeros wherever the plane is not.
 template <typename T>
@@ -289,7 +354,7 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
 
 template <typename T>
 void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t out_h,
-                 int64_t out_w, int64_t groups, int64_t top, int64_t left, T* q) {
+                 int64_t out_w, int64_t groups, int64_t top, int64_t left, T* gw) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
@@ -330,15 +395,19 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
       }
     }
   });
-  // q[p][g og + i][j] = the slots' sums.
-  parallel_range(kPoints * o, [&](int64_t begin, int64_t end) {
-    for (int64_t po = begin; po < end; ++po) {
-      const int64_t p = po / o, oc = po % o, g = oc / og, i = oc % og;
-      T* dst = q + po * cg;
-      std::fill_n(dst, cg, T(0));
-      for (int64_t s = 0; s < slots; ++s) {
-        const T* from = partial.data() + s * slot_size + ((g * kPoints + p) * ogp + i) * cgp;
-        for (int64_t j = 0; j < cg; ++j) dst[j] += from[j];
+  // The slots added into the first, then gw[oc][j] = G^T Q G of its 36 sums.
+  for (int64_t s = 1; s < slots; ++s) {
+    const T* from = partial.data() + s * slot_size;
+    T* to = partial.data();
+    parallel_range(slot_size, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) to[i] += from[i];
+    });
+  }
+  parallel_range(o, [&](int64_t begin, int64_t end) {
+    for (int64_t oc = begin; oc < end; ++oc) {
+      const int64_t g = oc / og, i = oc % og;
+      for (int64_t j = 0; j < cg; ++j) {
+        kernel_from_points(partial.data() + (g * kPoints * ogp + i) * cgp + j, ogp * cgp, gw + (oc * cg + j) * 9);
       }
     }
   });
@@ -361,15 +430,26 @@ void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tenso
   });
 }
 
+void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed, at::Tensor& u) {
+  TORCH_INTERNAL_ASSERT(w.dim() == 4 && w.is_contiguous() && u.is_contiguous() && w.size(2) == 3 && w.size(3) == 3);
+  const int64_t og = w.size(0) / groups, cg = w.size(1);
+  const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
+  TORCH_INTERNAL_ASSERT(u.dim() == 5 && u.size(0) == groups && u.size(1) == kPoints &&
+                        u.size(2) == kernel_row_blocks(out_g) && u.size(3) == in_g && u.size(4) == kKernelRows);
+  AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "oaconv::winograd::pack_kernel_transform", [&] {
+    pack_kernel<scalar_t>(w.data_ptr<scalar_t>(), w.size(0), cg, groups, transposed, u.data_ptr<scalar_t>());
+  });
+}
+
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& q) {
-  TORCH_INTERNAL_ASSERT(x.dim() == 4 && x.is_contiguous() && gy.dim() == 4 && gy.is_contiguous() && q.is_contiguous());
+                       at::Tensor& gw) {
+  TORCH_INTERNAL_ASSERT(x.dim() == 4 && x.is_contiguous() && gy.dim() == 4 && gy.is_contiguous() && gw.is_contiguous());
   TORCH_INTERNAL_ASSERT(x.size(0) == gy.size(0) && x.size(1) % groups == 0 && gy.size(1) % groups == 0);
-  TORCH_INTERNAL_ASSERT(q.dim() == 3 && q.size(0) == kPoints && q.size(1) == gy.size(1) &&
-                        q.size(2) == x.size(1) / groups);
+  TORCH_INTERNAL_ASSERT(gw.dim() == 4 && gw.size(0) == gy.size(1) && gw.size(1) == x.size(1) / groups &&
+                        gw.size(2) == 3 && gw.size(3) == 3);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::winograd::grad_weight_tiles", [&] {
     grad_weight<scalar_t>(x.data_ptr<scalar_t>(), x.size(0), x.size(1), x.size(2), x.size(3), gy.data_ptr<scalar_t>(),
-                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, q.data_ptr<scalar_t>());
+                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, gw.data_ptr<scalar_t>());
   });
 }
 

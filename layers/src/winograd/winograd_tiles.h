@@ -38,16 +38,21 @@ constexpr int64_t kKernelRows = 6;
 // with its 6 values of one input channel adjacent (rows past the group's last are zero).
 inline int64_t kernel_row_blocks(int64_t out_per_group) { return (out_per_group + kKernelRows - 1) / kKernelRows; }
 
+// u (packed as above) = G g G^T of every kernel g of the correlation with w (O, C / groups,
+// 3, 3), or, `transposed`, of the correlation grad-input runs: per group, in and out channels
+// swapped and each kernel flipped (g[c][o] = w[o][c] rotated by 180 degrees).
+void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed, at::Tensor& u);
+
 // y (N, O, out_h, out_w) = bias + the stride-1 3x3 correlation of src (N, C, H, W), placed with
 // its row 0 at padded row `top` and column 0 at `left` of zeros (negative: cropped), with the
 // packed transformed kernel u (above); bias (O) or undefined. Every tensor contiguous.
 void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tensor& bias, int64_t groups, int64_t top,
                      int64_t left, at::Tensor& y);
 
-// q (36, O, C / groups) = the sum over every tile of (A dY A^T) ⊙ (B^T d B) per point, for the
-// weight gradient G^T q G: d the 6x6 tiles of x (N, C, H, W) placed at (top, left) as above, dY
-// the 4x4 tiles of gy (N, O, out_h, out_w), zero past its edges.
+// gw (O, C / groups, 3, 3) = G^T Q G per kernel, Q the sum over every tile of (A dY A^T) ⊙
+// (B^T d B): d the 6x6 tiles of x (N, C, H, W) placed at (top, left) as above, dY the 4x4 tiles
+// of gy (N, O, out_h, out_w), zero past its edges.
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& q);
+                       at::Tensor& gw);
 
 }  // namespace oaconv::winograd
