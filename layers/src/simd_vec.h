@@ -74,8 +74,10 @@ struct Simd {
     for (int i = 0; i < kLanes; ++i) v[i] = p[i * stride];
     return v;
   }
-  // Vector-scalar arithmetic broadcasts the scalar (one vbroadcastss), unlike a lane loop.
-  static Vec broadcast(T x) { return Vec{} + x; }
+  // Vector-scalar arithmetic broadcasts the scalar (one vbroadcastss), unlike a lane loop. x - 0
+  // is x for every x, so the subtraction folds away; 0 + x would not (it is +0 for x = -0), and
+  // GCC keeps a scalar add before the broadcast.
+  static Vec broadcast(T x) { return x - Vec{}; }
   // Interleaved complex helpers: (re, im) pairs in adjacent lanes.
   using Mask = typename IntVec<T>::Vec;
   static constexpr Mask lanes(int (*index)(int)) {
