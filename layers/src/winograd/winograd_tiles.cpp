@@ -33,9 +33,10 @@ constexpr int kRows = static_cast<int>(kKernelRows);
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+// The three 1-D transforms, on scalars (V = T) or on SIMD vectors of T (one value per lane).
 // z (6 values) -> B^T z.
-template <typename T>
-inline void bt(T z0, T z1, T z2, T z3, T z4, T z5, T (&o)[6]) {
+template <typename T, typename V = T>
+inline void bt(V z0, V z1, V z2, V z3, V z4, V z5, V (&o)[6]) {
   o[0] = T(4) * z0 - T(5) * z2 + z4;
   o[1] = -T(4) * (z1 + z2) + z3 + z4;
   o[2] = T(4) * (z1 - z2) - z3 + z4;
@@ -45,9 +46,9 @@ inline void bt(T z0, T z1, T z2, T z3, T z4, T z5, T (&o)[6]) {
 }
 
 // m (6 values) -> A^T m (4 values).
-template <typename T>
-inline void at_(T m0, T m1, T m2, T m3, T m4, T m5, T (&o)[4]) {
-  const T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+template <typename T, typename V = T>
+inline void at_(V m0, V m1, V m2, V m3, V m4, V m5, V (&o)[4]) {
+  const V s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
   o[0] = m0 + s12 + s34;
   o[1] = d12 + T(2) * d34;
   o[2] = s12 + T(4) * s34;
@@ -55,9 +56,9 @@ inline void at_(T m0, T m1, T m2, T m3, T m4, T m5, T (&o)[4]) {
 }
 
 // q (4 values) -> A q (6 values).
-template <typename T>
-inline void a_(T q0, T q1, T q2, T q3, T (&o)[6]) {
-  const T s02 = q0 + q2, s13 = q1 + q3, e = q0 + T(4) * q2, f = T(2) * q1 + T(8) * q3;
+template <typename T, typename V = T>
+inline void a_(V q0, V q1, V q2, V q3, V (&o)[6]) {
+  const V s02 = q0 + q2, s13 = q1 + q3, e = q0 + T(4) * q2, f = T(2) * q1 + T(8) * q3;
   o[0] = q0;
   o[1] = s02 + s13;
   o[2] = s02 - s13;
@@ -163,7 +164,7 @@ void input_row(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, in
   // Rows: t_k = sum_i B^T[k][i] r_i, along the whole row.
   for (int64_t col = 0; col < wp; ++col) {
     T o[6];
-    bt(r[col], r[wp + col], r[2 * wp + col], r[3 * wp + col], r[4 * wp + col], r[5 * wp + col], o);
+    bt<T>(r[col], r[wp + col], r[2 * wp + col], r[3 * wp + col], r[4 * wp + col], r[5 * wp + col], o);
     for (int k = 0; k < 6; ++k) t[k * wp + col] = o[k];
   }
   for (int k = 0; k < 6; ++k) {
@@ -175,9 +176,101 @@ void input_row(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, in
     T* const o0 = out + (k * 6) * point_stride;
     for (int64_t q = 0; q < tw; ++q) {
       T o[6];
-      bt(p0[q], p1[q], p2[q], p3[q], p0[q + 1], p1[q + 1], o);
+      bt<T>(p0[q], p1[q], p2[q], p3[q], p0[q + 1], p1[q + 1], o);
       const int64_t at = kContiguous ? q : q * tile_stride;
       for (int l = 0; l < 6; ++l) o0[l * point_stride + at] = o[l];
+    }
+  }
+}
+
+// The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
+// (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
+// `padded` (tiles past the block's are zero). The 6x6 windows are gathered first, d[i][j][t]
+// (the only strided access, one scalar move per window value), so that both passes of B^T
+// then run along the whole block's tiles: contiguous, in full vectors.
+template <typename T>
+void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t w, int64_t top, int64_t left,
+                 int64_t row0, int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out,
+                 int64_t point_stride) {
+  const int64_t wp = kTile * tw + 2, tiles = rows * tw;
+  T* pad = direct::placed_buffer<T, 0>(kWindow * wp);
+  T* __restrict d = direct::placed_buffer<T, 1>(kPoints * padded);  // d[i * 6 + j][t]
+  T* __restrict e = direct::placed_buffer<T, 4>(kPoints * padded);  // e[k * 6 + j][t] = (B^T d)[k][j]
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+    place_rows(src + (img * channels + ch) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
+    for (int64_t ij = 0; ij < kPoints; ++ij) {
+      const T* from = pad + (ij / 6) * wp + ij % 6;
+      T* to = d + ij * padded + r * tw;
+      for (int64_t q = 0; q < tw; ++q) to[q] = from[kTile * q];
+    }
+  }
+  for (int64_t ij = 0; ij < kPoints; ++ij) std::fill(d + ij * padded + tiles, d + (ij + 1) * padded, T(0));
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  for (int j = 0; j < 6; ++j) {
+    const T* dj = d + j * padded;
+    for (int64_t t = 0; t < padded; t += S::kLanes) {
+      Vec o[6];
+      bt<T, Vec>(S::load(dj + t), S::load(dj + 6 * padded + t), S::load(dj + 12 * padded + t),
+                 S::load(dj + 18 * padded + t), S::load(dj + 24 * padded + t), S::load(dj + 30 * padded + t), o);
+      for (int k = 0; k < 6; ++k) S::store(e + (k * 6 + j) * padded + t, o[k]);
+    }
+  }
+  for (int k = 0; k < 6; ++k) {
+    const T* ek = e + k * 6 * padded;
+    T* const ok = out + k * 6 * point_stride;
+    for (int64_t t = 0; t < padded; t += S::kLanes) {
+      Vec o[6];
+      bt<T, Vec>(S::load(ek + t), S::load(ek + padded + t), S::load(ek + 2 * padded + t), S::load(ek + 3 * padded + t),
+                 S::load(ek + 4 * padded + t), S::load(ek + 5 * padded + t), o);
+      for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
+    }
+  }
+}
+
+// Output channel oc of the block's tiles (above) = b + A^T m A of their 36 points m[p *
+// point_stride + t]: both passes of A^T along the block's tiles, then each 4x4 result written to
+// its place in y (N, O, out_h, out_w), cropped to the output.
+template <typename T>
+void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, int64_t th_count, int64_t tw,
+                  int64_t padded, T b, T* y, int64_t out_channels, int64_t oc, int64_t out_h, int64_t out_w) {
+  T* __restrict s = direct::placed_buffer<T, 0>(24 * padded);  // s[k * 4 + mc][t]: A^T along each point row k
+  T* __restrict z = direct::placed_buffer<T, 1>(16 * padded);  // z[mr * 4 + mc][t]
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  const int64_t ps = point_stride;
+  for (int k = 0; k < 6; ++k) {
+    const T* mk = m + k * 6 * ps;
+    for (int64_t t = 0; t < padded; t += S::kLanes) {
+      Vec o[4];
+      at_<T, Vec>(S::load(mk + t), S::load(mk + ps + t), S::load(mk + 2 * ps + t), S::load(mk + 3 * ps + t),
+                  S::load(mk + 4 * ps + t), S::load(mk + 5 * ps + t), o);
+      for (int mc = 0; mc < 4; ++mc) S::store(s + (k * 4 + mc) * padded + t, o[mc]);
+    }
+  }
+  const Vec bv = S::broadcast(b);
+  for (int mc = 0; mc < 4; ++mc) {
+    const T* sm = s + mc * padded;
+    const int64_t st = 4 * padded;
+    for (int64_t t = 0; t < padded; t += S::kLanes) {
+      Vec o[4];
+      at_<T, Vec>(S::load(sm + t), S::load(sm + st + t), S::load(sm + 2 * st + t), S::load(sm + 3 * st + t),
+                  S::load(sm + 4 * st + t), S::load(sm + 5 * st + t), o);
+      for (int mr = 0; mr < 4; ++mr) S::store(z + (mr * 4 + mc) * padded + t, o[mr] + bv);
+    }
+  }
+  const int64_t whole = out_w / kTile;  // tiles whose 4 columns are all inside the output
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+    T* plane = y + (img * out_channels + oc) * out_h * out_w;
+    for (int64_t mr = 0; mr < 4 && kTile * th + mr < out_h; ++mr) {
+      T* yrow = plane + (kTile * th + mr) * out_w;
+      const T* z0 = z + mr * 4 * padded + r * tw;
+      for (int64_t q = 0; q < whole; ++q) {
+        for (int mc = 0; mc < 4; ++mc) yrow[kTile * q + mc] = z0[mc * padded + q];
+      }
+      for (int64_t col = kTile * whole; col < out_w; ++col) yrow[col] = z0[(col % 4) * padded + col / 4];
     }
   }
 }
@@ -194,7 +287,7 @@ void grad_output_row(const T* gy, int64_t out_h, int64_t out_w, int64_t th, int6
   place_rows(gy, out_h, out_w, 0, 0, kTile * th, kTile, w4, r);
   for (int64_t col = 0; col < w4; ++col) {
     T o[6];
-    a_(r[col], r[w4 + col], r[2 * w4 + col], r[3 * w4 + col], o);
+    a_<T>(r[col], r[w4 + col], r[2 * w4 + col], r[3 * w4 + col], o);
     for (int p = 0; p < 6; ++p) a[p * w4 + col] = o[p];
   }
   for (int p = 0; p < 6; ++p) {
@@ -205,40 +298,9 @@ void grad_output_row(const T* gy, int64_t out_h, int64_t out_w, int64_t th, int6
     T* const d0 = out + (p * 6) * point_stride;
     for (int64_t q = 0; q < tw; ++q) {
       T o[6];
-      a_(ph[q], ph[tw + q], ph[2 * tw + q], ph[3 * tw + q], o);
+      a_<T>(ph[q], ph[tw + q], ph[2 * tw + q], ph[3 * tw + q], o);
       for (int p2 = 0; p2 < 6; ++p2) d0[p2 * point_stride + q * tile_stride] = o[p2];
     }
-  }
-}
-
-// Rows 4 th .. 4 th + 3 (those < out_h) of the plane y (out_h x out_w) = b + A^T m A of the TW
-// tiles whose 36 points are m[p * point_stride + q].
-template <typename T>
-void output_row(const T* m, int64_t point_stride, int64_t th, int64_t tw, T b, T* y, int64_t out_h, int64_t out_w) {
-  T* s = direct::placed_buffer<T, 0>(6 * 4 * tw);  // s[k][mc][q]: A^T along each point row k
-  T* res = direct::placed_buffer<T, 1>(4 * 4 * tw);  // res[mr][mc][q]
-  for (int k = 0; k < 6; ++k) {
-    const T* row = m + k * 6 * point_stride;
-    for (int64_t q = 0; q < tw; ++q) {
-      T o[4];
-      at_(row[q], row[point_stride + q], row[2 * point_stride + q], row[3 * point_stride + q],
-          row[4 * point_stride + q], row[5 * point_stride + q], o);
-      for (int mc = 0; mc < 4; ++mc) s[(k * 4 + mc) * tw + q] = o[mc];
-    }
-  }
-  for (int mc = 0; mc < 4; ++mc) {
-    const int64_t stride = 4 * tw;
-    const T* z = s + mc * tw;
-    for (int64_t q = 0; q < tw; ++q) {
-      T o[4];
-      at_(z[q], z[stride + q], z[2 * stride + q], z[3 * stride + q], z[4 * stride + q], z[5 * stride + q], o);
-      for (int mr = 0; mr < 4; ++mr) res[(mr * 4 + mc) * tw + q] = o[mr];
-    }
-  }
-  for (int mr = 0; mr < 4 && kTile * th + mr < out_h; ++mr) {
-    T* yrow = y + (kTile * th + mr) * out_w;
-    const T* rr = res + mr * 4 * tw;
-    for (int64_t col = 0; col < out_w; ++col) yrow[col] = rr[(col % 4) * tw + col / 4] + b;
   }
 }
 
@@ -320,11 +382,7 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
     const int64_t tiles = rows * tw, padded = round_up(tiles, L);
     T* v = direct::placed_buffer<T, 2>(kPoints * c * padded);  // v[p][ch][tile]
     for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-        input_row<T, true>(src + (img * c + ch) * h * w, h, w, top, left, th, tw, v + ch * padded + r * tw, c * padded, 1);
-      }
-      for (int64_t p = 0; p < kPoints; ++p) std::fill_n(v + (p * c + ch) * padded + tiles, padded - tiles, T(0));
+      input_tiles(src, c, ch, h, w, top, left, row0, rows, th_count, tw, padded, v + ch * padded, c * padded);
     }
     T* m = direct::placed_buffer<T, 3>(kPoints * chunk * padded);  // m[p][o in chunk][tile]
     for (int64_t g = 0; g < groups; ++g) {
@@ -340,12 +398,8 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
         }
         for (int64_t i = 0; i < count; ++i) {
           const int64_t oc = g * og + o0 + i;
-          const T b = bias ? bias[oc] : T(0);
-          for (int64_t r = 0; r < rows; ++r) {
-            const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-            output_row(m + i * padded + r * tw, chunk * padded, th, tw, b, y + (img * o + oc) * out_h * out_w, out_h,
-                       out_w);
-          }
+          output_tiles(m + i * padded, chunk * padded, row0, rows, th_count, tw, padded, bias ? bias[oc] : T(0), y, o,
+                       oc, out_h, out_w);
         }
       }
     }
