@@ -151,38 +151,6 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
   }
 }
 
-// The 36 points B^T d B of the TW tiles of tile row `th` of one placed plane (above), point p of
-// tile q to out[p * point_stride + q * tile_stride] (kContiguous: tile_stride is 1).
-template <typename T, bool kContiguous>
-void input_row(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, int64_t th, int64_t tw, T* out,
-               int64_t point_stride, int64_t tile_stride) {
-  const int64_t wp = kTile * tw + 2, phase = tw + 1;  // phase j holds columns 4q + j, q <= TW
-  T* r = direct::placed_buffer<T, 0>(kWindow * wp);
-  T* t = direct::placed_buffer<T, 1>(kWindow * wp);
-  T* ph = direct::placed_buffer<T, 4>(4 * phase);
-  place_rows(src, h, w, top, left, kTile * th, kWindow, wp, r);
-  // Rows: t_k = sum_i B^T[k][i] r_i, along the whole row.
-  for (int64_t col = 0; col < wp; ++col) {
-    T o[6];
-    bt<T>(r[col], r[wp + col], r[2 * wp + col], r[3 * wp + col], r[4 * wp + col], r[5 * wp + col], o);
-    for (int k = 0; k < 6; ++k) t[k * wp + col] = o[k];
-  }
-  for (int k = 0; k < 6; ++k) {
-    const T* tk = t + k * wp;
-    for (int64_t q = 0; q < phase; ++q) {
-      for (int64_t j = 0; j < 4; ++j) ph[j * phase + q] = kTile * q + j < wp ? tk[kTile * q + j] : T(0);
-    }
-    const T *p0 = ph, *p1 = ph + phase, *p2 = ph + 2 * phase, *p3 = ph + 3 * phase;
-    T* const o0 = out + (k * 6) * point_stride;
-    for (int64_t q = 0; q < tw; ++q) {
-      T o[6];
-      bt<T>(p0[q], p1[q], p2[q], p3[q], p0[q + 1], p1[q + 1], o);
-      const int64_t at = kContiguous ? q : q * tile_stride;
-      for (int l = 0; l < 6; ++l) o0[l * point_stride + at] = o[l];
-    }
-  }
-}
-
 // The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
 // (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
 // `padded` (tiles past the block's are zero). The 6x6 windows are gathered first, d[i][j][t]
@@ -229,6 +197,89 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
   }
 }
 
+// For the weight gradient, tile-major: the 36 points of the block's tiles for channels [ch0, ch0
+// + count) of `channels` (count <= lanes), lane i holding channel ch0 + i (lanes past count zero),
+// point p of tile t to out[p * point_stride + t * tile_stride + lane]. The windows are gathered
+// per channel (one scalar move per window value), the passes then run on vectors of channels.
+template <typename T>
+void input_tiles_by_channel(const T* src, int64_t channels, int64_t ch0, int64_t count, int64_t h, int64_t w,
+                            int64_t top, int64_t left, int64_t row0, int64_t rows, int64_t th_count, int64_t tw,
+                            T* out, int64_t point_stride, int64_t tile_stride) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  const int64_t wp = kTile * tw + 2, tiles = rows * tw;
+  T* pad = direct::placed_buffer<T, 0>(kWindow * wp);
+  T* d = direct::placed_buffer<T, 1>(kPoints * tiles * L);  // d[(i * 6 + j) * tiles + t][lane]
+  if (count < L) std::fill_n(d, kPoints * tiles * L, T(0));
+  for (int64_t lane = 0; lane < count; ++lane) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+      place_rows(src + (img * channels + ch0 + lane) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
+      for (int64_t ij = 0; ij < kPoints; ++ij) {
+        const T* from = pad + (ij / 6) * wp + ij % 6;
+        T* to = d + (ij * tiles + r * tw) * L + lane;
+        for (int64_t q = 0; q < tw; ++q) to[q * L] = from[kTile * q];
+      }
+    }
+  }
+  for (int64_t t = 0; t < tiles; ++t) {
+    Vec e[6][6];  // (B^T d)[k][j]
+    for (int j = 0; j < 6; ++j) {
+      Vec o[6];
+      bt<T, Vec>(S::load(d + (j * tiles + t) * L), S::load(d + ((6 + j) * tiles + t) * L),
+                 S::load(d + ((12 + j) * tiles + t) * L), S::load(d + ((18 + j) * tiles + t) * L),
+                 S::load(d + ((24 + j) * tiles + t) * L), S::load(d + ((30 + j) * tiles + t) * L), o);
+      for (int k = 0; k < 6; ++k) e[k][j] = o[k];
+    }
+    for (int k = 0; k < 6; ++k) {
+      Vec o[6];
+      bt<T, Vec>(e[k][0], e[k][1], e[k][2], e[k][3], e[k][4], e[k][5], o);
+      for (int l = 0; l < 6; ++l) S::store(out + (k * 6 + l) * point_stride + t * tile_stride, o[l]);
+    }
+  }
+}
+
+// The same for the grad-output's 4x4 tiles (A q A^T, zero past the plane's edges), channels
+// [oc0, oc0 + count) of gy (N, out_channels, out_h, out_w).
+template <typename T>
+void grad_output_tiles_by_channel(const T* gy, int64_t out_channels, int64_t oc0, int64_t count, int64_t out_h,
+                                  int64_t out_w, int64_t row0, int64_t rows, int64_t th_count, int64_t tw, T* out,
+                                  int64_t point_stride, int64_t tile_stride) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  const int64_t w4 = kTile * tw, tiles = rows * tw;
+  T* pad = direct::placed_buffer<T, 0>(kTile * w4);
+  T* d = direct::placed_buffer<T, 1>(16 * tiles * L);  // d[(i * 4 + j) * tiles + t][lane]
+  if (count < L) std::fill_n(d, 16 * tiles * L, T(0));
+  for (int64_t lane = 0; lane < count; ++lane) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+      place_rows(gy + (img * out_channels + oc0 + lane) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
+      for (int64_t ij = 0; ij < 16; ++ij) {
+        const T* from = pad + (ij / 4) * w4 + ij % 4;
+        T* to = d + (ij * tiles + r * tw) * L + lane;
+        for (int64_t q = 0; q < tw; ++q) to[q * L] = from[kTile * q];
+      }
+    }
+  }
+  for (int64_t t = 0; t < tiles; ++t) {
+    Vec e[6][4];  // (A q)[k][j]
+    for (int j = 0; j < 4; ++j) {
+      Vec o[6];
+      a_<T, Vec>(S::load(d + (j * tiles + t) * L), S::load(d + ((4 + j) * tiles + t) * L),
+                 S::load(d + ((8 + j) * tiles + t) * L), S::load(d + ((12 + j) * tiles + t) * L), o);
+      for (int k = 0; k < 6; ++k) e[k][j] = o[k];
+    }
+    for (int k = 0; k < 6; ++k) {
+      Vec o[6];
+      a_<T, Vec>(e[k][0], e[k][1], e[k][2], e[k][3], o);
+      for (int l = 0; l < 6; ++l) S::store(out + (k * 6 + l) * point_stride + t * tile_stride, o[l]);
+    }
+  }
+}
+
 // Output channel oc of the block's tiles (above) = b + A^T m A of their 36 points m[p *
 // point_stride + t]: both passes of A^T along the block's tiles, then each 4x4 result written to
 // its place in y (N, O, out_h, out_w), cropped to the output.
@@ -271,35 +322,6 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
         for (int mc = 0; mc < 4; ++mc) yrow[kTile * q + mc] = z0[mc * padded + q];
       }
       for (int64_t col = kTile * whole; col < out_w; ++col) yrow[col] = z0[(col % 4) * padded + col / 4];
-    }
-  }
-}
-
-// The 36 points A q A^T of the TW 4x4 tiles of tile row `th` of the plane gy (out_h x out_w),
-// zero past its edges, to out[p * point_stride + q * tile_stride].
-template <typename T>
-void grad_output_row(const T* gy, int64_t out_h, int64_t out_w, int64_t th, int64_t tw, T* out, int64_t point_stride,
-                     int64_t tile_stride) {
-  const int64_t w4 = kTile * tw;
-  T* r = direct::placed_buffer<T, 0>(kTile * w4);
-  T* a = direct::placed_buffer<T, 1>(kWindow * w4);
-  T* ph = direct::placed_buffer<T, 4>(4 * tw);
-  place_rows(gy, out_h, out_w, 0, 0, kTile * th, kTile, w4, r);
-  for (int64_t col = 0; col < w4; ++col) {
-    T o[6];
-    a_<T>(r[col], r[w4 + col], r[2 * w4 + col], r[3 * w4 + col], o);
-    for (int p = 0; p < 6; ++p) a[p * w4 + col] = o[p];
-  }
-  for (int p = 0; p < 6; ++p) {
-    const T* ap = a + p * w4;
-    for (int64_t q = 0; q < tw; ++q) {
-      for (int64_t j = 0; j < 4; ++j) ph[j * tw + q] = ap[kTile * q + j];
-    }
-    T* const d0 = out + (p * 6) * point_stride;
-    for (int64_t q = 0; q < tw; ++q) {
-      T o[6];
-      a_<T>(ph[q], ph[tw + q], ph[2 * tw + q], ph[3 * tw + q], o);
-      for (int p2 = 0; p2 < 6; ++p2) d0[p2 * point_stride + q * tile_stride] = o[p2];
     }
   }
 }
@@ -412,10 +434,11 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
-  // Per tile and point, the group's input channels padded to whole vectors (the products run
-  // along them) and its output channels to whole register blocks, both tile-major here: the
-  // product reduces over tiles, v[p][tile][g][cgp] and d[p][tile][g][ogp].
-  const int64_t cgp = round_up(cg, L), ogp = round_up(og, kKernelRows);
+  // Per tile and point, each group's channels padded to whole vectors (the transforms run on
+  // vectors of channels, the products along the input channels), the output channels also to
+  // whole register blocks of 6; tile-major, as the product reduces over tiles:
+  // v[p][tile][g][cgp] and d[p][tile][g][ogp].
+  const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t vrow = groups * cgp, drow = groups * ogp;
   const int64_t k = rows_per_block(total_rows, tw, kPoints * (vrow + drow) * static_cast<int64_t>(sizeof(T)), 1);
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
@@ -427,22 +450,19 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
     const int64_t row0 = block * k, rows = std::min(k, total_rows - row0), tiles = rows * tw;
     T* v = direct::placed_buffer<T, 2>(kPoints * tiles * vrow);
     T* d = direct::placed_buffer<T, 3>(kPoints * tiles * drow);
-    if (cgp != cg) std::fill_n(v, kPoints * tiles * vrow, T(0));
-    if (ogp != og) std::fill_n(d, kPoints * tiles * drow, T(0));
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-      for (int64_t ch = 0; ch < c; ++ch) {
-        input_row<T, false>(x + (img * c + ch) * h * w, h, w, top, left, th, tw,
-                            v + r * tw * vrow + (ch / cg) * cgp + ch % cg, tiles * vrow, vrow);
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t c0 = 0; c0 < cgp; c0 += L) {
+        input_tiles_by_channel(x, c, g * cg + c0, std::max<int64_t>(0, std::min(L, cg - c0)), h, w, top, left, row0,
+                               rows, th_count, tw, v + g * cgp + c0, tiles * vrow, vrow);
       }
-      for (int64_t oc = 0; oc < o; ++oc) {
-        grad_output_row(gy + (img * o + oc) * out_h * out_w, out_h, out_w, th, tw,
-                        d + r * tw * drow + (oc / og) * ogp + oc % og, tiles * drow, drow);
+      for (int64_t o0 = 0; o0 < ogp; o0 += L) {
+        grad_output_tiles_by_channel(gy, o, g * og + o0, std::max<int64_t>(0, std::min(L, og - o0)), out_h, out_w,
+                                     row0, rows, th_count, tw, d + g * ogp + o0, tiles * drow, drow);
       }
     }
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t p = 0; p < kPoints; ++p) {
-        for (int64_t b = 0; b < ogp / kKernelRows; ++b) {
+        for (int64_t b = 0; b < kernel_row_blocks(og); ++b) {
           product_rows<T, true>(d + p * tiles * drow + g * ogp + b * kKernelRows, drow, v + p * tiles * vrow + g * cgp,
                                 vrow, tiles, cgp / L, acc + ((g * kPoints + p) * ogp + b * kKernelRows) * cgp, cgp);
         }
