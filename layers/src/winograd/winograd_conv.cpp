@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace oaconv::winograd {
 namespace {
@@ -53,20 +54,26 @@ at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tens
   return gw;
 }
 
-// Per pass: the 36 products per 16 outputs at the batched product's measured rate, and the
-// transforms' traffic (the point planes, 36/16 of the tensors they come from, written and read
-// back). Calibrated on issue 20's four 3x3 layers (Intel Xeon with AVX-512, 2 threads, float32;
-// forward measured / modelled): N32 C64 56x56 125 / 164 ms (there the products, at::bmm over
-// 36 points, took 50 ms at 18.5 GMAC/s; fewer tiles ran slower), N16 C128 28x28 79 / 60,
-// N8 C256 14x14 41 / 32, N32 C32 32x32 21 / 20.
+// Per pass: the 36 products per 16 outputs (register-blocked like the spectral product), the
+// transforms (per transformed value of the input's and the output's tiles), and the packed
+// kernel read once per block of tiles (about a megabyte of transformed input a block, at least
+// 4 blocks a thread). Fitted to issue 20's four 3x3 layers (Intel Xeon with AVX-512, 2
+// threads, float32; forward measured / modelled): N32 C64 56x56 19 / 19.4 ms, N16 C128 28x28
+// 8 / 8.4, N8 C256 14x14 9.2 / 7.5, N32 C32 32x32 3.0 / 2.2.
 double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double tiles = static_cast<double>(g.batch) * static_cast<double>(tiles_along(g.out[0])) *
                        static_cast<double>(tiles_along(g.out[1]));
-  const double macs = kPoints * tiles * static_cast<double>(g.in_per_group()) * static_cast<double>(g.out_channels);
-  const double planes = kPoints * tiles * static_cast<double>(g.in_channels + g.out_channels);
+  const double in_g = static_cast<double>(g.in_per_group()), out = static_cast<double>(g.out_channels);
+  const double macs = kPoints * tiles * in_g * out;
+  const double transformed = kPoints * tiles * static_cast<double>(g.in_channels + g.out_channels);
   const double element = 4.0, rate = std::max(1, threads) / 2.0;
+  const double tiles_per_block =
+      std::max(1.0, std::min(double{1 << 20} / (kPoints * static_cast<double>(g.in_channels) * element),
+                             tiles / (4.0 * std::max(1, threads))));
+  const double kernel_bytes = std::ceil(tiles / tiles_per_block) * kPoints * in_g * out * element;
   const isa::RateScales scale = isa::rate_scales();
-  return macs / (12e9 * scale.aten * rate) + 3.0 * planes * element / (4e9 * scale.bytes * rate);
+  return macs / (100e9 * scale.product * rate) + transformed / (3.4e9 * scale.bytes * rate) +
+         kernel_bytes / (20e9 * scale.bytes * rate);
 }
 
 }  // namespace oaconv::winograd
