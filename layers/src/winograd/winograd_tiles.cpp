@@ -132,6 +132,58 @@ void pack_kernel(const T* w, int64_t o, int64_t cg, int64_t groups, bool transpo
   });
 }
 
+// Lanes of the concatenation (a, b) chosen by mask (index < L: a's lane, else b's lane - L).
+template <typename T>
+inline typename Simd<T>::Vec shuffle2(const typename Simd<T>::Vec& a, const typename Simd<T>::Vec& b,
+                                      const typename Simd<T>::Mask& mask) {
+#if defined(__clang__)
+  typename Simd<T>::Vec out;
+  for (int i = 0; i < Simd<T>::kLanes; ++i) out[i] = mask[i] < Simd<T>::kLanes ? a[mask[i]] : b[mask[i] - Simd<T>::kLanes];
+  return out;
+#else
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
+
+// {p[4 i] : i < L}, from the 4 L values at p: two shuffles pick each half's every fourth value,
+// a third joins the halves (three permutes for L values, against L scalar loads and stores).
+template <typename T>
+inline typename Simd<T>::Vec every_fourth(const T* p) {
+  using S = Simd<T>;
+  constexpr int L = S::kLanes;
+  constexpr typename S::Mask pick = S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? 4 * i : 0; });
+  constexpr typename S::Mask join =
+      S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? i : i + Simd<T>::kLanes / 2; });
+  const typename S::Vec low = shuffle2<T>(S::load(p), S::load(p + L), pick);
+  const typename S::Vec high = shuffle2<T>(S::load(p + 2 * L), S::load(p + 3 * L), pick);
+  return shuffle2<T>(low, high, join);
+}
+
+// The inverse for four phases: out[4 i + s] = z_s[i] for i < L, the 4 L values to out.
+template <typename T>
+inline void interleave_four(const typename Simd<T>::Vec& z0, const typename Simd<T>::Vec& z1,
+                            const typename Simd<T>::Vec& z2, const typename Simd<T>::Vec& z3, T* out) {
+  using S = Simd<T>;
+  constexpr int L = S::kLanes;
+  static_assert(L >= 4, "four phases interleave whole quarters of a vector");
+  // Pairs: (a[i], b[i]) for the lower and the upper half of i.
+  constexpr typename S::Mask pairs_low =
+      S::lanes([](int i) { return (i % 2) * Simd<T>::kLanes + i / 2; });
+  constexpr typename S::Mask pairs_high =
+      S::lanes([](int i) { return (i % 2) * Simd<T>::kLanes + i / 2 + Simd<T>::kLanes / 2; });
+  // Quads: (p[2i], p[2i + 1], q[2i], q[2i + 1]) for the lower and the upper half of i.
+  constexpr typename S::Mask quads_low =
+      S::lanes([](int i) { return (i % 4 < 2 ? 0 : Simd<T>::kLanes) + 2 * (i / 4) + i % 2; });
+  constexpr typename S::Mask quads_high = S::lanes(
+      [](int i) { return (i % 4 < 2 ? 0 : Simd<T>::kLanes) + 2 * (i / 4 + Simd<T>::kLanes / 4) + i % 2; });
+  const typename S::Vec p_low = shuffle2<T>(z0, z1, pairs_low), p_high = shuffle2<T>(z0, z1, pairs_high);
+  const typename S::Vec q_low = shuffle2<T>(z2, z3, pairs_low), q_high = shuffle2<T>(z2, z3, pairs_high);
+  S::store(out, shuffle2<T>(p_low, q_low, quads_low));
+  S::store(out + L, shuffle2<T>(p_low, q_low, quads_high));
+  S::store(out + 2 * L, shuffle2<T>(p_high, q_high, quads_low));
+  S::store(out + 3 * L, shuffle2<T>(p_high, q_high, quads_high));
+}
+
 // Rows [row, row + count) of the plane src (h x w) placed with row 0 at padded row `top` and
 // column 0 at `left`, into dst (count x padded_w): zeros wherever the plane is not.
 template <typename T>
@@ -160,28 +212,32 @@ template <typename T>
 void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t w, int64_t top, int64_t left,
                  int64_t row0, int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out,
                  int64_t point_stride) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
   const int64_t wp = kTile * tw + 2, tiles = rows * tw;
-  T* pad = direct::placed_buffer<T, 0>(kWindow * wp);
-  T* __restrict d = direct::placed_buffer<T, 1>(kPoints * padded);  // d[i * 6 + j][t]
+  // The gathers read whole vectors: up to 4 L values past a row's last window and L tiles past
+  // the block's last, into slack (their lanes land on tiles written later or zeroed below).
+  const int64_t ds = padded + L;  // d's row stride
+  T* pad = direct::placed_buffer<T, 0>(kWindow * wp + 4 * L);
+  T* __restrict d = direct::placed_buffer<T, 1>(kPoints * ds);  // d[i * 6 + j][t]
   T* __restrict e = direct::placed_buffer<T, 4>(kPoints * padded);  // e[k * 6 + j][t] = (B^T d)[k][j]
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(src + (img * channels + ch) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
     for (int64_t ij = 0; ij < kPoints; ++ij) {
       const T* from = pad + (ij / 6) * wp + ij % 6;
-      T* to = d + ij * padded + r * tw;
-      for (int64_t q = 0; q < tw; ++q) to[q] = from[kTile * q];
+      T* to = d + ij * ds + r * tw;
+      for (int64_t q = 0; q < tw; q += L) S::store(to + q, every_fourth(from + kTile * q));
     }
   }
-  for (int64_t ij = 0; ij < kPoints; ++ij) std::fill(d + ij * padded + tiles, d + (ij + 1) * padded, T(0));
-  using S = Simd<T>;
-  using Vec = typename S::Vec;
+  for (int64_t ij = 0; ij < kPoints; ++ij) std::fill(d + ij * ds + tiles, d + ij * ds + padded, T(0));
   for (int j = 0; j < 6; ++j) {
-    const T* dj = d + j * padded;
-    for (int64_t t = 0; t < padded; t += S::kLanes) {
+    const T* dj = d + j * ds;
+    for (int64_t t = 0; t < padded; t += L) {
       Vec o[6];
-      bt<T, Vec>(S::load(dj + t), S::load(dj + 6 * padded + t), S::load(dj + 12 * padded + t),
-                 S::load(dj + 18 * padded + t), S::load(dj + 24 * padded + t), S::load(dj + 30 * padded + t), o);
+      bt<T, Vec>(S::load(dj + t), S::load(dj + 6 * ds + t), S::load(dj + 12 * ds + t), S::load(dj + 18 * ds + t),
+                 S::load(dj + 24 * ds + t), S::load(dj + 30 * ds + t), o);
       for (int k = 0; k < 6; ++k) S::store(e + (k * 6 + j) * padded + t, o[k]);
     }
   }
@@ -287,7 +343,9 @@ template <typename T>
 void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, int64_t th_count, int64_t tw,
                   int64_t padded, T b, T* y, int64_t out_channels, int64_t oc, int64_t out_h, int64_t out_w) {
   T* __restrict s = direct::placed_buffer<T, 0>(24 * padded);  // s[k * 4 + mc][t]: A^T along each point row k
-  T* __restrict z = direct::placed_buffer<T, 1>(16 * padded);  // z[mr * 4 + mc][t]
+  // z[mr * 4 + mc][t], with L tiles of slack: the interleave reads whole vectors.
+  const int64_t zs = padded + Simd<T>::kLanes;
+  T* __restrict z = direct::placed_buffer<T, 1>(16 * zs);
   using S = Simd<T>;
   using Vec = typename S::Vec;
   const int64_t ps = point_stride;
@@ -308,7 +366,7 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
       Vec o[4];
       at_<T, Vec>(S::load(sm + t), S::load(sm + st + t), S::load(sm + 2 * st + t), S::load(sm + 3 * st + t),
                   S::load(sm + 4 * st + t), S::load(sm + 5 * st + t), o);
-      for (int mr = 0; mr < 4; ++mr) S::store(z + (mr * 4 + mc) * padded + t, o[mr] + bv);
+      for (int mr = 0; mr < 4; ++mr) S::store(z + (mr * 4 + mc) * zs + t, o[mr] + bv);
     }
   }
   const int64_t whole = out_w / kTile;  // tiles whose 4 columns are all inside the output
@@ -317,11 +375,18 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
     T* plane = y + (img * out_channels + oc) * out_h * out_w;
     for (int64_t mr = 0; mr < 4 && kTile * th + mr < out_h; ++mr) {
       T* yrow = plane + (kTile * th + mr) * out_w;
-      const T* z0 = z + mr * 4 * padded + r * tw;
-      for (int64_t q = 0; q < whole; ++q) {
-        for (int mc = 0; mc < 4; ++mc) yrow[kTile * q + mc] = z0[mc * padded + q];
+      const T* z0 = z + mr * 4 * zs + r * tw;
+      int64_t q = 0;
+      if constexpr (S::kLanes >= 4) {
+        for (; q + S::kLanes <= whole; q += S::kLanes) {
+          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q),
+                             yrow + kTile * q);
+        }
       }
-      for (int64_t col = kTile * whole; col < out_w; ++col) yrow[col] = z0[(col % 4) * padded + col / 4];
+      for (; q < whole; ++q) {
+        for (int mc = 0; mc < 4; ++mc) yrow[kTile * q + mc] = z0[mc * zs + q];
+      }
+      for (int64_t col = kTile * whole; col < out_w; ++col) yrow[col] = z0[(col % 4) * zs + col / 4];
     }
   }
 }
