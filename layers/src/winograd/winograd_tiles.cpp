@@ -264,18 +264,23 @@ void input_tiles_by_channel(const T* src, int64_t channels, int64_t ch0, int64_t
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  const int64_t wp = kTile * tw + 2, tiles = rows * tw;
-  T* pad = direct::placed_buffer<T, 0>(kWindow * wp);
+  const int64_t wp = kTile * tw + 2, tiles = rows * tw, lane_stride = kWindow * wp;
+  // Each tile row's windows of all the lanes' channels are placed side by side, then gathered
+  // with the lanes innermost: each cache line of d is written whole, once.
+  T* pad = direct::placed_buffer<T, 0>(L * lane_stride);
   T* d = direct::placed_buffer<T, 1>(kPoints * tiles * L);  // d[(i * 6 + j) * tiles + t][lane]
-  if (count < L) std::fill_n(d, kPoints * tiles * L, T(0));
-  for (int64_t lane = 0; lane < count; ++lane) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-      place_rows(src + (img * channels + ch0 + lane) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
-      for (int64_t ij = 0; ij < kPoints; ++ij) {
-        const T* from = pad + (ij / 6) * wp + ij % 6;
-        T* to = d + (ij * tiles + r * tw) * L + lane;
-        for (int64_t q = 0; q < tw; ++q) to[q * L] = from[kTile * q];
+  if (count < L) std::fill_n(pad, L * lane_stride, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+    for (int64_t lane = 0; lane < count; ++lane) {
+      place_rows(src + (img * channels + ch0 + lane) * h * w, h, w, top, left, kTile * th, kWindow, wp,
+                 pad + lane * lane_stride);
+    }
+    for (int64_t ij = 0; ij < kPoints; ++ij) {
+      const T* from = pad + (ij / 6) * wp + ij % 6;
+      T* to = d + (ij * tiles + r * tw) * L;
+      for (int64_t q = 0; q < tw; ++q) {
+        for (int64_t lane = 0; lane < L; ++lane) to[q * L + lane] = from[lane * lane_stride + kTile * q];
       }
     }
   }
@@ -305,18 +310,21 @@ void grad_output_tiles_by_channel(const T* gy, int64_t out_channels, int64_t oc0
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  const int64_t w4 = kTile * tw, tiles = rows * tw;
-  T* pad = direct::placed_buffer<T, 0>(kTile * w4);
+  const int64_t w4 = kTile * tw, tiles = rows * tw, lane_stride = kTile * w4;
+  T* pad = direct::placed_buffer<T, 0>(L * lane_stride);  // as in input_tiles_by_channel
   T* d = direct::placed_buffer<T, 1>(16 * tiles * L);  // d[(i * 4 + j) * tiles + t][lane]
-  if (count < L) std::fill_n(d, 16 * tiles * L, T(0));
-  for (int64_t lane = 0; lane < count; ++lane) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-      place_rows(gy + (img * out_channels + oc0 + lane) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
-      for (int64_t ij = 0; ij < 16; ++ij) {
-        const T* from = pad + (ij / 4) * w4 + ij % 4;
-        T* to = d + (ij * tiles + r * tw) * L + lane;
-        for (int64_t q = 0; q < tw; ++q) to[q * L] = from[kTile * q];
+  if (count < L) std::fill_n(pad, L * lane_stride, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
+    for (int64_t lane = 0; lane < count; ++lane) {
+      place_rows(gy + (img * out_channels + oc0 + lane) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4,
+                 pad + lane * lane_stride);
+    }
+    for (int64_t ij = 0; ij < 16; ++ij) {
+      const T* from = pad + (ij / 4) * w4 + ij % 4;
+      T* to = d + (ij * tiles + r * tw) * L;
+      for (int64_t q = 0; q < tw; ++q) {
+        for (int64_t lane = 0; lane < L; ++lane) to[q * L + lane] = from[lane * lane_stride + kTile * q];
       }
     }
   }
