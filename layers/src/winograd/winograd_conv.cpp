@@ -55,11 +55,12 @@ at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tens
 }
 
 // Per pass: the 36 products per 16 outputs (register-blocked like the spectral product), the
-// transforms (per transformed value of the input's and the output's tiles), and the packed
-// kernel read once per block of tiles (about a megabyte of transformed input a block, at least
-// 4 blocks a thread). Fitted to issue 20's four 3x3 layers (Intel Xeon with AVX-512, 2
-// threads, float32; forward measured / modelled): N32 C64 56x56 19 / 19.4 ms, N16 C128 28x28
-// 8 / 8.4, N8 C256 14x14 9.2 / 7.5, N32 C32 32x32 3.0 / 2.2.
+// transforms (per transformed value of the input's and the output's tiles), the packed kernel
+// read once per block of tiles (about a megabyte of transformed input a block, at least 4 blocks
+// a thread), and a fixed cost per call (packing the kernel, the workspaces). Fitted to 3x3
+// layers (Intel Xeon with AVX-512, 2 threads, float32; a pass as a third of the measured
+// training step / modelled): N32 C64 56x56 17.8 / 20.1 ms, N16 C128 28x28 9.4 / 8.8, N8 C256
+// 14x14 11.0 / 10.5, N32 C32 32x32 3.0 / 2.8, N8 C64 32x32 2.1 / 2.3, N8 C128 16x16 2.7 / 3.2.
 double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double tiles = static_cast<double>(g.batch) * static_cast<double>(tiles_along(g.out[0])) *
                        static_cast<double>(tiles_along(g.out[1]));
@@ -72,8 +73,8 @@ double modelled_pass_seconds(const ConvGeometry& g, int threads) {
                              tiles / (4.0 * std::max(1, threads))));
   const double kernel_bytes = std::ceil(tiles / tiles_per_block) * kPoints * in_g * out * element;
   const isa::RateScales scale = isa::rate_scales();
-  return macs / (100e9 * scale.product * rate) + transformed / (3.4e9 * scale.bytes * rate) +
-         kernel_bytes / (20e9 * scale.bytes * rate);
+  return macs / (110e9 * scale.product * rate) + transformed / (3.4e9 * scale.bytes * rate) +
+         kernel_bytes / (12e9 * scale.bytes * rate) + 0.5e-3;
 }
 
 }  // namespace oaconv::winograd
