@@ -253,95 +253,75 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
   }
 }
 
-// For the weight gradient, tile-major: the 36 points of the block's tiles for channels [ch0, ch0
-// + count) of `channels` (count <= lanes), lane i holding channel ch0 + i (lanes past count zero),
-// point p of tile t to out[p * point_stride + t * tile_stride + lane]. The windows are gathered
-// per channel (one scalar move per window value), the passes then run on vectors of channels.
+// The 36 points A q A^T of one grad-output channel's 4x4 tiles in tile rows [row0, row0 + rows)
+// (zero past the plane's edges), laid out as input_tiles lays its points out.
 template <typename T>
-void input_tiles_by_channel(const T* src, int64_t channels, int64_t ch0, int64_t count, int64_t h, int64_t w,
-                            int64_t top, int64_t left, int64_t row0, int64_t rows, int64_t th_count, int64_t tw,
-                            T* out, int64_t point_stride, int64_t tile_stride) {
+void grad_output_tiles(const T* gy, int64_t out_channels, int64_t oc, int64_t out_h, int64_t out_w, int64_t row0,
+                       int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out, int64_t point_stride) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  const int64_t wp = kTile * tw + 2, tiles = rows * tw, lane_stride = kWindow * wp;
-  // Each tile row's windows of all the lanes' channels are placed side by side, then gathered
-  // with the lanes innermost: each cache line of d is written whole, once.
-  T* pad = direct::placed_buffer<T, 0>(L * lane_stride);
-  T* d = direct::placed_buffer<T, 1>(kPoints * tiles * L);  // d[(i * 6 + j) * tiles + t][lane]
-  if (count < L) std::fill_n(pad, L * lane_stride, T(0));
+  const int64_t w4 = kTile * tw, tiles = rows * tw, ds = padded + L;
+  T* pad = direct::placed_buffer<T, 0>(kTile * w4 + 4 * L);
+  T* __restrict d = direct::placed_buffer<T, 1>(16 * ds);  // d[i * 4 + j][t]
+  T* __restrict e = direct::placed_buffer<T, 4>(24 * padded);  // e[k * 4 + j][t] = (A q)[k][j]
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-    for (int64_t lane = 0; lane < count; ++lane) {
-      place_rows(src + (img * channels + ch0 + lane) * h * w, h, w, top, left, kTile * th, kWindow, wp,
-                 pad + lane * lane_stride);
-    }
-    for (int64_t ij = 0; ij < kPoints; ++ij) {
-      const T* from = pad + (ij / 6) * wp + ij % 6;
-      T* to = d + (ij * tiles + r * tw) * L;
-      for (int64_t q = 0; q < tw; ++q) {
-        for (int64_t lane = 0; lane < L; ++lane) to[q * L + lane] = from[lane * lane_stride + kTile * q];
-      }
+    place_rows(gy + (img * out_channels + oc) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
+    for (int64_t ij = 0; ij < 16; ++ij) {
+      const T* from = pad + (ij / 4) * w4 + ij % 4;
+      T* to = d + ij * ds + r * tw;
+      for (int64_t q = 0; q < tw; q += L) S::store(to + q, every_fourth(from + kTile * q));
     }
   }
-  for (int64_t t = 0; t < tiles; ++t) {
-    Vec e[6][6];  // (B^T d)[k][j]
-    for (int j = 0; j < 6; ++j) {
+  for (int64_t ij = 0; ij < 16; ++ij) std::fill(d + ij * ds + tiles, d + ij * ds + padded, T(0));
+  for (int j = 0; j < 4; ++j) {
+    const T* dj = d + j * ds;
+    for (int64_t t = 0; t < padded; t += L) {
       Vec o[6];
-      bt<T, Vec>(S::load(d + (j * tiles + t) * L), S::load(d + ((6 + j) * tiles + t) * L),
-                 S::load(d + ((12 + j) * tiles + t) * L), S::load(d + ((18 + j) * tiles + t) * L),
-                 S::load(d + ((24 + j) * tiles + t) * L), S::load(d + ((30 + j) * tiles + t) * L), o);
-      for (int k = 0; k < 6; ++k) e[k][j] = o[k];
+      a_<T, Vec>(S::load(dj + t), S::load(dj + 4 * ds + t), S::load(dj + 8 * ds + t), S::load(dj + 12 * ds + t), o);
+      for (int k = 0; k < 6; ++k) S::store(e + (k * 4 + j) * padded + t, o[k]);
     }
-    for (int k = 0; k < 6; ++k) {
+  }
+  for (int k = 0; k < 6; ++k) {
+    const T* ek = e + k * 4 * padded;
+    T* const ok = out + k * 6 * point_stride;
+    for (int64_t t = 0; t < padded; t += L) {
       Vec o[6];
-      bt<T, Vec>(e[k][0], e[k][1], e[k][2], e[k][3], e[k][4], e[k][5], o);
-      for (int l = 0; l < 6; ++l) S::store(out + (k * 6 + l) * point_stride + t * tile_stride, o[l]);
+      a_<T, Vec>(S::load(ek + t), S::load(ek + padded + t), S::load(ek + 2 * padded + t), S::load(ek + 3 * padded + t), o);
+      for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
     }
   }
 }
 
-// The same for the grad-output's 4x4 tiles (A q A^T, zero past the plane's edges), channels
-// [oc0, oc0 + count) of gy (N, out_channels, out_h, out_w).
-template <typename T>
-void grad_output_tiles_by_channel(const T* gy, int64_t out_channels, int64_t oc0, int64_t count, int64_t out_h,
-                                  int64_t out_w, int64_t row0, int64_t rows, int64_t th_count, int64_t tw, T* out,
-                                  int64_t point_stride, int64_t tile_stride) {
+// One round of the butterfly transpose of the L x L block in r, and the rounds after it: rows i
+// and i + B (i without bit B) swap their off-diagonal B x B blocks.
+template <typename T, int B>
+inline void butterfly_rounds(typename Simd<T>::Vec (&r)[Simd<T>::kLanes]) {
   using S = Simd<T>;
-  using Vec = typename S::Vec;
-  constexpr int64_t L = S::kLanes;
-  const int64_t w4 = kTile * tw, tiles = rows * tw, lane_stride = kTile * w4;
-  T* pad = direct::placed_buffer<T, 0>(L * lane_stride);  // as in input_tiles_by_channel
-  T* d = direct::placed_buffer<T, 1>(16 * tiles * L);  // d[(i * 4 + j) * tiles + t][lane]
-  if (count < L) std::fill_n(pad, L * lane_stride, T(0));
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
-    for (int64_t lane = 0; lane < count; ++lane) {
-      place_rows(gy + (img * out_channels + oc0 + lane) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4,
-                 pad + lane * lane_stride);
+  constexpr int L = S::kLanes;
+  if constexpr (B < L) {
+    constexpr typename S::Mask low = S::lanes([](int k) { return (k & B) ? Simd<T>::kLanes + k - B : k; });
+    constexpr typename S::Mask high = S::lanes([](int k) { return (k & B) ? Simd<T>::kLanes + k : k + B; });
+    for (int i = 0; i < L; ++i) {
+      if (i & B) continue;
+      const typename S::Vec x = r[i], y = r[i + B];
+      r[i] = shuffle2<T>(x, y, low);
+      r[i + B] = shuffle2<T>(x, y, high);
     }
-    for (int64_t ij = 0; ij < 16; ++ij) {
-      const T* from = pad + (ij / 4) * w4 + ij % 4;
-      T* to = d + (ij * tiles + r * tw) * L;
-      for (int64_t q = 0; q < tw; ++q) {
-        for (int64_t lane = 0; lane < L; ++lane) to[q * L + lane] = from[lane * lane_stride + kTile * q];
-      }
-    }
+    butterfly_rounds<T, 2 * B>(r);
   }
-  for (int64_t t = 0; t < tiles; ++t) {
-    Vec e[6][4];  // (A q)[k][j]
-    for (int j = 0; j < 4; ++j) {
-      Vec o[6];
-      a_<T, Vec>(S::load(d + (j * tiles + t) * L), S::load(d + ((4 + j) * tiles + t) * L),
-                 S::load(d + ((8 + j) * tiles + t) * L), S::load(d + ((12 + j) * tiles + t) * L), o);
-      for (int k = 0; k < 6; ++k) e[k][j] = o[k];
-    }
-    for (int k = 0; k < 6; ++k) {
-      Vec o[6];
-      a_<T, Vec>(e[k][0], e[k][1], e[k][2], e[k][3], o);
-      for (int l = 0; l < 6; ++l) S::store(out + (k * 6 + l) * point_stride + t * tile_stride, o[l]);
-    }
-  }
+}
+
+// dst[t * dst_stride + i] = src[i * src_stride + t] for i, t < L (rows i >= count read as zero):
+// log2(L) rounds of L two-vector shuffles.
+template <typename T>
+void transpose_block(const T* src, int64_t src_stride, int64_t count, T* dst, int64_t dst_stride) {
+  using S = Simd<T>;
+  typename S::Vec r[S::kLanes];
+  for (int i = 0; i < S::kLanes; ++i) r[i] = i < count ? S::load(src + i * src_stride) : typename S::Vec{};
+  butterfly_rounds<T, 1>(r);
+  for (int t = 0; t < S::kLanes; ++t) S::store(dst + t * dst_stride, r[t]);
 }
 
 // Output channel oc of the block's tiles (above) = b + A^T m A of their 36 points m[p *
@@ -507,13 +487,13 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
-  // Per tile and point, each group's channels padded to whole vectors (the transforms run on
-  // vectors of channels, the products along the input channels), the output channels also to
-  // whole register blocks of 6; tile-major, as the product reduces over tiles:
-  // v[p][tile][g][cgp] and d[p][tile][g][ogp].
+  // Per block, the points of the input's and the grad-output's tiles as forward makes them,
+  // xt[p][ch][t] and dt[p][oc][t], then per point transposed tile-major, v[t][g][cgp] and
+  // d[t][g][ogp], as the product reduces over tiles and runs along input channels: each
+  // group's channels padded to whole vectors, the output channels also to register blocks of 6.
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t vrow = groups * cgp, drow = groups * ogp;
-  const int64_t k = rows_per_block(total_rows, tw, kPoints * (vrow + drow) * static_cast<int64_t>(sizeof(T)), 1);
+  const int64_t k = rows_per_block(total_rows, tw, kPoints * (c + o) * static_cast<int64_t>(sizeof(T)), L);
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
   const int64_t slots = std::max(1, at::get_num_threads()), slot_size = groups * kPoints * ogp * cgp;
   std::vector<T> partial(static_cast<size_t>(slots * slot_size), T(0));
@@ -521,23 +501,32 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
     // Inside another parallel region the tasks run one after another on one thread: any slot.
     T* acc = partial.data() + std::min<int64_t>(at::get_thread_num(), slots - 1) * slot_size;
     const int64_t row0 = block * k, rows = std::min(k, total_rows - row0), tiles = rows * tw;
-    T* v = direct::placed_buffer<T, 2>(kPoints * tiles * vrow);
-    T* d = direct::placed_buffer<T, 3>(kPoints * tiles * drow);
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t c0 = 0; c0 < cgp; c0 += L) {
-        input_tiles_by_channel(x, c, g * cg + c0, std::max<int64_t>(0, std::min(L, cg - c0)), h, w, top, left, row0,
-                               rows, th_count, tw, v + g * cgp + c0, tiles * vrow, vrow);
-      }
-      for (int64_t o0 = 0; o0 < ogp; o0 += L) {
-        grad_output_tiles_by_channel(gy, o, g * og + o0, std::max<int64_t>(0, std::min(L, og - o0)), out_h, out_w,
-                                     row0, rows, th_count, tw, d + g * ogp + o0, tiles * drow, drow);
-      }
+    const int64_t padded = round_up(tiles, L);
+    T* xt = direct::placed_buffer<T, 2>(kPoints * c * padded);
+    T* dt = direct::placed_buffer<T, 3>(kPoints * o * padded);
+    T* v = direct::placed_buffer<T, 5>(padded * vrow);
+    T* d = direct::placed_buffer<T, 6>(padded * drow);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      input_tiles(x, c, ch, h, w, top, left, row0, rows, th_count, tw, padded, xt + ch * padded, c * padded);
     }
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t p = 0; p < kPoints; ++p) {
+    for (int64_t oc = 0; oc < o; ++oc) {
+      grad_output_tiles(gy, o, oc, out_h, out_w, row0, rows, th_count, tw, padded, dt + oc * padded, o * padded);
+    }
+    for (int64_t p = 0; p < kPoints; ++p) {
+      for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t t0 = 0; t0 < padded; t0 += L) {
+          for (int64_t c0 = 0; c0 < cg; c0 += L) {
+            transpose_block(xt + (p * c + g * cg + c0) * padded + t0, padded, std::min(L, cg - c0),
+                            v + t0 * vrow + g * cgp + c0, vrow);
+          }
+          for (int64_t o0 = 0; o0 < ogp; o0 += L) {
+            transpose_block(dt + (p * o + g * og + o0) * padded + t0, padded, std::max<int64_t>(0, std::min(L, og - o0)),
+                            d + t0 * drow + g * ogp + o0, drow);
+          }
+        }
         for (int64_t b = 0; b < kernel_row_blocks(og); ++b) {
-          product_rows<T, true>(d + p * tiles * drow + g * ogp + b * kKernelRows, drow, v + p * tiles * vrow + g * cgp,
-                                vrow, tiles, cgp / L, acc + ((g * kPoints + p) * ogp + b * kKernelRows) * cgp, cgp);
+          product_rows<T, true>(d + g * ogp + b * kKernelRows, drow, v + g * cgp, vrow, tiles, cgp / L,
+                                acc + ((g * kPoints + p) * ogp + b * kKernelRows) * cgp, cgp);
         }
       }
     }
