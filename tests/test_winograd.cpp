@@ -40,6 +40,11 @@ const std::vector<Case>& cases() {
       {{1, 8, 3, 3}, {8, 1, 3, 3}, {1, 1}, 8},       // depthwise, one tile
       {{2, 6, 14, 17}, {12, 3, 3, 3}, {1, 0}, 2},    // two outputs per input channel of a group
       {{0, 3, 8, 8}, {4, 3, 3, 3}, {1, 1}, 1},       // empty batch
+      // Rows of many SIMD vectors of tiles (the gathers and interleaves run whole vectors, the
+      // last partly past the row), channels past whole vectors and 6-row register blocks,
+      // several blocks of tile rows, one spanning two images.
+      {{2, 40, 9, 150}, {20, 40, 3, 3}, {1, 1}, 1},
+      {{3, 24, 30, 70}, {36, 12, 3, 3}, {1, 2}, 2},
   };
   return all;
 }
