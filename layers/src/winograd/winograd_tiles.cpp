@@ -486,6 +486,68 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
   });
 }
 
+// gw[oc][j] = G^T Q G of the 36 point sums of Q = the sum of the `slots` sums (each
+// [g][p][ogp][cgp]); the slots are added into the first.
+template <typename T>
+void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t o, int64_t cg, int64_t og,
+                             int64_t ogp, int64_t cgp, T* gw) {
+  for (int64_t s = 1; s < slots; ++s) {
+    const T* from = sums + s * slot_size;
+    parallel_range(slot_size, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) sums[i] += from[i];
+    });
+  }
+  parallel_range(o, [&](int64_t begin, int64_t end) {
+    for (int64_t oc = begin; oc < end; ++oc) {
+      const int64_t g = oc / og, i = oc % og;
+      for (int64_t j = 0; j < cg; ++j) {
+        kernel_from_points(sums + (g * kPoints * ogp + i) * cgp + j, ogp * cgp, gw + (oc * cg + j) * 9);
+      }
+    }
+  });
+}
+
+// grad_weight's point sums q[g][p][ogp][cgp] (below) in three phases over the whole batch: every
+// tile's points of the input and of the grad-output, then per point and group the transposes
+// and the product reducing over all tiles, written once (no sum per thread).
+template <typename T>
+void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t n,
+                                    int64_t out_h, int64_t out_w, int64_t groups, int64_t top, int64_t left, T* q) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
+  const int64_t cg = c / groups, og = o / groups;
+  const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
+  const int64_t tiles = total_rows * tw, padded = round_up(tiles, L);
+  // The calling thread's workspaces, reused from call to call.
+  T* xt = direct::placed_buffer<T, 7>(kPoints * c * padded);
+  T* dt = direct::placed_buffer<T, 8>(kPoints * o * padded);
+  parallel_tasks(c, [&](int64_t ch) {
+    input_tiles(x, c, ch, h, w, top, left, 0, total_rows, th_count, tw, padded, xt + ch * padded, c * padded);
+  });
+  parallel_tasks(o, [&](int64_t oc) {
+    grad_output_tiles(gy, o, oc, out_h, out_w, 0, total_rows, th_count, tw, padded, dt + oc * padded, o * padded);
+  });
+  parallel_tasks(groups * kPoints, [&](int64_t task) {
+    const int64_t g = task / kPoints, p = task % kPoints;
+    T* v = direct::placed_buffer<T, 5>(padded * cgp);  // v[t][cgp]
+    T* d = direct::placed_buffer<T, 6>(padded * ogp);  // d[t][ogp]
+    for (int64_t t0 = 0; t0 < padded; t0 += L) {
+      for (int64_t c0 = 0; c0 < cgp; c0 += L) {
+        transpose_block(xt + (p * c + g * cg + c0) * padded + t0, padded, std::min(L, cg - c0), v + t0 * cgp + c0, cgp);
+      }
+      for (int64_t o0 = 0; o0 < ogp; o0 += L) {
+        transpose_block(dt + (p * o + g * og + o0) * padded + t0, padded, std::max<int64_t>(0, std::min(L, og - o0)),
+                        d + t0 * ogp + o0, ogp);
+      }
+    }
+    T* sums = q + (g * kPoints + p) * ogp * cgp;
+    std::fill_n(sums, ogp * cgp, T(0));
+    for (int64_t b = 0; b < kernel_row_blocks(og); ++b) {
+      product_rows<T, true>(d + b * kKernelRows, ogp, v, cgp, tiles, cgp / L, sums + b * kKernelRows * cgp, cgp);
+    }
+  });
+}
+
 template <typename T>
 void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t out_h,
                  int64_t out_w, int64_t groups, int64_t top, int64_t left, T* gw) {
@@ -499,10 +561,22 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t vrow = groups * cgp, drow = groups * ogp;
   const int64_t k = rows_per_block(total_rows, tw, kPoints * (c + o) * static_cast<int64_t>(sizeof(T)), L);
+  const int64_t slot_size = groups * kPoints * ogp * cgp, blocks = (total_rows + k - 1) / k;
+  // Each block adds into a whole sum Q (a thread's); with few tiles and many channels that
+  // traffic outgrows making every tile's points once and reducing per point over all tiles.
+  const int64_t all_tiles = round_up(total_rows * tw, L);
+  const double planes_bytes = 2.0 * kPoints * static_cast<double>(c + o) * all_tiles * sizeof(T);
+  const double sums_bytes = 2.0 * static_cast<double>(blocks) * slot_size * sizeof(T);
+  if (planes_bytes < sums_bytes && planes_bytes < 512.0 * (1 << 20)) {
+    std::vector<T> q(static_cast<size_t>(slot_size));
+    grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, q.data());
+    weights_from_point_sums(q.data(), 1, slot_size, o, cg, og, ogp, cgp, gw);
+    return;
+  }
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
-  const int64_t slots = std::max(1, at::get_num_threads()), slot_size = groups * kPoints * ogp * cgp;
+  const int64_t slots = std::max(1, at::get_num_threads());
   std::vector<T> partial(static_cast<size_t>(slots * slot_size), T(0));
-  parallel_tasks((total_rows + k - 1) / k, [&](int64_t block) {
+  parallel_tasks(blocks, [&](int64_t block) {
     // Inside another parallel region the tasks run one after another on one thread: any slot.
     T* acc = partial.data() + std::min<int64_t>(at::get_thread_num(), slots - 1) * slot_size;
     const int64_t row0 = block * k, rows = std::min(k, total_rows - row0), tiles = rows * tw;
@@ -536,22 +610,7 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
       }
     }
   });
-  // The slots added into the first, then gw[oc][j] = G^T Q G of its 36 sums.
-  for (int64_t s = 1; s < slots; ++s) {
-    const T* from = partial.data() + s * slot_size;
-    T* to = partial.data();
-    parallel_range(slot_size, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) to[i] += from[i];
-    });
-  }
-  parallel_range(o, [&](int64_t begin, int64_t end) {
-    for (int64_t oc = begin; oc < end; ++oc) {
-      const int64_t g = oc / og, i = oc % og;
-      for (int64_t j = 0; j < cg; ++j) {
-        kernel_from_points(partial.data() + (g * kPoints * ogp + i) * cgp + j, ogp * cgp, gw + (oc * cg + j) * 9);
-      }
-    }
-  });
+  weights_from_point_sums(partial.data(), slots, slot_size, o, cg, og, ogp, cgp, gw);
 }
 
 }  // namespace
