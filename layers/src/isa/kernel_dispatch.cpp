@@ -100,8 +100,8 @@ void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tenso
 }
 
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& gw) {
-  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, gw);
+                       int64_t workspace_bytes, at::Tensor& gw) {
+  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, workspace_bytes, gw);
 }
 
 }  // namespace winograd

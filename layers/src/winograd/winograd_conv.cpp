@@ -3,6 +3,8 @@
 #include "winograd_tiles.h"
 #include "../isa/rate_scales.h"
 
+#include <oaconv/profiling.h>
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -50,7 +52,7 @@ at::Tensor grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tenso
 
 at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   at::Tensor gw = at::empty({g.out_channels, g.in_per_group(), 3, 3}, x.options().memory_format(at::MemoryFormat::Contiguous));
-  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], gw);
+  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], workspace_limit(), gw);
   return gw;
 }
 

@@ -550,7 +550,7 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
 
 template <typename T>
 void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t out_h,
-                 int64_t out_w, int64_t groups, int64_t top, int64_t left, T* gw) {
+                 int64_t out_w, int64_t groups, int64_t top, int64_t left, int64_t workspace_bytes, T* gw) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
@@ -567,7 +567,7 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const int64_t all_tiles = round_up(total_rows * tw, L);
   const double planes_bytes = 2.0 * kPoints * static_cast<double>(c + o) * all_tiles * sizeof(T);
   const double sums_bytes = 2.0 * static_cast<double>(blocks) * slot_size * sizeof(T);
-  if (planes_bytes < sums_bytes && planes_bytes < 512.0 * (1 << 20)) {
+  if (planes_bytes < sums_bytes && planes_bytes / 2 <= static_cast<double>(workspace_bytes)) {
     std::vector<T> q(static_cast<size_t>(slot_size));
     grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, q.data());
     weights_from_point_sums(q.data(), 1, slot_size, o, cg, og, ogp, cgp, gw);
@@ -642,14 +642,15 @@ void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed,
 }
 
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& gw) {
+                       int64_t workspace_bytes, at::Tensor& gw) {
   TORCH_INTERNAL_ASSERT(x.dim() == 4 && x.is_contiguous() && gy.dim() == 4 && gy.is_contiguous() && gw.is_contiguous());
   TORCH_INTERNAL_ASSERT(x.size(0) == gy.size(0) && x.size(1) % groups == 0 && gy.size(1) % groups == 0);
   TORCH_INTERNAL_ASSERT(gw.dim() == 4 && gw.size(0) == gy.size(1) && gw.size(1) == x.size(1) / groups &&
                         gw.size(2) == 3 && gw.size(3) == 3);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::winograd::grad_weight_tiles", [&] {
     grad_weight<scalar_t>(x.data_ptr<scalar_t>(), x.size(0), x.size(1), x.size(2), x.size(3), gy.data_ptr<scalar_t>(),
-                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, gw.data_ptr<scalar_t>());
+                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, workspace_bytes,
+                          gw.data_ptr<scalar_t>());
   });
 }
 

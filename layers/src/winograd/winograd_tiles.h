@@ -51,8 +51,9 @@ void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tenso
 
 // gw (O, C / groups, 3, 3) = G^T Q G per kernel, Q the sum over every tile of (A dY A^T) ⊙
 // (B^T d B): d the 6x6 tiles of x (N, C, H, W) placed at (top, left) as above, dY the 4x4 tiles
-// of gy (N, O, out_h, out_w), zero past its edges.
+// of gy (N, O, out_h, out_w), zero past its edges. Workspaces beyond the per-thread blocks stay
+// within workspace_bytes.
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       at::Tensor& gw);
+                       int64_t workspace_bytes, at::Tensor& gw);
 
 }  // namespace oaconv::winograd
