@@ -1,11 +1,12 @@
 // The F(4x4, 3x3) tile pipeline (winograd_tiles.h), compiled per instruction set.
 //
-// A task is a block of whole tile rows. Its tiles' transforms run one row of tiles of one channel
-// at a time: the 6x6 (or 4x4) matrix on either side is applied as two passes of additions and
-// small multiplies over whole rows, the second on the row's columns split into their four phases
-// mod 4, so every loop reads and writes contiguously and vectorises along the tile row. The 36
-// per-point products are register-blocked SIMD kernels (6 output channels x 2 or 4 vectors of
-// tiles, the kernel's values broadcast), as the spectral product's are.
+// A task is a block of whole tile rows. Per channel, the block's windows are gathered (every
+// fourth value of a placed row, by SIMD shuffles), then the 6x6 (or 4x4) matrix on either side
+// is applied as two passes of additions and small multiplies along all the block's tiles in
+// whole vectors. The 36 per-point products are register-blocked SIMD kernels (6 output
+// channels x 2 or 4 vectors of tiles, the kernel's values broadcast), as the spectral product's
+// are; the output transform interleaves the four column phases back by shuffles.
+
 #include "winograd_tiles.h"
 
 #include "../direct/placed_planes.h"
@@ -33,9 +34,9 @@ constexpr int kRows = static_cast<int>(kKernelRows);
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// The three 1-D transforms, on scalars (V = T) or on SIMD vectors of T (one value per lane).
+// The three 1-D transforms on SIMD vectors V of T, one value per lane.
 // z (6 values) -> B^T z.
-template <typename T, typename V = T>
+template <typename T, typename V>
 inline void bt(V z0, V z1, V z2, V z3, V z4, V z5, V (&o)[6]) {
   o[0] = T(4) * z0 - T(5) * z2 + z4;
   o[1] = -T(4) * (z1 + z2) + z3 + z4;
@@ -46,7 +47,7 @@ inline void bt(V z0, V z1, V z2, V z3, V z4, V z5, V (&o)[6]) {
 }
 
 // m (6 values) -> A^T m (4 values).
-template <typename T, typename V = T>
+template <typename T, typename V>
 inline void at_(V m0, V m1, V m2, V m3, V m4, V m5, V (&o)[4]) {
   const V s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
   o[0] = m0 + s12 + s34;
@@ -56,7 +57,7 @@ inline void at_(V m0, V m1, V m2, V m3, V m4, V m5, V (&o)[4]) {
 }
 
 // q (4 values) -> A q (6 values).
-template <typename T, typename V = T>
+template <typename T, typename V>
 inline void a_(V q0, V q1, V q2, V q3, V (&o)[6]) {
   const V s02 = q0 + q2, s13 = q1 + q3, e = q0 + T(4) * q2, f = T(2) * q1 + T(8) * q3;
   o[0] = q0;
@@ -211,8 +212,8 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
 // The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
 // (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
 // `padded` (tiles past the block's are zero). The 6x6 windows are gathered first, d[i][j][t]
-// (the only strided access, one scalar move per window value), so that both passes of B^T
-// then run along the whole block's tiles: contiguous, in full vectors.
+// (the only strided access: every fourth value of a placed row, three shuffles a vector), so
+// that both passes of B^T then run along the whole block's tiles: contiguous, in full vectors.
 template <typename T>
 void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t w, int64_t top, int64_t left,
                  int64_t row0, int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out,
