@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace oaconv::winograd {
@@ -519,9 +520,12 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
   const int64_t cg = c / groups, og = o / groups;
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t tiles = total_rows * tw, padded = round_up(tiles, L);
-  // The calling thread's workspaces, reused from call to call.
-  T* xt = direct::placed_buffer<T, 7>(kPoints * c * padded);
-  T* dt = direct::placed_buffer<T, 8>(kPoints * o * padded);
+  // Workspaces of this call only (up to workspace_limit(): a thread's cached buffer would keep
+  // that much allocated for good).
+  const std::unique_ptr<T[]> xt_owner(new T[static_cast<size_t>(kPoints * c * padded)]);
+  const std::unique_ptr<T[]> dt_owner(new T[static_cast<size_t>(kPoints * o * padded)]);
+  T* xt = xt_owner.get();
+  T* dt = dt_owner.get();
   parallel_tasks(c, [&](int64_t ch) {
     input_tiles(x, c, ch, h, w, top, left, 0, total_rows, th_count, tw, padded, xt + ch * padded, c * padded);
   });
