@@ -386,42 +386,90 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
   }
 }
 
-// m[r * ldm + j * L + lane] (kAccumulate: +=) sum over k < depth of a[k * lda + r] times
-// b[k * ldb + j * L + lane], for r < 6 and j < NV: the accumulators stay in registers, each
-// loaded vector of b serves 6 rows and each broadcast value of a NV vectors.
-template <typename T, int NV, bool kAccumulate>
-inline void product_block(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t depth, T* m, int64_t ldm) {
+// m[r * ldm + j * L + lane] (kAccumulate: +=) sum over k < depth of a's row value times
+// b[k * ldb + j * L + lane], for r < 6 P and j < NV, where row r's value is a[(r / 6) *
+// panel_stride + k * lda + r % 6] (P panels of 6 rows): the accumulators stay in registers, each
+// loaded vector of b serves 6 P rows and each broadcast value of a NV vectors.
+template <typename T, int P, int NV, bool kAccumulate>
+inline void product_block(const T* a, int64_t lda, int64_t panel_stride, const T* b, int64_t ldb, int64_t depth, T* m,
+                          int64_t ldm) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int L = S::kLanes;
-  Vec acc[kRows][NV];
-  for (int r = 0; r < kRows; ++r)
-    for (int j = 0; j < NV; ++j) acc[r][j] = kAccumulate ? S::load(m + r * ldm + j * L) : Vec{};
-  for (int64_t k = 0; k < depth; ++k, a += lda, b += ldb) {
+  // Every loop fully unrolled, so that the accumulators are registers (GCC leaves a loop of 24
+  // rows rolled, with the accumulators in memory).
+  Vec acc[P][kRows][NV];
+#pragma GCC unroll 4
+  for (int i = 0; i < P; ++i)
+#pragma GCC unroll 6
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][r][j] = kAccumulate ? S::load(m + (i * kRows + r) * ldm + j * L) : Vec{};
+  // A pointer a panel: its values sit at fixed offsets from it (one index register for all
+  // would leave too few registers for the panels' offsets).
+  const T* ap[P];
+#pragma GCC unroll 4
+  for (int i = 0; i < P; ++i) ap[i] = a + i * panel_stride;
+  for (int64_t k = 0; k < depth; ++k, b += ldb) {
     Vec bv[NV];
+#pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = S::load(b + j * L);
-    for (int r = 0; r < kRows; ++r) {
-      const Vec av = S::broadcast(a[r]);
-      for (int j = 0; j < NV; ++j) acc[r][j] += av * bv[j];
+#pragma GCC unroll 4
+    for (int i = 0; i < P; ++i, ap[i - 1] += lda) {
+#pragma GCC unroll 6
+      for (int r = 0; r < kRows; ++r) {
+        const Vec av = S::broadcast(ap[i][r]);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[i][r][j] += av * bv[j];
+      }
     }
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int j = 0; j < NV; ++j) S::store(m + r * ldm + j * L, acc[r][j]);
+#pragma GCC unroll 4
+  for (int i = 0; i < P; ++i)
+#pragma GCC unroll 6
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) S::store(m + (i * kRows + r) * ldm + j * L, acc[i][r][j]);
 }
 
-// product_block over `vectors` vectors of b's and m's rows.
-template <typename T, bool kAccumulate>
-void product_rows(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t depth, int64_t vectors, T* m,
-                  int64_t ldm) {
-  constexpr int64_t L = Simd<T>::kLanes;
-  int64_t j = 0;
-  for (; j + kColVectors <= vectors; j += kColVectors) {
-    product_block<T, kColVectors, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+// product_block over the panels [0, panels) of NV vectors, P panels at a time while they last.
+template <typename T, int P, int NV, bool kAccumulate>
+inline void product_panels(const T* a, int64_t lda, int64_t panel_stride, int64_t panels, const T* b, int64_t ldb,
+                           int64_t depth, T* m, int64_t ldm) {
+  int64_t i = 0;
+  for (; i + P <= panels; i += P) {
+    product_block<T, P, NV, kAccumulate>(a + i * panel_stride, lda, panel_stride, b, ldb, depth, m + i * kRows * ldm,
+                                         ldm);
   }
-  switch (vectors - j) {
-    case 3: return product_block<T, 3, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
-    case 2: return product_block<T, 2, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
-    case 1: return product_block<T, 1, kAccumulate>(a, lda, b + j * L, ldb, depth, m + j * L, ldm);
+  if constexpr (P > 1) {
+    product_panels<T, P / 2, NV, kAccumulate>(a + i * panel_stride, lda, panel_stride, panels - i, b, ldb, depth,
+                                              m + i * kRows * ldm, ldm);
+  }
+}
+
+// m (6 panels rows, ldm) (kAccumulate: +=) the product over k < depth of the panels' rows of a
+// (as product_block reads them) and `vectors` vectors of b's rows. Blocks of kColVectors vectors
+// take one panel; the last vectors several panels at once, up to 24 accumulators: 6 of them
+// alone would leave the multiply-adds' latency exposed (a block of 16 tiles, one vector, is what
+// 14x14 and 16x16 images make).
+template <typename T, bool kAccumulate>
+void product_rows(const T* a, int64_t lda, int64_t panel_stride, int64_t panels, const T* b, int64_t ldb,
+                  int64_t depth, int64_t vectors, T* m, int64_t ldm) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  const int64_t whole = vectors / kColVectors * kColVectors;
+  for (int64_t i = 0; i < panels; ++i) {
+    for (int64_t j = 0; j < whole; j += kColVectors) {
+      product_block<T, 1, kColVectors, kAccumulate>(a + i * panel_stride, lda, panel_stride, b + j * L, ldb, depth,
+                                                    m + i * kRows * ldm + j * L, ldm);
+    }
+  }
+  b += whole * L;
+  m += whole * L;
+  constexpr int kWide = kSimdRegisters >= 32 ? 4 : 2;  // panels of one vector a block
+  switch (vectors - whole) {
+    case 3: return product_panels<T, 1, 3, kAccumulate>(a, lda, panel_stride, panels, b, ldb, depth, m, ldm);
+    case 2: return product_panels<T, kWide / 2, 2, kAccumulate>(a, lda, panel_stride, panels, b, ldb, depth, m, ldm);
+    case 1: return product_panels<T, kWide, 1, kAccumulate>(a, lda, panel_stride, panels, b, ldb, depth, m, ldm);
     default: return;
   }
 }
@@ -472,11 +520,9 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
         const int64_t count = std::min(chunk, og - o0), blocks = kernel_row_blocks(count);
         for (int64_t p = 0; p < kPoints; ++p) {
           const T* vp = v + (p * c + g * cg) * padded;
-          for (int64_t b = 0; b < blocks; ++b) {
-            const T* up = u + ((g * kPoints + p) * row_blocks + o0 / kKernelRows + b) * cg * kKernelRows;
-            product_rows<T, false>(up, kKernelRows, vp, padded, cg, padded / L, m + (p * chunk + b * kKernelRows) * padded,
-                                   padded);
-          }
+          const T* up = u + ((g * kPoints + p) * row_blocks + o0 / kKernelRows) * cg * kKernelRows;
+          product_rows<T, false>(up, kKernelRows, cg * kKernelRows, blocks, vp, padded, cg, padded / L,
+                                 m + p * chunk * padded, padded);
         }
         for (int64_t i = 0; i < count; ++i) {
           const int64_t oc = g * og + o0 + i;
@@ -547,9 +593,7 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
     }
     T* sums = q + (g * kPoints + p) * ogp * cgp;
     std::fill_n(sums, ogp * cgp, T(0));
-    for (int64_t b = 0; b < kernel_row_blocks(og); ++b) {
-      product_rows<T, true>(d + b * kKernelRows, ogp, v, cgp, tiles, cgp / L, sums + b * kKernelRows * cgp, cgp);
-    }
+    product_rows<T, true>(d, ogp, kKernelRows, kernel_row_blocks(og), v, cgp, tiles, cgp / L, sums, cgp);
   });
 }
 
@@ -608,10 +652,8 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
                             d + t0 * drow + g * ogp + o0, drow);
           }
         }
-        for (int64_t b = 0; b < kernel_row_blocks(og); ++b) {
-          product_rows<T, true>(d + g * ogp + b * kKernelRows, drow, v + g * cgp, vrow, tiles, cgp / L,
-                                acc + ((g * kPoints + p) * ogp + b * kKernelRows) * cgp, cgp);
-        }
+        product_rows<T, true>(d + g * ogp, drow, kKernelRows, kernel_row_blocks(og), v + g * cgp, vrow, tiles, cgp / L,
+                              acc + (g * kPoints + p) * ogp * cgp, cgp);
       }
     }
   });
