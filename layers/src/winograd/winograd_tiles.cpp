@@ -78,24 +78,6 @@ constexpr T kG[6][3] = {{T(1) / 4, 0, 0},
                         {T(1) / 24, -T(1) / 12, T(1) / 6},
                         {0, 0, 1}};
 
-// g (3 x 3) = G^T q G of the 36 points q[p * stride].
-template <typename T>
-inline void kernel_from_points(const T* q, int64_t stride, T* g) {
-  T t[3][6];  // G^T q
-  for (int i = 0; i < 3; ++i)
-    for (int l = 0; l < 6; ++l) {
-      T sum = 0;
-      for (int k = 0; k < 6; ++k) sum += kG<T>[k][i] * q[(k * 6 + l) * stride];
-      t[i][l] = sum;
-    }
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) {
-      T sum = 0;
-      for (int l = 0; l < 6; ++l) sum += t[i][l] * kG<T>[l][j];
-      g[i * 3 + j] = sum;
-    }
-}
-
 template <typename T>
 void pack_kernel(const T* w, int64_t o, int64_t cg, int64_t groups, bool transposed, T* u) {
   const int64_t og = o / groups;
@@ -535,7 +517,10 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
 }
 
 // gw[oc][j] = G^T Q G of the 36 point sums of Q = the sum of the `slots` sums (each
-// [g][p][ogp][cgp]); the slots are added into the first.
+// [g][p][ogp][cgp]); the slots are added into the first. Plane by plane, as pack_kernel: per
+// chunk of a group's (ogp x cgp) plane, t[i][l] = sum_k G[k][i] q[k][l] (18 planes), then
+// g[i][j] = sum_l t[i][l] G[l][j] (9), every loop along the contiguous chunk (kernel by kernel,
+// the 36 points lie a plane apart: 65536 kernels took about a millisecond).
 template <typename T>
 void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t o, int64_t cg, int64_t og,
                              int64_t ogp, int64_t cgp, T* gw) {
@@ -545,12 +530,42 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
       for (int64_t i = begin; i < end; ++i) sums[i] += from[i];
     });
   }
-  parallel_range(o, [&](int64_t begin, int64_t end) {
-    for (int64_t oc = begin; oc < end; ++oc) {
-      const int64_t g = oc / og, i = oc % og;
-      for (int64_t j = 0; j < cg; ++j) {
-        kernel_from_points(sums + (g * kPoints * ogp + i) * cgp + j, ogp * cgp, gw + (oc * cg + j) * 9);
+  constexpr int64_t kChunk = 512;
+  const int64_t plane = ogp * cgp, chunks = (plane + kChunk - 1) / kChunk;
+  parallel_tasks(o / og * chunks, [&](int64_t task) {
+    const int64_t g = task / chunks, x0 = task % chunks * kChunk, n = std::min(kChunk, plane - x0);
+    const T* q = sums + g * kPoints * plane + x0;
+    T* __restrict t = direct::placed_buffer<T, 0>(18 * kChunk);
+    T* __restrict r = direct::placed_buffer<T, 1>(9 * kChunk);
+    for (int i = 0; i < 3; ++i) {
+      for (int l = 0; l < 6; ++l) {
+        T* to = t + (i * 6 + l) * kChunk;
+        std::fill_n(to, n, T(0));
+        for (int k = 0; k < 6; ++k) {
+          const T gk = kG<T>[k][i];
+          if (gk == T(0)) continue;
+          const T* qk = q + (k * 6 + l) * plane;
+          for (int64_t x = 0; x < n; ++x) to[x] += gk * qk[x];
+        }
       }
+    }
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        T* to = r + (i * 3 + j) * kChunk;
+        std::fill_n(to, n, T(0));
+        for (int l = 0; l < 6; ++l) {
+          const T gl = kG<T>[l][j];
+          if (gl == T(0)) continue;
+          const T* ti = t + (i * 6 + l) * kChunk;
+          for (int64_t x = 0; x < n; ++x) to[x] += ti[x] * gl;
+        }
+      }
+    }
+    for (int64_t x = 0; x < n; ++x) {
+      const int64_t i = (x0 + x) / cgp, j = (x0 + x) % cgp;
+      if (i >= og || j >= cg) continue;
+      T* k = gw + ((g * og + i) * cg + j) * 9;
+      for (int ij = 0; ij < 9; ++ij) k[ij] = r[ij * kChunk + x];
     }
   });
 }
@@ -591,9 +606,11 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
                         d + t0 * ogp + o0, ogp);
       }
     }
+    // The product writes the rows of whole panels; the padding rows past them are zeroed.
     T* sums = q + (g * kPoints + p) * ogp * cgp;
-    std::fill_n(sums, ogp * cgp, T(0));
-    product_rows<T, true>(d, ogp, kKernelRows, kernel_row_blocks(og), v, cgp, tiles, cgp / L, sums, cgp);
+    const int64_t panels = kernel_row_blocks(og);
+    product_rows<T, false>(d, ogp, kKernelRows, panels, v, cgp, tiles, cgp / L, sums, cgp);
+    std::fill(sums + panels * kKernelRows * cgp, sums + ogp * cgp, T(0));
   });
 }
 
@@ -617,9 +634,9 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const double planes_bytes = 2.0 * kPoints * static_cast<double>(c + o) * all_tiles * sizeof(T);
   const double sums_bytes = 2.0 * static_cast<double>(blocks) * slot_size * sizeof(T);
   if (planes_bytes < sums_bytes && planes_bytes / 2 <= static_cast<double>(workspace_bytes)) {
-    std::vector<T> q(static_cast<size_t>(slot_size));
-    grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, q.data());
-    weights_from_point_sums(q.data(), 1, slot_size, o, cg, og, ogp, cgp, gw);
+    const std::unique_ptr<T[]> q(new T[static_cast<size_t>(slot_size)]);  // every value written below
+    grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, q.get());
+    weights_from_point_sums(q.get(), 1, slot_size, o, cg, og, ogp, cgp, gw);
     return;
   }
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
