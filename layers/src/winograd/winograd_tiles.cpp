@@ -456,21 +456,32 @@ void product_rows(const T* a, int64_t lda, int64_t panel_stride, int64_t panels,
   }
 }
 
-// Tile rows a block: a block's tiles (k rows of TW) fill about kBlockBytes at bytes_per_tile,
-// there are at least 4 blocks a thread where the rows allow (the task counter evens out a slowed
-// thread), and k TW is a whole number of `lanes` or close (the products run whole vectors): the
-// largest k wasting at most 1/8 of its vectors, else the least wasteful.
-int64_t rows_per_block(int64_t total_rows, int64_t tw, int64_t bytes_per_tile, int64_t lanes) {
+// Rates of one thread the block size is chosen by (fits to this pipeline on the Intel Xeon it was
+// tuned on; only their ratios matter): products' multiply-adds, values through a transform, and
+// bytes from beyond L2 (a block's share of the kernel or of the sums, tiles past kBlockBytes).
+constexpr double kMacsPerSecond = 55e9;
+constexpr double kValuesPerSecond = 1.7e9;
+constexpr double kBytesPerSecond = 6e9;
+
+// Tile rows a block, by the modelled time of the pass: each block pays `block_seconds` (what it
+// reads whole: the packed kernel, a thread's sums) besides `tile_seconds` per tile of whole SIMD
+// vectors, tiles past kBlockBytes (at bytes_per_tile) go through memory twice, and the blocks run
+// on the threads in rounds. Few big blocks cut the whole reads (N8 C256 14x14: a kernel of
+// 9.4 MB, 16 tiles a block); many small ones waste fewer vector lanes and even out a slowed
+// thread: a block size within 2 % of a bigger one's time is preferred.
+int64_t rows_per_block(int64_t total_rows, int64_t tw, int64_t lanes, int64_t bytes_per_tile, double tile_seconds,
+                       double block_seconds) {
   const int64_t threads = std::max(1, at::get_num_threads());
-  int64_t most = std::max<int64_t>(1, kBlockBytes / (bytes_per_tile * tw));
-  most = std::min(most, std::max<int64_t>(1, total_rows / (4 * threads)));
   int64_t best = 1;
-  double best_use = 0;
-  for (int64_t k = 1; k <= most; ++k) {
-    const double use = static_cast<double>(k * tw) / static_cast<double>(round_up(k * tw, lanes));
-    if (use >= 0.875 || use >= best_use) {
+  double best_seconds = 0;
+  for (int64_t k = 1; k <= total_rows; ++k) {
+    const int64_t tiles = k * tw, blocks = (total_rows + k - 1) / k, rounds = (blocks + threads - 1) / threads;
+    const double spilled = static_cast<double>(std::max<int64_t>(0, tiles * bytes_per_tile - kBlockBytes));
+    const double seconds = static_cast<double>(rounds) * (static_cast<double>(round_up(tiles, lanes)) * tile_seconds +
+                                                          block_seconds + 2 * spilled / kBytesPerSecond);
+    if (k == 1 || seconds < 0.98 * best_seconds) {
       best = k;
-      best_use = std::max(best_use, use >= 0.875 ? 1.0 : use);
+      best_seconds = seconds;
     }
   }
   return best;
@@ -482,7 +493,10 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups, row_blocks = kernel_row_blocks(og);
-  const int64_t k = rows_per_block(total_rows, tw, kPoints * c * static_cast<int64_t>(sizeof(T)), L);
+  const double macs_per_tile = static_cast<double>(kPoints * cg * o);
+  const int64_t k = rows_per_block(total_rows, tw, L, kPoints * c * static_cast<int64_t>(sizeof(T)),
+                                   macs_per_tile / kMacsPerSecond + kPoints * (c + o) / kValuesPerSecond,
+                                   macs_per_tile * sizeof(T) / kBytesPerSecond);
   const int64_t most_tiles = round_up(k * tw, L);
   // Output channels per product chunk (a multiple of 6): its points m (36 x chunk x tiles) fill
   // about kProductBytes beside the block's transformed input.
@@ -626,8 +640,13 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   // group's channels padded to whole vectors, the output channels also to register blocks of 6.
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t vrow = groups * cgp, drow = groups * ogp;
-  const int64_t k = rows_per_block(total_rows, tw, kPoints * (c + o) * static_cast<int64_t>(sizeof(T)), L);
-  const int64_t slot_size = groups * kPoints * ogp * cgp, blocks = (total_rows + k - 1) / k;
+  const int64_t slot_size = groups * kPoints * ogp * cgp;
+  // Per tile: the products, both transforms and the transposes; per block: its sum read and written.
+  const double macs_per_tile = static_cast<double>(kPoints * cg * o);
+  const int64_t k = rows_per_block(total_rows, tw, L, kPoints * (c + o) * static_cast<int64_t>(sizeof(T)),
+                                   macs_per_tile / kMacsPerSecond + 2 * kPoints * (c + o) / kValuesPerSecond,
+                                   2.0 * slot_size * sizeof(T) / kBytesPerSecond);
+  const int64_t blocks = (total_rows + k - 1) / k;
   // Each block adds into a whole sum Q (a thread's); with few tiles and many channels that
   // traffic outgrows making every tile's points once and reducing per point over all tiles.
   const int64_t all_tiles = round_up(total_rows * tw, L);
