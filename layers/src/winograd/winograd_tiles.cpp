@@ -458,27 +458,29 @@ void product_rows(const T* a, int64_t lda, int64_t panel_stride, int64_t panels,
 
 // Rates of one thread the block size is chosen by (fits to this pipeline on the Intel Xeon it was
 // tuned on; only their ratios matter): products' multiply-adds, values through a transform, and
-// bytes from beyond L2 (a block's share of the kernel or of the sums, tiles past kBlockBytes).
+// bytes from beyond L2 (the kernel or the sums a block reads whole).
 constexpr double kMacsPerSecond = 55e9;
 constexpr double kValuesPerSecond = 1.7e9;
 constexpr double kBytesPerSecond = 6e9;
 
-// Tile rows a block, by the modelled time of the pass: each block pays `block_seconds` (what it
-// reads whole: the packed kernel, a thread's sums) besides `tile_seconds` per tile of whole SIMD
-// vectors, tiles past kBlockBytes (at bytes_per_tile) go through memory twice, and the blocks run
-// on the threads in rounds. Few big blocks cut the whole reads (N8 C256 14x14: a kernel of
-// 9.4 MB, 16 tiles a block); many small ones waste fewer vector lanes and even out a slowed
-// thread: a block size within 2 % of a bigger one's time is preferred.
+// Tile rows a block: the block's tiles stay within kBlockBytes at bytes_per_tile (past it, the
+// products' chunks of output channels would each re-read them from memory: N16 C128 28x28 with
+// 392-tile blocks ran its forward at 0.66x aten's), and among those sizes the least modelled
+// time of the pass: each block pays `block_seconds` (what it reads whole: the packed kernel, a
+// thread's sums) besides `tile_seconds` per tile of whole SIMD vectors, and the blocks run on the
+// threads in rounds. Few big blocks cut the whole reads (N8 C256 8x8: a kernel of 9.4 MB, 4
+// tiles a block at 4 blocks a thread); many small ones waste fewer vector lanes and even out a
+// slowed thread: a block size within 2 % of a bigger one's time is preferred.
 int64_t rows_per_block(int64_t total_rows, int64_t tw, int64_t lanes, int64_t bytes_per_tile, double tile_seconds,
                        double block_seconds) {
   const int64_t threads = std::max(1, at::get_num_threads());
+  const int64_t most = std::min(total_rows, std::max<int64_t>(1, kBlockBytes / (bytes_per_tile * tw)));
   int64_t best = 1;
   double best_seconds = 0;
-  for (int64_t k = 1; k <= total_rows; ++k) {
+  for (int64_t k = 1; k <= most; ++k) {
     const int64_t tiles = k * tw, blocks = (total_rows + k - 1) / k, rounds = (blocks + threads - 1) / threads;
-    const double spilled = static_cast<double>(std::max<int64_t>(0, tiles * bytes_per_tile - kBlockBytes));
-    const double seconds = static_cast<double>(rounds) * (static_cast<double>(round_up(tiles, lanes)) * tile_seconds +
-                                                          block_seconds + 2 * spilled / kBytesPerSecond);
+    const double seconds =
+        static_cast<double>(rounds) * (static_cast<double>(round_up(tiles, lanes)) * tile_seconds + block_seconds);
     if (k == 1 || seconds < 0.98 * best_seconds) {
       best = k;
       best_seconds = seconds;
