@@ -100,8 +100,8 @@ void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tenso
 }
 
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       int64_t workspace_bytes, at::Tensor& gw) {
-  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, workspace_bytes, gw);
+                       int64_t workspace_bytes, WorkspaceAllocator workspace, at::Tensor& gw) {
+  isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, workspace_bytes, workspace, gw);
 }
 
 }  // namespace winograd

@@ -1,6 +1,7 @@
 #include "winograd_conv.h"
 
 #include "winograd_tiles.h"
+#include "../fft/workspace_pool.h"
 #include "../isa/rate_scales.h"
 
 #include <oaconv/profiling.h>
@@ -23,7 +24,7 @@ at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tenso
   const at::TensorOptions options = src.options().memory_format(at::MemoryFormat::Contiguous);
   const int64_t og = w.size(0) / groups, cg = w.size(1);
   const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
-  at::Tensor u = at::empty({groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows}, options);
+  at::Tensor u = fft::pooled_empty({groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows}, options);
   pack_kernel_transform(w.contiguous(), groups, transposed, u);
   at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
   correlate_tiles(src.contiguous(), u, bias, groups, top, left, y);
@@ -52,7 +53,8 @@ at::Tensor grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tenso
 
 at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   at::Tensor gw = at::empty({g.out_channels, g.in_per_group(), 3, 3}, x.options().memory_format(at::MemoryFormat::Contiguous));
-  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], workspace_limit(), gw);
+  grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], workspace_limit(),
+                    &fft::pooled_empty, gw);
   return gw;
 }
 

@@ -591,18 +591,20 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
 // and the product reducing over all tiles, written once (no sum per thread).
 template <typename T>
 void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t n,
-                                    int64_t out_h, int64_t out_w, int64_t groups, int64_t top, int64_t left, T* q) {
+                                    int64_t out_h, int64_t out_w, int64_t groups, int64_t top, int64_t left,
+                                    WorkspaceAllocator workspace, T* q) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t tiles = total_rows * tw, padded = round_up(tiles, L);
-  // Workspaces of this call only (up to workspace_limit(): a thread's cached buffer would keep
-  // that much allocated for good).
-  const std::unique_ptr<T[]> xt_owner(new T[static_cast<size_t>(kPoints * c * padded)]);
-  const std::unique_ptr<T[]> dt_owner(new T[static_cast<size_t>(kPoints * o * padded)]);
-  T* xt = xt_owner.get();
-  T* dt = dt_owner.get();
+  // From the pool, not a thread's cached buffer (which would keep up to workspace_limit()
+  // allocated for good).
+  const at::TensorOptions options = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
+  const at::Tensor xt_owner = workspace({kPoints * c * padded}, options);
+  const at::Tensor dt_owner = workspace({kPoints * o * padded}, options);
+  T* xt = xt_owner.data_ptr<T>();
+  T* dt = dt_owner.data_ptr<T>();
   parallel_tasks(c, [&](int64_t ch) {
     input_tiles(x, c, ch, h, w, top, left, 0, total_rows, th_count, tw, padded, xt + ch * padded, c * padded);
   });
@@ -632,7 +634,8 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
 
 template <typename T>
 void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t out_h,
-                 int64_t out_w, int64_t groups, int64_t top, int64_t left, int64_t workspace_bytes, T* gw) {
+                 int64_t out_w, int64_t groups, int64_t top, int64_t left, int64_t workspace_bytes,
+                 WorkspaceAllocator workspace, T* gw) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
@@ -655,17 +658,21 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const double planes_bytes = 2.0 * kPoints * static_cast<double>(c + o) * all_tiles * sizeof(T);
   const double sums_bytes = 2.0 * static_cast<double>(blocks) * slot_size * sizeof(T);
   if (planes_bytes < sums_bytes && planes_bytes / 2 <= static_cast<double>(workspace_bytes)) {
-    const std::unique_ptr<T[]> q(new T[static_cast<size_t>(slot_size)]);  // every value written below
-    grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, q.get());
-    weights_from_point_sums(q.get(), 1, slot_size, o, cg, og, ogp, cgp, gw);
+    // Every value written below.
+    const at::Tensor q = workspace({slot_size}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+    grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, workspace, q.data_ptr<T>());
+    weights_from_point_sums(q.data_ptr<T>(), 1, slot_size, o, cg, og, ogp, cgp, gw);
     return;
   }
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
   const int64_t slots = std::max(1, at::get_num_threads());
-  std::vector<T> partial(static_cast<size_t>(slots * slot_size), T(0));
+  const at::Tensor partial_owner =
+      workspace({slots * slot_size}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+  T* const partial = partial_owner.data_ptr<T>();
+  std::fill_n(partial, slots * slot_size, T(0));
   parallel_tasks(blocks, [&](int64_t block) {
     // Inside another parallel region the tasks run one after another on one thread: any slot.
-    T* acc = partial.data() + std::min<int64_t>(at::get_thread_num(), slots - 1) * slot_size;
+    T* acc = partial + std::min<int64_t>(at::get_thread_num(), slots - 1) * slot_size;
     const int64_t row0 = block * k, rows = std::min(k, total_rows - row0), tiles = rows * tw;
     const int64_t padded = round_up(tiles, L);
     T* xt = direct::placed_buffer<T, 2>(kPoints * c * padded);
@@ -695,7 +702,7 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
       }
     }
   });
-  weights_from_point_sums(partial.data(), slots, slot_size, o, cg, og, ogp, cgp, gw);
+  weights_from_point_sums(partial, slots, slot_size, o, cg, og, ogp, cgp, gw);
 }
 
 }  // namespace
@@ -727,14 +734,14 @@ void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed,
 }
 
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       int64_t workspace_bytes, at::Tensor& gw) {
+                       int64_t workspace_bytes, WorkspaceAllocator workspace, at::Tensor& gw) {
   TORCH_INTERNAL_ASSERT(x.dim() == 4 && x.is_contiguous() && gy.dim() == 4 && gy.is_contiguous() && gw.is_contiguous());
   TORCH_INTERNAL_ASSERT(x.size(0) == gy.size(0) && x.size(1) % groups == 0 && gy.size(1) % groups == 0);
   TORCH_INTERNAL_ASSERT(gw.dim() == 4 && gw.size(0) == gy.size(1) && gw.size(1) == x.size(1) / groups &&
                         gw.size(2) == 3 && gw.size(3) == 3);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::winograd::grad_weight_tiles", [&] {
     grad_weight<scalar_t>(x.data_ptr<scalar_t>(), x.size(0), x.size(1), x.size(2), x.size(3), gy.data_ptr<scalar_t>(),
-                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, workspace_bytes,
+                          gy.size(1), gy.size(2), gy.size(3), groups, top, left, workspace_bytes, workspace,
                           gw.data_ptr<scalar_t>());
   });
 }

@@ -21,6 +21,7 @@
 // kernels while they are in L2, and transforms the result back: the transformed tiles (36/16 of
 // the tensors they come from) never go through memory.
 #include <ATen/core/Tensor.h>
+#include <c10/core/TensorOptions.h>
 
 #include <cstdint>
 
@@ -49,11 +50,15 @@ void pack_kernel_transform(const at::Tensor& w, int64_t groups, bool transposed,
 void correlate_tiles(const at::Tensor& src, const at::Tensor& u, const at::Tensor& bias, int64_t groups, int64_t top,
                      int64_t left, at::Tensor& y);
 
+// Hands out an uninitialised contiguous tensor (liboaconv's pool of workspaces: a fresh
+// allocation of tens of MiB is page-faulted in on first touch every call).
+using WorkspaceAllocator = at::Tensor (*)(at::IntArrayRef sizes, const at::TensorOptions& options);
+
 // gw (O, C / groups, 3, 3) = G^T Q G per kernel, Q the sum over every tile of (A dY A^T) ⊙
 // (B^T d B): d the 6x6 tiles of x (N, C, H, W) placed at (top, left) as above, dY the 4x4 tiles
 // of gy (N, O, out_h, out_w), zero past its edges. Workspaces beyond the per-thread blocks stay
-// within workspace_bytes.
+// within workspace_bytes and come from `workspace`.
 void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
-                       int64_t workspace_bytes, at::Tensor& gw);
+                       int64_t workspace_bytes, WorkspaceAllocator workspace, at::Tensor& gw);
 
 }  // namespace oaconv::winograd
