@@ -6,7 +6,7 @@
 #include "test_support.h"
 
 #include "conv_geometry.h"
-#include "fft/kernel_spectrum_cache.h"
+#include "fft/kernel_spectrum.h"
 #include "fft/overlap_add_passes.h"
 #include "fft/pruned_dft.h"
 #include "fft/tile_io.h"

@@ -1,7 +1,8 @@
 // The winograd algorithm (F(4x4, 3x3)): every pass against torch's autograd in float64 (tight)
 // on sizes that leave partial tiles, every padding including more than the kernel (grad-input's
 // placement then crops), groups, an empty batch and channels-last inputs; float32's error on
-// unit-variance data within its documented bound; the cases it declines.
+// unit-variance data within its documented bound; the cases it declines; the packed kernel
+// transforms reused while the weight is unchanged and never served stale.
 #include "conv_cases.h"
 #include "test_support.h"
 
@@ -9,10 +10,13 @@
 #include "conv_geometry.h"
 #include "winograd/winograd_conv.h"
 
+#include <oaconv/cache.h>
 #include <oaconv/functional.h>
+#include <oaconv/conv2d.h>
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
+#include <torch/optim/sgd.h>
 
 #include <string>
 #include <vector>
@@ -133,6 +137,57 @@ TEST(WinogradDeclines, NamesWhatItDoesNotRun) {
   EXPECT_LE(relative_error(oaconv::conv2d(x, w, {}, Conv2dFuncOptions().stride(2).algorithm(Algorithm::kWinograd)),
                            at::conv2d(x, w, {}, 2)),
             1e-12);
+}
+
+TEST(WinogradKernelCache, ASecondForwardWithTheSameWeightReusesThePackedTransform) {
+  clear_caches();
+  oaconv::Conv2d conv(Conv2dOptions(6, 5, 3).padding(1).algorithm(Algorithm::kWinograd));
+  conv->eval();
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = at::randn({2, 6, 10, 11});
+  const at::Tensor y1 = conv->forward(x);
+  const CacheStats first = cache_stats();
+  EXPECT_EQ(first.kernel_misses, 1);
+  EXPECT_GT(first.kernel_bytes, 0);
+  const at::Tensor y2 = conv->forward(x);
+  EXPECT_EQ(cache_stats().kernel_hits, first.kernel_hits + 1);
+  EXPECT_EQ(cache_stats().kernel_misses, 1);
+  EXPECT_TRUE(y1.equal(y2));
+}
+
+// Each training step changes the weight: forward's and grad-input's packed transforms are made
+// anew (into the stale entries' buffers), and every pass matches aten's after every update.
+TEST(WinogradKernelCache, TrainingStepsAndInPlaceUpdatesAreNeverServedStale) {
+  clear_caches();
+  oaconv::Conv2d conv(Conv2dOptions(4, 6, 3).padding(1).algorithm(Algorithm::kWinograd));
+  torch::optim::SGD sgd(conv->parameters(), torch::optim::SGDOptions(0.5));
+  const at::Tensor x = at::randn({2, 4, 9, 12});
+  for (int step = 0; step < 3; ++step) {
+    sgd.zero_grad();
+    const at::Tensor xg = x.clone().requires_grad_(true);
+    const at::Tensor y = conv->forward(xg);
+    const at::Tensor wr = conv->weight.detach().clone().requires_grad_(true);
+    const at::Tensor xr = x.clone().requires_grad_(true);
+    const at::Tensor yr = at::conv2d(xr, wr, conv->bias.detach(), 1, 1);
+    EXPECT_LE(relative_error(y, yr), 5e-5) << "step " << step;
+    const at::Tensor gy = at::randn(y.sizes());
+    y.backward(gy);
+    yr.backward(gy);
+    EXPECT_LE(relative_error(xg.grad(), xr.grad()), 5e-5) << "step " << step;
+    EXPECT_LE(relative_error(conv->weight.grad(), wr.grad()), 5e-5) << "step " << step;
+    sgd.step();
+  }
+  torch::NoGradGuard no_grad;
+  const auto forward_matches = [&](const char* after) {
+    EXPECT_LE(relative_error(conv->forward(x), at::conv2d(x, conv->weight, conv->bias, 1, 1)), 5e-5) << after;
+  };
+  forward_matches("the last step");
+  conv->weight.add_(1.0);
+  forward_matches("add_");
+  conv->weight.copy_(at::randn(conv->weight.sizes()));
+  forward_matches("copy_");
+  conv->weight.data().mul_(-2.0);  // no version bump: the kept copy of the weight tells
+  forward_matches("an update through .data()");
 }
 
 }  // namespace

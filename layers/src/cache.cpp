@@ -1,7 +1,7 @@
-// cache_stats() / clear_caches(): the public view of the process-wide FFT caches.
+// cache_stats() / clear_caches(): the public view of the process-wide caches (FFT plans, kernel transforms, workspaces).
 #include <oaconv/cache.h>
 
-#include "fft/kernel_spectrum_cache.h"
+#include "kernel_transform_cache.h"
 #include "fft/plan_cache.h"
 #include "fft/workspace_pool.h"
 
@@ -12,7 +12,7 @@ CacheStats cache_stats() {
   const auto plans = fft::PlanCache::instance().stats();
   stats.plan_hits = plans.hits;
   stats.plan_misses = plans.misses;
-  const auto kernels = fft::KernelSpectrumCache::instance().stats();
+  const auto kernels = KernelTransformCache::instance().stats();
   stats.kernel_hits = kernels.hits;
   stats.kernel_misses = kernels.misses;
   stats.kernel_bytes = kernels.bytes;
@@ -21,11 +21,11 @@ CacheStats cache_stats() {
 
 void clear_caches() {
   fft::PlanCache::instance().clear();
-  fft::KernelSpectrumCache::instance().clear();
+  KernelTransformCache::instance().clear();
   fft::clear_workspace_pool();
 }
 
-void set_kernel_cache_budget(int64_t bytes) { fft::KernelSpectrumCache::instance().set_budget(bytes); }
+void set_kernel_cache_budget(int64_t bytes) { KernelTransformCache::instance().set_budget(bytes); }
 
 void set_plan_cache_capacity(int64_t plans) { fft::PlanCache::instance().set_capacity(plans); }
 

@@ -13,7 +13,7 @@
 #include "../parallel_tasks.h"
 
 #include "../non_finite_fallback.h"
-#include "kernel_spectrum_cache.h"
+#include "kernel_spectrum.h"
 #include "overlap_add_passes.h"
 #include "profiling_internal.h"
 #include "workspace_pool.h"
@@ -91,7 +91,7 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
   // inside a custom function); the passes write through its rank-3 view.
   const at::Tensor y = at::empty(geometry.output_sizes(), x.options());
   out.y = unsqueeze_to_rank(y, geometry, kMaxSpatialRank);
-  out.kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
+  out.kernel_spectrum = cached_kernel_spectrum(p, w);
 
   // Input spectra are kept for the weight gradient only if they fit the workspace limit.
   const bool keep = keep_input_spectra && p.input_spectrum_bytes_per_item() * g.batch <= workspace_limit();
@@ -118,7 +118,7 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
   const ConvGeometry& g = p.g;
   const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
   const at::Tensor gy = unsqueeze_to_rank(grad_output, geometry, kMaxSpatialRank).contiguous();
-  if (want_gx && !kernel_spectrum.defined()) kernel_spectrum = KernelSpectrumCache::instance().get(p, w);
+  if (want_gx && !kernel_spectrum.defined()) kernel_spectrum = cached_kernel_spectrum(p, w);
   const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
   SpectralGradients out;

@@ -2,6 +2,7 @@
 
 #include "winograd_tiles.h"
 #include "../fft/workspace_pool.h"
+#include "../kernel_transform_cache.h"
 #include "../isa/rate_scales.h"
 
 #include <oaconv/profiling.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace oaconv::winograd {
 namespace {
@@ -24,8 +26,16 @@ at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tenso
   const at::TensorOptions options = src.options().memory_format(at::MemoryFormat::Contiguous);
   const int64_t og = w.size(0) / groups, cg = w.size(1);
   const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
-  at::Tensor u = fft::pooled_empty({groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows}, options);
-  pack_kernel_transform(w.contiguous(), groups, transposed, u);
+  // The packed transform, made once per weight version (evaluation, frozen layers; in training
+  // the optimizer's update makes it anew each step, into the previous one's buffer).
+  const std::vector<int64_t> packed_sizes{groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows};
+  const KernelTransformKind kind{KernelTransformKind::kWinograd, {groups, transposed ? 1 : 0, 0, 0, 0, 0}};
+  const at::Tensor u = KernelTransformCache::instance().get(w, kind, [&](const at::Tensor& weight, const at::Tensor& reuse) {
+    at::Tensor packed = reuse.defined() && reuse.sizes() == at::IntArrayRef(packed_sizes) ? reuse
+                                                                                           : at::empty(packed_sizes, options);
+    pack_kernel_transform(weight.contiguous(), groups, transposed, packed);
+    return packed;
+  });
   at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
   correlate_tiles(src.contiguous(), u, bias, groups, top, left, y);
   return y;
