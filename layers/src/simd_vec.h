@@ -58,6 +58,20 @@ inline V shuffle(const V& v, const M& mask) {
 #endif
 }
 
+// Lanes of the concatenation (a, b) chosen by mask (index < lanes: a's lane, else b's lane -
+// lanes).
+template <typename V, typename M>
+inline V shuffle2(const V& a, const V& b, const M& mask) {
+#if defined(__clang__)
+  constexpr int kCount = static_cast<int>(sizeof(V) / sizeof(a[0]));
+  V out;
+  for (int i = 0; i < kCount; ++i) out[i] = mask[i] < kCount ? a[mask[i]] : b[mask[i] - kCount];
+  return out;
+#else
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
+
 template <typename T>
 struct Simd {
   static constexpr int kLanes = kSimdBytes / sizeof(T);

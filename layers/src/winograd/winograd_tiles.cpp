@@ -121,19 +121,6 @@ void pack_kernel(const T* w, int64_t o, int64_t cg, int64_t groups, bool transpo
   });
 }
 
-// Lanes of the concatenation (a, b) chosen by mask (index < L: a's lane, else b's lane - L).
-template <typename T>
-inline typename Simd<T>::Vec shuffle2(const typename Simd<T>::Vec& a, const typename Simd<T>::Vec& b,
-                                      const typename Simd<T>::Mask& mask) {
-#if defined(__clang__)
-  typename Simd<T>::Vec out;
-  for (int i = 0; i < Simd<T>::kLanes; ++i) out[i] = mask[i] < Simd<T>::kLanes ? a[mask[i]] : b[mask[i] - Simd<T>::kLanes];
-  return out;
-#else
-  return __builtin_shuffle(a, b, mask);
-#endif
-}
-
 // {p[4 i] : i < L}, from the 4 L values at p: two shuffles pick each half's every fourth value,
 // a third joins the halves (three permutes for L values, against L scalar loads and stores).
 template <typename T>
@@ -143,9 +130,9 @@ inline typename Simd<T>::Vec every_fourth(const T* p) {
   constexpr typename S::Mask pick = S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? 4 * i : 0; });
   constexpr typename S::Mask join =
       S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? i : i + Simd<T>::kLanes / 2; });
-  const typename S::Vec low = shuffle2<T>(S::load(p), S::load(p + L), pick);
-  const typename S::Vec high = shuffle2<T>(S::load(p + 2 * L), S::load(p + 3 * L), pick);
-  return shuffle2<T>(low, high, join);
+  const typename S::Vec low = shuffle2(S::load(p), S::load(p + L), pick);
+  const typename S::Vec high = shuffle2(S::load(p + 2 * L), S::load(p + 3 * L), pick);
+  return shuffle2(low, high, join);
 }
 
 // The inverse for four phases: out[4 i + s] = z_s[i] for i < L, the 4 L values to out.
@@ -165,12 +152,12 @@ inline void interleave_four(const typename Simd<T>::Vec& z0, const typename Simd
       S::lanes([](int i) { return (i % 4 < 2 ? 0 : Simd<T>::kLanes) + 2 * (i / 4) + i % 2; });
   constexpr typename S::Mask quads_high = S::lanes(
       [](int i) { return (i % 4 < 2 ? 0 : Simd<T>::kLanes) + 2 * (i / 4 + Simd<T>::kLanes / 4) + i % 2; });
-  const typename S::Vec p_low = shuffle2<T>(z0, z1, pairs_low), p_high = shuffle2<T>(z0, z1, pairs_high);
-  const typename S::Vec q_low = shuffle2<T>(z2, z3, pairs_low), q_high = shuffle2<T>(z2, z3, pairs_high);
-  S::store(out, shuffle2<T>(p_low, q_low, quads_low));
-  S::store(out + L, shuffle2<T>(p_low, q_low, quads_high));
-  S::store(out + 2 * L, shuffle2<T>(p_high, q_high, quads_low));
-  S::store(out + 3 * L, shuffle2<T>(p_high, q_high, quads_high));
+  const typename S::Vec p_low = shuffle2(z0, z1, pairs_low), p_high = shuffle2(z0, z1, pairs_high);
+  const typename S::Vec q_low = shuffle2(z2, z3, pairs_low), q_high = shuffle2(z2, z3, pairs_high);
+  S::store(out, shuffle2(p_low, q_low, quads_low));
+  S::store(out + L, shuffle2(p_low, q_low, quads_high));
+  S::store(out + 2 * L, shuffle2(p_high, q_high, quads_low));
+  S::store(out + 3 * L, shuffle2(p_high, q_high, quads_high));
 }
 
 // Rows [row, row + count) of the plane src (h x w) placed with row 0 at padded row `top` and
@@ -295,8 +282,8 @@ inline void butterfly_rounds(typename Simd<T>::Vec (&r)[Simd<T>::kLanes]) {
     for (int i = 0; i < L; ++i) {
       if (i & B) continue;
       const typename S::Vec x = r[i], y = r[i + B];
-      r[i] = shuffle2<T>(x, y, low);
-      r[i + B] = shuffle2<T>(x, y, high);
+      r[i] = shuffle2(x, y, low);
+      r[i + B] = shuffle2(x, y, high);
     }
     butterfly_rounds<T, 2 * B>(r);
   }
@@ -586,9 +573,34 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
   });
 }
 
+// One point's product of grad-weight: sums (ogp x cgp; kAccumulate: +=) = the point's
+// grad-output tiles times its input tiles, reduced over `tiles`, from the point-major planes xp
+// (cg channels) and dp (og channels) of `padded` tiles, as the transforms lay them out: each
+// 16 x 16 block (vectors of channels x vectors of tiles) is transposed tile-major first, since
+// the product runs along input channels. Without kAccumulate the padding rows past the
+// products' whole panels are zeroed.
+template <typename T, bool kAccumulate>
+void point_product(const T* xp, const T* dp, int64_t padded, int64_t tiles, int64_t cg, int64_t og, T* sums) {
+  constexpr int64_t L = Simd<T>::kLanes;
+  const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
+  T* v = direct::placed_buffer<T, 5>(padded * cgp);  // v[t][cgp]
+  T* d = direct::placed_buffer<T, 6>(padded * ogp);  // d[t][ogp]
+  for (int64_t t0 = 0; t0 < padded; t0 += L) {
+    for (int64_t c0 = 0; c0 < cgp; c0 += L) {
+      transpose_block(xp + c0 * padded + t0, padded, std::min(L, cg - c0), v + t0 * cgp + c0, cgp);
+    }
+    for (int64_t o0 = 0; o0 < ogp; o0 += L) {
+      transpose_block(dp + o0 * padded + t0, padded, std::max<int64_t>(0, std::min(L, og - o0)), d + t0 * ogp + o0, ogp);
+    }
+  }
+  const int64_t panels = kernel_row_blocks(og);
+  product_rows<T, kAccumulate>(d, ogp, kKernelRows, panels, v, cgp, tiles, cgp / L, sums, cgp);
+  if (!kAccumulate) std::fill(sums + panels * kKernelRows * cgp, sums + ogp * cgp, T(0));
+}
+
 // grad_weight's point sums q[g][p][ogp][cgp] (below) in three phases over the whole batch: every
-// tile's points of the input and of the grad-output, then per point and group the transposes
-// and the product reducing over all tiles, written once (no sum per thread).
+// tile's points of the input and of the grad-output, then per point and group point_product
+// over all tiles, written once (no sum per thread).
 template <typename T>
 void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w, const T* gy, int64_t o, int64_t n,
                                     int64_t out_h, int64_t out_w, int64_t groups, int64_t top, int64_t left,
@@ -613,22 +625,8 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
   });
   parallel_tasks(groups * kPoints, [&](int64_t task) {
     const int64_t g = task / kPoints, p = task % kPoints;
-    T* v = direct::placed_buffer<T, 5>(padded * cgp);  // v[t][cgp]
-    T* d = direct::placed_buffer<T, 6>(padded * ogp);  // d[t][ogp]
-    for (int64_t t0 = 0; t0 < padded; t0 += L) {
-      for (int64_t c0 = 0; c0 < cgp; c0 += L) {
-        transpose_block(xt + (p * c + g * cg + c0) * padded + t0, padded, std::min(L, cg - c0), v + t0 * cgp + c0, cgp);
-      }
-      for (int64_t o0 = 0; o0 < ogp; o0 += L) {
-        transpose_block(dt + (p * o + g * og + o0) * padded + t0, padded, std::max<int64_t>(0, std::min(L, og - o0)),
-                        d + t0 * ogp + o0, ogp);
-      }
-    }
-    // The product writes the rows of whole panels; the padding rows past them are zeroed.
-    T* sums = q + (g * kPoints + p) * ogp * cgp;
-    const int64_t panels = kernel_row_blocks(og);
-    product_rows<T, false>(d, ogp, kKernelRows, panels, v, cgp, tiles, cgp / L, sums, cgp);
-    std::fill(sums + panels * kKernelRows * cgp, sums + ogp * cgp, T(0));
+    point_product<T, false>(xt + (p * c + g * cg) * padded, dt + (p * o + g * og) * padded, padded, tiles, cg, og,
+                            q + (g * kPoints + p) * ogp * cgp);
   });
 }
 
@@ -640,11 +638,9 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t cg = c / groups, og = o / groups;
   // Per block, the points of the input's and the grad-output's tiles as forward makes them,
-  // xt[p][ch][t] and dt[p][oc][t], then per point transposed tile-major, v[t][g][cgp] and
-  // d[t][g][ogp], as the product reduces over tiles and runs along input channels: each
+  // xt[p][ch][t] and dt[p][oc][t], then per point and group point_product; a sum Q holds each
   // group's channels padded to whole vectors, the output channels also to register blocks of 6.
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
-  const int64_t vrow = groups * cgp, drow = groups * ogp;
   const int64_t slot_size = groups * kPoints * ogp * cgp;
   // Per tile: the products, both transforms and the transposes; per block: its sum read and written.
   const double macs_per_tile = static_cast<double>(kPoints * cg * o);
@@ -677,8 +673,6 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
     const int64_t padded = round_up(tiles, L);
     T* xt = direct::placed_buffer<T, 2>(kPoints * c * padded);
     T* dt = direct::placed_buffer<T, 3>(kPoints * o * padded);
-    T* v = direct::placed_buffer<T, 5>(padded * vrow);
-    T* d = direct::placed_buffer<T, 6>(padded * drow);
     for (int64_t ch = 0; ch < c; ++ch) {
       input_tiles(x, c, ch, h, w, top, left, row0, rows, th_count, tw, padded, xt + ch * padded, c * padded);
     }
@@ -687,18 +681,8 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
     }
     for (int64_t p = 0; p < kPoints; ++p) {
       for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t t0 = 0; t0 < padded; t0 += L) {
-          for (int64_t c0 = 0; c0 < cg; c0 += L) {
-            transpose_block(xt + (p * c + g * cg + c0) * padded + t0, padded, std::min(L, cg - c0),
-                            v + t0 * vrow + g * cgp + c0, vrow);
-          }
-          for (int64_t o0 = 0; o0 < ogp; o0 += L) {
-            transpose_block(dt + (p * o + g * og + o0) * padded + t0, padded, std::max<int64_t>(0, std::min(L, og - o0)),
-                            d + t0 * drow + g * ogp + o0, drow);
-          }
-        }
-        product_rows<T, true>(d + g * ogp, drow, kKernelRows, kernel_row_blocks(og), v + g * cgp, vrow, tiles, cgp / L,
-                              acc + (g * kPoints + p) * ogp * cgp, cgp);
+        point_product<T, true>(xt + (p * c + g * cg) * padded, dt + (p * o + g * og) * padded, padded, tiles, cg, og,
+                               acc + (g * kPoints + p) * ogp * cgp);
       }
     }
   });
