@@ -519,6 +519,18 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
   });
 }
 
+// to[x] = sum over k < count of coef(k) from[k * stride + x], for x < n (zero coefficients skipped).
+template <typename T, typename Coef>
+inline void combine_planes(const T* from, int64_t stride, int count, Coef coef, int64_t n, T* __restrict to) {
+  std::fill_n(to, n, T(0));
+  for (int k = 0; k < count; ++k) {
+    const T ck = coef(k);
+    if (ck == T(0)) continue;
+    const T* f = from + k * stride;
+    for (int64_t x = 0; x < n; ++x) to[x] += ck * f[x];
+  }
+}
+
 // gw[oc][j] = G^T Q G of the 36 point sums of Q = the sum of the `slots` sums (each
 // [g][p][ogp][cgp]); the slots are added into the first. Plane by plane, as pack_kernel: per
 // chunk of a group's (ogp x cgp) plane, t[i][l] = sum_k G[k][i] q[k][l] (18 planes), then
@@ -542,26 +554,12 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
     T* __restrict r = direct::placed_buffer<T, 1>(9 * kChunk);
     for (int i = 0; i < 3; ++i) {
       for (int l = 0; l < 6; ++l) {
-        T* to = t + (i * 6 + l) * kChunk;
-        std::fill_n(to, n, T(0));
-        for (int k = 0; k < 6; ++k) {
-          const T gk = kG<T>[k][i];
-          if (gk == T(0)) continue;
-          const T* qk = q + (k * 6 + l) * plane;
-          for (int64_t x = 0; x < n; ++x) to[x] += gk * qk[x];
-        }
+        combine_planes(q + l * plane, 6 * plane, 6, [&](int k) { return kG<T>[k][i]; }, n, t + (i * 6 + l) * kChunk);
       }
     }
     for (int i = 0; i < 3; ++i) {
       for (int j = 0; j < 3; ++j) {
-        T* to = r + (i * 3 + j) * kChunk;
-        std::fill_n(to, n, T(0));
-        for (int l = 0; l < 6; ++l) {
-          const T gl = kG<T>[l][j];
-          if (gl == T(0)) continue;
-          const T* ti = t + (i * 6 + l) * kChunk;
-          for (int64_t x = 0; x < n; ++x) to[x] += ti[x] * gl;
-        }
+        combine_planes(t + i * 6 * kChunk, kChunk, 6, [&](int l) { return kG<T>[l][j]; }, n, r + (i * 3 + j) * kChunk);
       }
     }
     for (int64_t x = 0; x < n; ++x) {
