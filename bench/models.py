@@ -70,10 +70,14 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", default="bench/results/models")
+    parser.add_argument("--models", nargs="+", choices=[m[0] for m in MODELS], default=[m[0] for m in MODELS],
+                        help="which models to time (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
     for name, make, batch, size in MODELS:
+        if name not in args.models:
+            continue
         torch.manual_seed(0)
         reference = make()
         converted = copy.deepcopy(reference)
