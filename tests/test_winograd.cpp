@@ -155,6 +155,24 @@ TEST(WinogradKernelCache, ASecondForwardWithTheSameWeightReusesThePackedTransfor
   EXPECT_TRUE(y1.equal(y2));
 }
 
+// A weight made anew every call (a reparametrised one, a copy per call): the dead weights'
+// entries are dropped (their buffers reused), so the cache holds one entry, not one a call.
+TEST(WinogradKernelCache, AWeightMadeAnewEveryCallLeavesNoDeadEntries) {
+  clear_caches();
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = at::randn({2, 8, 12, 12});
+  const auto options = Conv2dFuncOptions().padding(1).algorithm(Algorithm::kWinograd);
+  int64_t one_entry = 0;
+  for (int call = 0; call < 6; ++call) {
+    const at::Tensor w = at::randn({8, 8, 3, 3});
+    EXPECT_LE(relative_error(oaconv::conv2d(x, w, {}, options), at::conv2d(x, w, {}, 1, 1)), 5e-5) << call;
+    if (call == 0) one_entry = cache_stats().kernel_bytes;
+    EXPECT_EQ(cache_stats().kernel_bytes, one_entry) << call;
+  }
+  EXPECT_GT(one_entry, 0);
+  EXPECT_EQ(cache_stats().kernel_misses, 6);
+}
+
 // Each training step changes the weight: forward's and grad-input's packed transforms are made
 // anew (into the stale entries' buffers), and every pass matches aten's after every update.
 TEST(WinogradKernelCache, TrainingStepsAndInPlaceUpdatesAreNeverServedStale) {

@@ -45,6 +45,7 @@ at::Tensor KernelTransformCache::get(const at::Tensor& weight, const KernelTrans
       lru_.erase(it->second.lru);
       entries_.erase(it);
     }
+    drop_dead_entries(weight, stale_transform, stale_values);
     ++stats_.misses;
   }
   // Made outside the lock: other layers keep hitting meanwhile.
@@ -61,6 +62,29 @@ at::Tensor KernelTransformCache::get(const at::Tensor& weight, const KernelTrans
                               version, values, transform, lru_.begin()});
   stats_.bytes += bytes;
   return transform;
+}
+
+void KernelTransformCache::drop_dead_entries(const at::Tensor& weight, at::Tensor& spare_transform,
+                                             at::Tensor& spare_values) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (!e.owner.expired()) {
+      ++it;
+      continue;
+    }
+    // Whether `make` can use the transform's buffer is its own check (its sizes).
+    if (!spare_transform.defined() && e.transform.scalar_type() == weight.scalar_type() &&
+        e.transform.storage().use_count() == 1) {
+      spare_transform = e.transform;
+    }
+    if (!spare_values.defined() && e.weight_values.sizes() == weight.sizes() &&
+        e.weight_values.scalar_type() == weight.scalar_type()) {
+      spare_values = e.weight_values;
+    }
+    stats_.bytes -= entry_bytes(e);
+    lru_.erase(e.lru);
+    it = entries_.erase(it);
+  }
 }
 
 void KernelTransformCache::evict_to(int64_t bytes) {

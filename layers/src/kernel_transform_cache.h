@@ -66,6 +66,10 @@ class KernelTransformCache {
   KernelTransformCache() = default;
   static int64_t entry_bytes(const Entry& e);
   void evict_to(int64_t bytes);  // with mutex_ held
+  // Drops the entries of weights that no longer exist (a weight made anew every call, e.g. a
+  // reparametrised one, leaves one a call), handing one's buffers out as spares for `weight`'s
+  // new entry where nobody else holds them. With mutex_ held.
+  void drop_dead_entries(const at::Tensor& weight, at::Tensor& spare_transform, at::Tensor& spare_values);
 
   mutable std::mutex mutex_;
   std::map<Key, Entry> entries_;
