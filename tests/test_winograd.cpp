@@ -18,6 +18,8 @@
 #include <torch/autograd.h>
 #include <torch/optim/sgd.h>
 
+#include <c10/core/InferenceMode.h>
+
 #include <string>
 #include <vector>
 
@@ -171,6 +173,22 @@ TEST(WinogradKernelCache, AWeightMadeAnewEveryCallLeavesNoDeadEntries) {
   }
   EXPECT_GT(one_entry, 0);
   EXPECT_EQ(cache_stats().kernel_misses, 6);
+}
+
+// The cache keeps a copy of the weight; made under at::InferenceMode it must still take the
+// next version of the weight outside that mode.
+TEST(WinogradKernelCache, AWeightFirstSeenUnderInferenceModeIsUpdatedOutsideIt) {
+  clear_caches();
+  const at::Tensor x = at::randn({1, 4, 9, 9});
+  at::Tensor w = at::randn({4, 4, 3, 3});
+  const auto options = Conv2dFuncOptions().padding(1).algorithm(Algorithm::kWinograd);
+  {
+    c10::InferenceMode inference;
+    EXPECT_LE(relative_error(oaconv::conv2d(x, w, {}, options), at::conv2d(x, w, {}, 1, 1)), 5e-5);
+  }
+  torch::NoGradGuard no_grad;
+  w.add_(1.0);
+  EXPECT_LE(relative_error(oaconv::conv2d(x, w, {}, options), at::conv2d(x, w, {}, 1, 1)), 5e-5);
 }
 
 // Each training step changes the weight: forward's and grad-input's packed transforms are made

@@ -1,6 +1,7 @@
 #include "kernel_transform_cache.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 namespace oaconv {
 
@@ -50,7 +51,13 @@ at::Tensor KernelTransformCache::get(const at::Tensor& weight, const KernelTrans
   }
   // Made outside the lock: other layers keep hitting meanwhile.
   at::Tensor transform = make(weight, stale_transform);
-  at::Tensor values = stale_values.defined() ? stale_values.copy_(weight.detach()) : weight.detach().clone();
+  at::Tensor values;
+  {
+    // The kept copy outlives the call: made under at::InferenceMode it would be an inference
+    // tensor, which a later call outside that mode could not copy a new weight into.
+    c10::InferenceMode outside_inference_mode(false);
+    values = stale_values.defined() ? stale_values.copy_(weight.detach()) : weight.detach().clone();
+  }
   const int64_t bytes = static_cast<int64_t>(transform.nbytes() + values.nbytes());
   std::lock_guard<std::mutex> lock(mutex_);
   if (bytes > budget_ || entries_.count(key)) return transform;  // too big to keep, or raced
