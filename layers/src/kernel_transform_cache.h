@@ -38,9 +38,10 @@ struct KernelCacheStats {
 class KernelTransformCache {
  public:
   static KernelTransformCache& instance();
-  // Makes the transform of `weight`, into `reuse` when that is defined (a stale transform of the
-  // same kind nobody else holds: a weight updated every training step then needs no fresh
-  // buffer, which would be page-faulted in) or a new tensor.
+  // Makes the transform of `weight`, into `reuse` where that is defined and fits (checked by
+  // `make`: the stale transform of this weight's entry, or a dead weight's, that nobody else
+  // holds; a weight updated every training step then needs no fresh buffer, which would be
+  // page-faulted in), else into a new tensor.
   using Make = std::function<at::Tensor(const at::Tensor& weight, const at::Tensor& reuse)>;
   // The `kind` transform of `weight`, made by `make` on a miss.
   at::Tensor get(const at::Tensor& weight, const KernelTransformKind& kind, const Make& make);

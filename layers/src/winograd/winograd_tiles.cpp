@@ -574,7 +574,7 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
 // One point's product of grad-weight: sums (ogp x cgp; kAccumulate: +=) = the point's
 // grad-output tiles times its input tiles, reduced over `tiles`, from the point-major planes xp
 // (cg channels) and dp (og channels) of `padded` tiles, as the transforms lay them out: each
-// 16 x 16 block (vectors of channels x vectors of tiles) is transposed tile-major first, since
+// L x L block (a vector of channels by a vector of tiles) is transposed tile-major first, since
 // the product runs along input channels. Without kAccumulate the padding rows past the
 // products' whole panels are zeroed.
 template <typename T, bool kAccumulate>
