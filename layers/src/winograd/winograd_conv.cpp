@@ -79,24 +79,25 @@ at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tens
 // Per pass: the 36 products per 16 outputs (register-blocked like the spectral product), the
 // transforms (per transformed value of the input's and the output's tiles), the packed kernel
 // read once per block of tiles (up to a megabyte of transformed input a block, at least a block
-// a thread: the kernel library picks sizes in between by its own model), and a fixed cost per call (packing the kernel, the workspaces). Fitted to 3x3
-// layers (Intel Xeon with AVX-512, 2 threads, float32; a pass as a third of the measured
-// training step / modelled): N32 C64 56x56 17.8 / 20.1 ms, N16 C128 28x28 9.4 / 8.8, N8 C256
-// 14x14 11.0 / 10.5, N32 C32 32x32 3.0 / 2.8, N8 C64 32x32 2.1 / 2.3, N8 C128 16x16 2.7 / 3.2.
+// a thread: the kernel library picks sizes in between by the same rates, winograd_tiles.h), and
+// a fixed cost per call (packing the kernel, the workspaces). Fitted to 3x3 layers (Intel Xeon
+// with AVX-512, 2 threads, float32; a pass as a third of the measured training step /
+// modelled): N32 C64 56x56 17.8 / 20.1 ms, N16 C128 28x28 9.4 / 8.8, N8 C256 14x14 11.0 / 10.5,
+// N32 C32 32x32 3.0 / 2.8, N8 C64 32x32 2.1 / 2.3, N8 C128 16x16 2.7 / 3.2.
 double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double tiles = static_cast<double>(g.batch) * static_cast<double>(tiles_along(g.out[0])) *
                        static_cast<double>(tiles_along(g.out[1]));
   const double in_g = static_cast<double>(g.in_per_group()), out = static_cast<double>(g.out_channels);
   const double macs = kPoints * tiles * in_g * out;
   const double transformed = kPoints * tiles * static_cast<double>(g.in_channels + g.out_channels);
-  const double element = 4.0, rate = std::max(1, threads) / 2.0;
+  const double element = 4.0, rate = std::max(1, threads);
   const double tiles_per_block =
       std::max(1.0, std::min(double{1 << 20} / (kPoints * static_cast<double>(g.in_channels) * element),
                              tiles / std::max(1, threads)));
   const double kernel_bytes = std::ceil(tiles / tiles_per_block) * kPoints * in_g * out * element;
   const isa::RateScales scale = isa::rate_scales();
-  return macs / (110e9 * scale.product * rate) + transformed / (3.4e9 * scale.bytes * rate) +
-         kernel_bytes / (12e9 * scale.bytes * rate) + 0.5e-3;
+  return macs / (kMacsPerSecond * scale.product * rate) + transformed / (kValuesPerSecond * scale.bytes * rate) +
+         kernel_bytes / (kBytesPerSecond * scale.bytes * rate) + 0.5e-3;
 }
 
 }  // namespace oaconv::winograd

@@ -443,13 +443,6 @@ void product_rows(const T* a, int64_t lda, int64_t panel_stride, int64_t panels,
   }
 }
 
-// Rates of one thread the block size is chosen by (fits to this pipeline on the Intel Xeon it was
-// tuned on; only their ratios matter): products' multiply-adds, values through a transform, and
-// bytes from beyond L2 (the kernel or the sums a block reads whole).
-constexpr double kMacsPerSecond = 55e9;
-constexpr double kValuesPerSecond = 1.7e9;
-constexpr double kBytesPerSecond = 6e9;
-
 // Tile rows a block: the block's tiles stay within kBlockBytes at bytes_per_tile (past it, the
 // products' chunks of output channels would each re-read them from memory: N16 C128 28x28 with
 // 392-tile blocks ran its forward at 0.66x aten's), and among those sizes the least modelled

@@ -34,6 +34,14 @@ constexpr int64_t kPoints = kWindow * kWindow;
 // rows (times 2 or 4 vectors of tiles).
 constexpr int64_t kKernelRows = 6;
 
+// Rates of one thread of this pipeline (fits on the Intel Xeon with AVX-512 it was tuned on):
+// the products' multiply-adds, values through a transform, and bytes from beyond L2 (the packed
+// kernel or the sums a block reads whole). The block sizes here and the cost model `auto` reads
+// (winograd_conv.cpp) both use them.
+constexpr double kMacsPerSecond = 55e9;
+constexpr double kValuesPerSecond = 1.7e9;
+constexpr double kBytesPerSecond = 6e9;
+
 // The packed transformed kernel's shape for O output and `in_per_group` input channels:
 // (groups, 36, ceil(O / groups / 6), in_per_group, 6), each block of 6 output channels of a group
 // with its 6 values of one input channel adjacent (rows past the group's last are zero).
