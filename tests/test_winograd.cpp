@@ -9,6 +9,7 @@
 #include "algorithm_registry.h"
 #include "conv_geometry.h"
 #include "winograd/winograd_conv.h"
+#include "winograd/winograd_streamed.h"
 
 #include <oaconv/cache.h>
 #include <oaconv/functional.h>
@@ -20,6 +21,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,10 @@ const std::vector<Case>& cases() {
       // several blocks of tile rows, one spanning two images.
       {{2, 40, 9, 150}, {20, 40, 3, 3}, {1, 1}, 1},
       {{3, 24, 30, 70}, {36, 12, 3, 3}, {1, 2}, 2},
+      // Few tiles and many output channels (ResNet's last stages): the kernel-streaming
+      // pipeline, output channels past whole tasks of 24, groups.
+      {{3, 40, 6, 7}, {100, 40, 3, 3}, {1, 1}, 1},
+      {{2, 32, 5, 6}, {60, 16, 3, 3}, {1, 1}, 2},
   };
   return all;
 }
@@ -106,6 +112,31 @@ TEST_P(WinogradPasses, ThePassesThemselvesRun) {
                                                      c.groups, {true, true, false});
   EXPECT_LE(relative_error(winograd::grad_input(gy, x, w, g), gx), 1e-10);
   EXPECT_LE(relative_error(winograd::grad_weight(gy, x, w, g), gw), 1e-10);
+  // Both pipelines on every case, whichever the passes pick.
+  const winograd::WorkspaceAllocator allocate = [](at::IntArrayRef sizes, const at::TensorOptions& options) {
+    return at::empty(sizes, options);
+  };
+  const int64_t top = g.pad_before[0], left = g.pad_before[1];
+  at::Tensor ys = at::full(yr.sizes(), std::nan(""), yr.options());
+  at::Tensor gxs = at::full(x.sizes(), std::nan(""), x.options());
+  winograd::correlate_streamed(x, w, at::Tensor(), c.groups, false, top, left, allocate, ys);
+  winograd::correlate_streamed(gy, w, at::Tensor(), c.groups, true, 2 - top, 2 - left, allocate, gxs);
+  EXPECT_LE(relative_error(ys, yr), 1e-10);
+  EXPECT_LE(relative_error(gxs, gx), 1e-10);
+  at::Tensor gws = at::full(w.sizes(), std::nan(""), w.options());
+  ASSERT_TRUE(winograd::grad_weight_streamed(x, gy, c.groups, top, left, int64_t{1} << 30, allocate, gws));
+  EXPECT_LE(relative_error(gws, gw), 1e-10);
+  EXPECT_FALSE(winograd::grad_weight_streamed(x, gy, c.groups, top, left, 1024, allocate, gws))
+      << "past its workspace limit";
+  at::Tensor yb = at::full(yr.sizes(), std::nan(""), yr.options());
+  at::Tensor u = at::empty({c.groups, winograd::kPoints, winograd::kernel_row_blocks(c.weight[0] / c.groups),
+                            c.weight[1], winograd::kKernelRows}, w.options());
+  winograd::pack_kernel_transform(w, c.groups, false, u);
+  winograd::correlate_tiles(x, u, at::Tensor(), c.groups, top, left, yb);
+  EXPECT_LE(relative_error(yb, yr), 1e-10);
+  at::Tensor gwb = at::full(w.sizes(), std::nan(""), w.options());
+  winograd::grad_weight_tiles(x, gy, c.groups, top, left, int64_t{1} << 30, allocate, gwb);
+  EXPECT_LE(relative_error(gwb, gw), 1e-10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, WinogradPasses, ::testing::ValuesIn(cases()),

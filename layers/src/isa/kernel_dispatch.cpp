@@ -104,5 +104,15 @@ void grad_weight_tiles(const at::Tensor& x, const at::Tensor& gy, int64_t groups
   isa::kernels().winograd_grad_weight_tiles(x, gy, groups, top, left, workspace_bytes, workspace, gw);
 }
 
+void correlate_streamed(const at::Tensor& src, const at::Tensor& w, const at::Tensor& bias, int64_t groups,
+                        bool transposed, int64_t top, int64_t left, WorkspaceAllocator workspace, at::Tensor& y) {
+  isa::kernels().winograd_correlate_streamed(src, w, bias, groups, transposed, top, left, workspace, y);
+}
+
+bool grad_weight_streamed(const at::Tensor& x, const at::Tensor& gy, int64_t groups, int64_t top, int64_t left,
+                          int64_t workspace_bytes, WorkspaceAllocator workspace, at::Tensor& gw) {
+  return isa::kernels().winograd_grad_weight_streamed(x, gy, groups, top, left, workspace_bytes, workspace, gw);
+}
+
 }  // namespace winograd
 }  // namespace oaconv

@@ -32,6 +32,8 @@ extern "C" __attribute__((visibility("default"))) const oaconv::isa::KernelTable
       &winograd::pack_kernel_transform,
       &winograd::correlate_tiles,
       &winograd::grad_weight_tiles,
+      &winograd::correlate_streamed,
+      &winograd::grad_weight_streamed,
   };
   return &table;
 }

@@ -11,6 +11,7 @@
 #include "../fft/dft_matrix_product.h"
 #include "../fft/spectral_gemm.h"
 #include "../filter/separable_filter.h"
+#include "../winograd/winograd_streamed.h"
 #include "../winograd/winograd_tiles.h"
 #include "instruction_set.h"
 
@@ -35,6 +36,8 @@ struct KernelTable {
   decltype(&winograd::pack_kernel_transform) winograd_pack_kernel_transform;
   decltype(&winograd::correlate_tiles) winograd_correlate_tiles;
   decltype(&winograd::grad_weight_tiles) winograd_grad_weight_tiles;
+  decltype(&winograd::correlate_streamed) winograd_correlate_streamed;
+  decltype(&winograd::grad_weight_streamed) winograd_grad_weight_streamed;
 };
 
 // The table of the active set (instruction_set.h); throws as active() does.

@@ -1,5 +1,6 @@
 #include "winograd_conv.h"
 
+#include "winograd_streamed.h"
 #include "winograd_tiles.h"
 #include "../fft/workspace_pool.h"
 #include "../kernel_transform_cache.h"
@@ -8,6 +9,7 @@
 #include <oaconv/profiling.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +20,21 @@ namespace {
 
 int64_t tiles_along(int64_t outputs) { return (outputs + kTile - 1) / kTile; }
 
+// Few tiles and many channels (ResNet's 8x8 and 4x4 stages): the packed kernel (36 values a
+// kernel) outweighs the batch's transformed tiles (36 a tile and input channel), and
+// transforming it on the fly beside the products beats writing and reading it
+// (winograd_streamed.h), given tasks of 24 output channels enough to share among the threads.
+bool streams_kernel(int64_t tiles, int64_t in_channels, int64_t in_per_group, int64_t out_channels, int64_t groups) {
+  const int64_t tasks = groups * ((out_channels / groups + 23) / 24);
+  return in_per_group * out_channels >= tiles * in_channels && tasks >= 2 * std::max(1, at::get_num_threads());
+}
+
+// grad-weight's products reduce over the tiles; up to this many, its sums (4x the weight) cost
+// more to write and read than the products that make them, and the streamed pipeline's, made in
+// the core's cache, win (N8 C512 4x4, 8 tiles: 5.4-6.8 ms against 8.0-10.9; N8 C256 8x8, 32
+// tiles: about even; 64 tiles even, 128 (N8 C256 14x14) 10.3-11.8 against 6.2-7.6).
+constexpr int64_t kStreamedGradTiles = 32;
+
 // y (N, O', out_h, out_w) = bias + the stride-1 correlation of src (N, C', H, W), placed at
 // (top, left) of zeros, with w's kernels, or (`transposed`) grad-input's: w's channels swapped
 // per group and its kernels flipped.
@@ -26,6 +43,12 @@ at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tenso
   const at::TensorOptions options = src.options().memory_format(at::MemoryFormat::Contiguous);
   const int64_t og = w.size(0) / groups, cg = w.size(1);
   const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
+  at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
+  const int64_t tiles = src.size(0) * tiles_along(out_h) * tiles_along(out_w);
+  if (streams_kernel(tiles, src.size(1), in_g, y.size(1), groups) && !getenv("WG_BLOCKED")) {
+    correlate_streamed(src.contiguous(), w.contiguous(), bias, groups, transposed, top, left, &fft::pooled_empty, y);
+    return y;
+  }
   // The packed transform, made once per weight version (evaluation, frozen layers; in training
   // the optimizer's update makes it anew each step, into the previous one's buffer).
   const std::vector<int64_t> packed_sizes{groups, kPoints, kernel_row_blocks(out_g), in_g, kKernelRows};
@@ -36,7 +59,6 @@ at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tenso
     pack_kernel_transform(weight.contiguous(), groups, transposed, packed);
     return packed;
   });
-  at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
   correlate_tiles(src.contiguous(), u, bias, groups, top, left, y);
   return y;
 }
@@ -71,6 +93,12 @@ at::Tensor grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tenso
 
 at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   at::Tensor gw = at::empty({g.out_channels, g.in_per_group(), 3, 3}, x.options().memory_format(at::MemoryFormat::Contiguous));
+  const int64_t tiles = g.batch * tiles_along(g.out[0]) * tiles_along(g.out[1]);
+  if (tiles <= kStreamedGradTiles &&
+      grad_weight_streamed(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1],
+                           workspace_limit(), &fft::pooled_empty, gw)) {
+    return gw;
+  }
   grad_weight_tiles(x.contiguous(), gy.contiguous(), g.groups, g.pad_before[0], g.pad_before[1], workspace_limit(),
                     &fft::pooled_empty, gw);
   return gw;
