@@ -24,9 +24,10 @@ int64_t tiles_along(int64_t outputs) { return (outputs + kTile - 1) / kTile; }
 // kernel) outweighs the batch's transformed tiles (36 a tile and input channel), and
 // transforming it on the fly beside the products beats writing and reading it
 // (winograd_streamed.h), given tasks of 24 output channels enough to share among the threads.
-bool streams_kernel(int64_t tiles, int64_t in_channels, int64_t in_per_group, int64_t out_channels, int64_t groups) {
+bool streams_kernel(int64_t tiles, int64_t in_channels, int64_t in_per_group, int64_t out_channels, int64_t groups,
+                    int threads) {
   const int64_t tasks = groups * ((out_channels / groups + 23) / 24);
-  return in_per_group * out_channels >= tiles * in_channels && tasks >= 2 * std::max(1, at::get_num_threads());
+  return in_per_group * out_channels >= tiles * in_channels && tasks >= 2 * std::max(1, threads);
 }
 
 // grad-weight's products reduce over the tiles; up to this many, its sums (4x the weight) cost
@@ -45,7 +46,7 @@ at::Tensor correlate(const at::Tensor& src, const at::Tensor& w, const at::Tenso
   const int64_t out_g = transposed ? cg : og, in_g = transposed ? og : cg;
   at::Tensor y = at::empty({src.size(0), groups * out_g, out_h, out_w}, options);
   const int64_t tiles = src.size(0) * tiles_along(out_h) * tiles_along(out_w);
-  if (streams_kernel(tiles, src.size(1), in_g, y.size(1), groups) && !getenv("WG_BLOCKED")) {
+  if (streams_kernel(tiles, src.size(1), in_g, y.size(1), groups, at::get_num_threads())) {
     correlate_streamed(src.contiguous(), w.contiguous(), bias, groups, transposed, top, left, &fft::pooled_empty, y);
     return y;
   }
@@ -105,7 +106,8 @@ at::Tensor grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tens
 }
 
 // Per pass: the 36 products per 16 outputs (register-blocked like the spectral product), the
-// transforms (per transformed value of the input's and the output's tiles), the packed kernel
+// transforms (per transformed value of the input's and the output's tiles), the kernel's points
+// made once per block of tiles where they are streamed (streams_kernel), else the packed kernel
 // read once per block of tiles (up to a megabyte of transformed input a block, at least a block
 // a thread: the kernel library picks sizes in between by the same rates, winograd_tiles.h), and
 // a fixed cost per call (packing the kernel, the workspaces). Fitted to 3x3 layers (Intel Xeon
@@ -122,10 +124,19 @@ double modelled_pass_seconds(const ConvGeometry& g, int threads) {
   const double tiles_per_block =
       std::max(1.0, std::min(double{1 << 20} / (kPoints * static_cast<double>(g.in_channels) * element),
                              tiles / std::max(1, threads)));
-  const double kernel_bytes = std::ceil(tiles / tiles_per_block) * kPoints * in_g * out * element;
   const isa::RateScales scale = isa::rate_scales();
+  double kernel_seconds = 0;
+  if (streams_kernel(static_cast<int64_t>(tiles), g.in_channels, g.in_per_group(), g.out_channels, g.groups, threads)) {
+    // The kernel's 36 points made once per block of tiles, in cache.
+    const double block_bytes = static_cast<double>(kStreamedBlockBytes);
+    const double blocks = std::ceil(tiles * kPoints * static_cast<double>(g.in_channels) * element / block_bytes);
+    kernel_seconds = blocks * kPoints * in_g * out / (kValuesPerSecond * scale.bytes * rate);
+  } else {
+    const double kernel_bytes = std::ceil(tiles / tiles_per_block) * kPoints * in_g * out * element;
+    kernel_seconds = kernel_bytes / (kBytesPerSecond * scale.bytes * rate);
+  }
   return macs / (kMacsPerSecond * scale.product * rate) + transformed / (kValuesPerSecond * scale.bytes * rate) +
-         kernel_bytes / (kBytesPerSecond * scale.bytes * rate) + 0.5e-3;
+         kernel_seconds + 0.5e-3;
 }
 
 }  // namespace oaconv::winograd

@@ -16,10 +16,6 @@ namespace {
 
 using namespace detail;
 
-// A block's transformed input tiles, shared by every task: within the 2 MiB L2 of the cores this
-// was tuned on (Intel Xeon, AVX-512) beside a task's kernel chunk and point sums (with less L2
-// they are re-read from L3 by each task).
-constexpr int64_t kStreamBytes = int64_t{3} << 19;
 // A task's chunk of transformed kernel (36 points x 24 output channels x some input channels).
 constexpr int64_t kKernelChunkBytes = int64_t{256} << 10;
 // Output channels a task: 4 blocks of 6, the products' register blocks of one vector of tiles.
@@ -38,9 +34,9 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
                T* y, int64_t o, int64_t out_h, int64_t out_w) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
-  // Tile rows a block: as many as kStreamBytes holds (whole vectors of tiles), in blocks of
+  // Tile rows a block: as many as kStreamedBlockBytes holds (whole vectors of tiles), in blocks of
   // about equal size.
-  const int64_t tiles_held = kStreamBytes / (kPoints * c * static_cast<int64_t>(sizeof(T)));
+  const int64_t tiles_held = kStreamedBlockBytes / (kPoints * c * static_cast<int64_t>(sizeof(T)));
   const int64_t most_rows = std::max<int64_t>(1, (tiles_held >= L ? tiles_held / L * L : tiles_held) / tw);
   const int64_t blocks_of_rows = (total_rows + most_rows - 1) / most_rows;
   const int64_t k = (total_rows + blocks_of_rows - 1) / blocks_of_rows, most = round_up(k * tw, L);

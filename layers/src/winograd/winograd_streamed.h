@@ -7,14 +7,19 @@
 // A block of tiles (the whole batch where it fits) is transformed once and stays in L2; tasks
 // take 24 output channels each and transform their part of the kernel on the fly, a chunk of
 // input channels at a time, right before the 36 per-point products use it: the transformed
-// kernel never goes through memory, and the weight is read once a block. grad-weight likewise: per task (24 output by 64
-// input channels) the 36 per-point sums over all tiles, then G^T Q G, written to the weight's
-// gradient directly.
+// kernel never goes through memory, and the weight is read once a block. grad-weight likewise:
+// per task (24 output by 64 input channels) the 36 per-point sums over all tiles, then G^T Q G,
+// written to the weight's gradient directly.
 #include "winograd_tiles.h"
 
 #include <ATen/core/Tensor.h>
 
 namespace oaconv::winograd {
+
+// A block's transformed input tiles, shared by every task: within the 2 MiB L2 of the cores this
+// was tuned on (Intel Xeon, AVX-512) beside a task's kernel chunk and point sums (with less L2
+// they are re-read from L3 by each task).
+constexpr int64_t kStreamedBlockBytes = int64_t{3} << 19;
 
 // y (N, O', out_h, out_w) = bias + the stride-1 3x3 correlation of src (N, C', H, W) placed at
 // (top, left) of zeros (as correlate_tiles), with w's (O, C / groups, 3, 3) kernels or
