@@ -21,13 +21,16 @@ namespace {
 int64_t tiles_along(int64_t outputs) { return (outputs + kTile - 1) / kTile; }
 
 // Few tiles and many channels (ResNet's 8x8 and 4x4 stages): the packed kernel (36 values a
-// kernel) outweighs the batch's transformed tiles (36 a tile and input channel), and
+// kernel) is 4x or more the batch's transformed tiles (36 a tile and input channel), and
 // transforming it on the fly beside the products beats writing and reading it
 // (winograd_streamed.h), given tasks of 24 output channels enough to share among the threads.
+// (Steps against the blocked pipeline, interleaved: N8 C256 8x8 6.7/5.4 ms against 9.2/10.5,
+// N8 C512 4x4 15.8/14.0 against 41.3/34.4; where the two are as large, N8 C128 16x16 and N8 C256
+// 14x14, 8.8/5.8 against 5.9/4.7 and 19.4/19.8 against 18.3/17.4.)
 bool streams_kernel(int64_t tiles, int64_t in_channels, int64_t in_per_group, int64_t out_channels, int64_t groups,
                     int threads) {
   const int64_t tasks = groups * ((out_channels / groups + 23) / 24);
-  return in_per_group * out_channels >= tiles * in_channels && tasks >= 2 * std::max(1, threads);
+  return in_per_group * out_channels >= 4 * tiles * in_channels && tasks >= 2 * std::max(1, threads);
 }
 
 // grad-weight's products reduce over the tiles; up to this many, its sums (4x the weight) cost
