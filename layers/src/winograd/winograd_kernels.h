@@ -81,16 +81,18 @@ inline void g_(V v0, V v1, V v2, V (&o)[6]) {
   o[5] = v2;
 }
 
-// u[k * 6 + l] = (G g G^T)[k][l] of the 3x3 kernel g[i * 3 + j], in registers (V: one kernel a
-// lane, or scalars).
-template <typename T, typename V>
-inline void kernel_points(const V (&g)[9], V (&u)[36]) {
+// store(k * 6 + l, (G g G^T)[k][l]) for the 3x3 kernel g[i * 3 + j], in registers (V: one
+// kernel a lane, or scalars); each point stored as soon as it is made.
+template <typename T, typename V, typename Store>
+inline void kernel_points(const V (&g)[9], const Store& store) {
   V t[3][6];  // t[i] = G applied along row i of g
   for (int i = 0; i < 3; ++i) g_<T, V>(g[i * 3], g[i * 3 + 1], g[i * 3 + 2], t[i]);
+#pragma GCC unroll 6
   for (int l = 0; l < 6; ++l) {
     V o[6];
     g_<T, V>(t[0][l], t[1][l], t[2][l], o);
-    for (int k = 0; k < 6; ++k) u[k * 6 + l] = o[k];
+#pragma GCC unroll 6
+    for (int k = 0; k < 6; ++k) store(k * 6 + l, o[k]);
   }
 }
 
@@ -111,27 +113,39 @@ void transform_kernel_block(const T* w, int64_t og, int64_t cg, int64_t g, bool 
   const int64_t out_g = transposed ? cg : og;
   const int64_t e = count * kKernelRows;  // values of one point
   T* taps = direct::placed_buffer<T, 0>(9 * e);
-  for (int64_t c = 0; c < count; ++c) {
-    for (int64_t r = 0; r < kKernelRows; ++r) {
-      const int64_t a = b * kKernelRows + r;  // the correlation's output channel in the group
-      const T* src = a >= out_g ? nullptr
-                     : transposed ? w + ((g * og + c0 + c) * cg + a) * 9
-                                  : w + ((g * og + a) * cg + c0 + c) * 9;
-      for (int ij = 0; ij < 9; ++ij) taps[ij * e + c * kKernelRows + r] = src ? src[transposed ? 8 - ij : ij] : T(0);
+  // Row by row (a correlation output channel), its kernels a fixed stride apart in w: 9 * cg
+  // values between a grad-input row's (w's output channels), 9 between a forward row's.
+  for (int64_t r = 0; r < kKernelRows; ++r) {
+    const int64_t a = b * kKernelRows + r;  // the correlation's output channel in the group
+    T* to = taps + r;
+    if (a >= out_g) {
+      for (int ij = 0; ij < 9; ++ij) {
+        for (int64_t c = 0; c < count; ++c) to[ij * e + c * kKernelRows] = T(0);
+      }
+    } else if (transposed) {
+      const T* src = w + ((g * og + c0) * cg + a) * 9;
+      for (int64_t c = 0; c < count; ++c, src += 9 * cg, to += kKernelRows) {
+#pragma GCC unroll 9
+        for (int ij = 0; ij < 9; ++ij) to[ij * e] = src[8 - ij];
+      }
+    } else {
+      const T* src = w + ((g * og + a) * cg + c0) * 9;
+      for (int64_t c = 0; c < count; ++c, src += 9, to += kKernelRows) {
+#pragma GCC unroll 9
+        for (int ij = 0; ij < 9; ++ij) to[ij * e] = src[ij];
+      }
     }
   }
   int64_t x = 0;
   for (; x + L <= e; x += L) {
-    Vec gv[9], u[36];
+    Vec gv[9];
     for (int ij = 0; ij < 9; ++ij) gv[ij] = S::load(taps + ij * e + x);
-    kernel_points<T, Vec>(gv, u);
-    for (int p = 0; p < 36; ++p) S::store(dst + p * point_stride + x, u[p]);
+    kernel_points<T, Vec>(gv, [&](int p, Vec v) { S::store(dst + p * point_stride + x, v); });
   }
   for (; x < e; ++x) {
-    T gv[9], u[36];
+    T gv[9];
     for (int ij = 0; ij < 9; ++ij) gv[ij] = taps[ij * e + x];
-    kernel_points<T, T>(gv, u);
-    for (int p = 0; p < 36; ++p) dst[p * point_stride + x] = u[p];
+    kernel_points<T, T>(gv, [&](int p, T v) { dst[p * point_stride + x] = v; });
   }
 }
 
