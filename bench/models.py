@@ -2,17 +2,25 @@
 """Training steps of whole models, torch's own convolutions against oaconv.convert(model, "auto").
 
 Usage: PYTHONPATH=build/python bench/models.py [--threads 2] [--rounds 5] [--out bench/results/models]
+                                               [--omp-wait-policy passive|default]
 For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, and a
 RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1 MLP blocks), one training
 step is forward, cross-entropy, backward and an SGD step. The converted copy's first step (auto
 measures each new layer shape) is timed apart; then both copies run in interleaved rounds
 (torch, oaconv, torch, oaconv, ...) and each keeps the median of its rounds. Writes OUT.json and
-OUT.png (speedup per model) and prints a table."""
+OUT.png (speedup per model) and prints a table.
+
+OpenMP's idle threads sleep (OMP_WAIT_POLICY=passive) unless --omp-wait-policy default: with
+libgomp's default they spin after every parallel region, and Debian's OpenBLAS runs its own
+pool of threads for torch's matrix products, so on 2 cores the two pools take turns on the
+cores: torch's own convnext_tiny step took 1.36-1.85 s spinning against 0.85-1.1 s passive, and
+its resnet18 step moved 180-280 ms between runs (passive: within 2 %)."""
 import argparse
 import copy
 import json
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -72,7 +80,17 @@ def main():
     parser.add_argument("--out", default="bench/results/models")
     parser.add_argument("--models", nargs="+", choices=[m[0] for m in MODELS], default=[m[0] for m in MODELS],
                         help="which models to time (default: all)")
+    parser.add_argument("--omp-wait-policy", choices=["passive", "default"], default="passive",
+                        help="OpenMP's idle threads sleep (passive, default) or spin as libgomp's default has them")
     args = parser.parse_args()
+    # libgomp reads the policy once, when torch loads it: start again with it set.
+    wanted = "PASSIVE" if args.omp_wait_policy == "passive" else None
+    if os.environ.get("OMP_WAIT_POLICY") != wanted:
+        if wanted:
+            os.environ["OMP_WAIT_POLICY"] = wanted
+        else:
+            os.environ.pop("OMP_WAIT_POLICY")
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     torch.set_num_threads(args.threads)
     rows = []
     for name, make, batch, size in MODELS:
@@ -98,8 +116,8 @@ def main():
         rows.append(row)
         print("%-16s N%d %dx%d  %2d convs  torch %8.1f ms  oaconv auto %8.1f ms  %5.2fx  (first step %.0f ms)" % (
             name, batch, size, size, count, row["torch_ms"], row["oaconv_ms"], row["speedup"], first * 1e3), flush=True)
-    result = dict(threads=args.threads, rounds=args.rounds, torch=torch.__version__, oaconv=oaconv.__version__,
-                  models=rows)
+    result = dict(threads=args.threads, rounds=args.rounds, omp_wait_policy=args.omp_wait_policy,
+                  torch=torch.__version__, oaconv=oaconv.__version__, models=rows)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     tmp = args.out + ".json.tmp"
     with open(tmp, "w") as f:
@@ -114,8 +132,8 @@ def main():
     for i, r in enumerate(rows):
         ax.text(i, r["speedup"], "%.2fx" % r["speedup"], ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("training step speedup over torch")
-    ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads (median of %d interleaved rounds)" % (
-        args.threads, args.rounds), fontsize=9)
+    ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads, OpenMP %s (median of %d interleaved rounds)" % (
+        args.threads, args.omp_wait_policy, args.rounds), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     fig.savefig(args.out + ".png.tmp.png", dpi=110)
