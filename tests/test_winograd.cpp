@@ -162,6 +162,26 @@ TEST(WinogradFloat32, ErrorOnUnitVarianceDataIsWithinItsBound) {
   }
 }
 
+// An empty batch on a layer the kernel-streaming pipeline takes (many output channels, no
+// tiles): empty outputs and zero weight gradients, as torch gives (it divided by zero once).
+TEST(WinogradPassesOnAnEmptyBatch, GiveEmptyOutputsAndZeroWeightGradients) {
+  const at::Tensor x = at::randn({0, 64, 8, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor w = at::randn({256, 64, 3, 3}, at::kDouble).requires_grad_(true);
+  const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding(1).algorithm(Algorithm::kWinograd));
+  EXPECT_EQ(y.sizes(), at::IntArrayRef({0, 256, 8, 8}));
+  const auto grads = torch::autograd::grad({y.sum()}, {x, w});
+  EXPECT_EQ(grads[0].sizes(), x.sizes());
+  EXPECT_EQ(grads[1].abs().sum().item<double>(), 0.0);
+  const winograd::WorkspaceAllocator allocate = [](at::IntArrayRef sizes, const at::TensorOptions& options) {
+    return at::empty(sizes, options);
+  };
+  at::Tensor ys = at::empty({0, 256, 8, 8}, at::kDouble);
+  winograd::correlate_streamed(x.detach(), w.detach(), at::Tensor(), 1, false, 1, 1, allocate, ys);
+  at::Tensor gw = at::full(w.sizes(), std::nan(""), w.options());
+  ASSERT_TRUE(winograd::grad_weight_streamed(x.detach(), ys, 1, 1, 1, int64_t{1} << 30, allocate, gw));
+  EXPECT_EQ(gw.abs().sum().item<double>(), 0.0);
+}
+
 TEST(WinogradDeclines, NamesWhatItDoesNotRun) {
   const auto reason = [](std::vector<int64_t> input, std::vector<int64_t> weight, Conv2dFuncOptions options) {
     const ConvGeometry g = make_conv_geometry(at::empty(input), at::empty(weight), at::Tensor(), options);

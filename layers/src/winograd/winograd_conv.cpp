@@ -30,7 +30,8 @@ int64_t tiles_along(int64_t outputs) { return (outputs + kTile - 1) / kTile; }
 bool streams_kernel(int64_t tiles, int64_t in_channels, int64_t in_per_group, int64_t out_channels, int64_t groups,
                     int threads) {
   const int64_t tasks = groups * ((out_channels / groups + 23) / 24);
-  return in_per_group * out_channels >= 4 * tiles * in_channels && tasks >= 2 * std::max(1, threads);
+  return tiles > 0 && in_per_group > 0 && in_per_group * out_channels >= 4 * tiles * in_channels &&
+         tasks >= 2 * std::max(1, threads);
 }
 
 // grad-weight's products reduce over the tiles; up to this many, its sums (4x the weight) cost

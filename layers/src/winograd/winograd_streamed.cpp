@@ -34,6 +34,7 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
                T* y, int64_t o, int64_t out_h, int64_t out_w) {
   constexpr int64_t L = Simd<T>::kLanes;
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
+  if (total_rows == 0) return;  // an empty batch (or image): y is empty
   // Tile rows a block: as many as kStreamedBlockBytes holds (whole vectors of tiles), in blocks of
   // about equal size.
   const int64_t tiles_held = kStreamedBlockBytes / (kPoints * c * static_cast<int64_t>(sizeof(T)));
