@@ -91,6 +91,10 @@ bool grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const int64_t th_count = (out_h + kTile - 1) / kTile, tw = (out_w + kTile - 1) / kTile, total_rows = n * th_count;
   const int64_t tiles = total_rows * tw, padded = round_up(tiles, L);
   const int64_t cg = c / groups, og = o / groups;
+  if (tiles == 0) {  // an empty batch (or image): no sums, and no workspaces to index
+    std::fill_n(gw, o * cg * 9, T(0));
+    return true;
+  }
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   // Point-major planes as the transforms make them, then tile-major (the products run along channels).
   const int64_t planes = kPoints * (c + o) * padded, transposed = groups * kPoints * padded * (cgp + ogp);
