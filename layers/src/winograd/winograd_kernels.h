@@ -26,6 +26,13 @@ constexpr int kRows = static_cast<int>(kKernelRows);
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+// A flat buffer of `elements` T from the pipelines' workspace pool (not a thread's cached buffer,
+// which would keep up to workspace_limit() allocated for good).
+template <typename T>
+at::Tensor workspace_of(WorkspaceAllocator workspace, int64_t elements) {
+  return workspace({elements}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+}
+
 // The three 1-D transforms on SIMD vectors V of T, one value per lane.
 // z (6 values) -> B^T z.
 template <typename T, typename V>

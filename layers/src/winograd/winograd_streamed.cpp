@@ -24,11 +24,6 @@ constexpr int64_t kTaskBlocks = 4;
 constexpr int64_t kGradColumnVectors = 4;
 
 template <typename T>
-at::Tensor workspace_of(WorkspaceAllocator workspace, int64_t elements) {
-  return workspace({elements}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
-}
-
-template <typename T>
 void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T* wt, int64_t wo, int64_t wcg,
                bool transposed, const T* bias, int64_t groups, int64_t top, int64_t left, WorkspaceAllocator workspace,
                T* y, int64_t o, int64_t out_h, int64_t out_w) {

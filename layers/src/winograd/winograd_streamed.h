@@ -24,8 +24,9 @@ constexpr int64_t kStreamedBlockBytes = int64_t{3} << 19;
 // y (N, O', out_h, out_w) = bias + the stride-1 3x3 correlation of src (N, C', H, W) placed at
 // (top, left) of zeros (as correlate_tiles), with w's (O, C / groups, 3, 3) kernels or
 // (`transposed`) grad-input's: w's channels swapped per group and its kernels flipped. Every
-// tensor contiguous; bias (O') or undefined. Where it beats pack_kernel_transform +
-// correlate_tiles: streams_kernel (winograd_conv.cpp).
+// tensor contiguous; bias (O') or undefined; at least one input channel (the block of tiles is
+// sized by it). Where it beats pack_kernel_transform + correlate_tiles, which is never for an
+// empty batch or channel dimension: streams_kernel (winograd_conv.cpp).
 void correlate_streamed(const at::Tensor& src, const at::Tensor& w, const at::Tensor& bias, int64_t groups,
                         bool transposed, int64_t top, int64_t left, WorkspaceAllocator workspace, at::Tensor& y);
 

@@ -166,11 +166,8 @@ void grad_weight_points_whole_batch(const T* x, int64_t c, int64_t h, int64_t w,
   const int64_t cg = c / groups, og = o / groups;
   const int64_t cgp = round_up(cg, L), ogp = round_up(round_up(og, kKernelRows), L);
   const int64_t tiles = total_rows * tw, padded = round_up(tiles, L);
-  // From the pool, not a thread's cached buffer (which would keep up to workspace_limit()
-  // allocated for good).
-  const at::TensorOptions options = at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value);
-  const at::Tensor xt_owner = workspace({kPoints * c * padded}, options);
-  const at::Tensor dt_owner = workspace({kPoints * o * padded}, options);
+  const at::Tensor xt_owner = workspace_of<T>(workspace, kPoints * c * padded);
+  const at::Tensor dt_owner = workspace_of<T>(workspace, kPoints * o * padded);
   T* xt = xt_owner.data_ptr<T>();
   T* dt = dt_owner.data_ptr<T>();
   parallel_tasks(c, [&](int64_t ch) {
@@ -211,15 +208,14 @@ void grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
   const double sums_bytes = 2.0 * static_cast<double>(blocks) * slot_size * sizeof(T);
   if (planes_bytes < sums_bytes && planes_bytes / 2 <= static_cast<double>(workspace_bytes)) {
     // Every value written below.
-    const at::Tensor q = workspace({slot_size}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+    const at::Tensor q = workspace_of<T>(workspace, slot_size);
     grad_weight_points_whole_batch(x, c, h, w, gy, o, n, out_h, out_w, groups, top, left, workspace, q.data_ptr<T>());
     weights_from_point_sums(q.data_ptr<T>(), 1, slot_size, o, cg, og, ogp, cgp, gw);
     return;
   }
   // One sum a thread (the task counter hands blocks to any thread), added up at the end.
   const int64_t slots = std::max(1, at::get_num_threads());
-  const at::Tensor partial_owner =
-      workspace({slots * slot_size}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value));
+  const at::Tensor partial_owner = workspace_of<T>(workspace, slots * slot_size);
   T* const partial = partial_owner.data_ptr<T>();
   std::fill_n(partial, slots * slot_size, T(0));
   parallel_tasks(blocks, [&](int64_t block) {
