@@ -27,7 +27,8 @@ NAME = re.compile(r"^(?P<family>[a-z0-9_]+)/(?P<op>[a-z_]+)/H(?P<size>\d+)_k(?P<
 KINDS = {"conv1d": "conv1d", "depthwise1d": "conv1d", "conv3d": "conv3d", "transposed2d": "conv_transpose2d",
          "transposed3d": "conv_transpose3d"}
 RANKS = {"conv1d": 1, "conv3d": 3, "conv_transpose2d": 2, "conv_transpose3d": 3}
-COLOURS = {"aten": "black", "direct": "tab:gray", "fft": "tab:blue", "oaa": "tab:orange", "auto": "tab:green"}
+COLOURS = {"aten": "black", "direct": "tab:gray", "fft": "tab:blue", "oaa": "tab:orange", "winograd": "tab:purple",
+           "auto": "tab:green"}
 
 
 def load(path):
@@ -83,7 +84,7 @@ def line_panels(cells, panel_values, x_values, panel_of, x_of, title, xlabel, pa
     rows = (len(panel_values) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.3 * rows), squeeze=False)
     for ax, p in zip(axes.flat, panel_values):
-        for algo in ("aten", "direct", "fft", "oaa", "auto"):
+        for algo in ("aten", "direct", "fft", "oaa", "winograd", "auto"):
             xs, ys = [], []
             for x in x_values:
                 t = cells.get((p, x) if panel_of == "size" else (x, p), {})
@@ -193,7 +194,7 @@ def kinds_figure(times, threads, path):
     rows = sorted((key, t) for key, t in times.items() if key[0] in KINDS and key[1] == "fwd_bwd" and "aten" in t)
     if not rows:
         return False
-    algos = [a for a in ("direct", "fft", "oaa", "auto") if any(a in t for _, t in rows)]
+    algos = [a for a in ("direct", "fft", "oaa", "winograd", "auto") if any(a in t for _, t in rows)]
     fig, ax = plt.subplots(figsize=(max(7, 1.6 * len(rows)), 5.2))
     width = 0.8 / len(algos)
     for i, algo in enumerate(algos):

@@ -141,6 +141,12 @@ std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   if (shape.forward_macs() < 3e8 || small_groups) {
     out.push_back(Algorithm::kDirect);
   }
+  // Winograd on the layers it takes (winograd_conv.cpp's declines): 2-D 3x3 stride 1, and at
+  // least 8 input channels a group.
+  if (shape.rank == 2 && !shape.transposed && shape.kernel == 3 && shape.stride == 1 &&
+      (shape.groups == 1 || shape.in_channels / shape.groups >= 8)) {
+    out.push_back(Algorithm::kWinograd);
+  }
   return out;
 }
 
