@@ -156,33 +156,44 @@ void transform_kernel_block(const T* w, int64_t og, int64_t cg, int64_t g, bool 
   }
 }
 
-// to[x] = sum over k < count of coef(k) from[k * stride + x], for x < n (zero coefficients skipped).
-template <typename T, typename Coef>
-inline void combine_planes(const T* from, int64_t stride, int count, Coef coef, int64_t n, T* __restrict to) {
-  std::fill_n(to, n, T(0));
-  for (int k = 0; k < count; ++k) {
-    const T ck = coef(k);
-    if (ck == T(0)) continue;
-    const T* f = from + k * stride;
-    for (int64_t x = 0; x < n; ++x) to[x] += ck * f[x];
-  }
+// q (6 values) -> G^T q (3 values), the columns of G above, rows 1-2 and 3-4 sharing sums.
+template <typename T, typename V>
+inline void gt_(V q0, V q1, V q2, V q3, V q4, V q5, V (&o)[3]) {
+  const V s12 = q1 + q2, d12 = q1 - q2, s34 = q3 + q4, d34 = q3 - q4;
+  o[0] = T(1) / 4 * q0 - T(1) / 6 * s12 + T(1) / 24 * s34;
+  o[1] = T(1) / 12 * d34 - T(1) / 6 * d12;
+  o[2] = T(1) / 6 * (s34 - s12) + q5;
 }
 
-// r[ij][x] (9 planes of n) = the 3x3 kernel G^T Q G of the 36 points q[p * plane + x], x < n;
-// t holds 18 planes of n. Plane by plane: t[i][l] = sum_k G[k][i] q[k][l], then r[i][j] =
-// sum_l t[i][l] G[l][j], every loop along the contiguous values (kernel by kernel, the 36 points
-// lie a plane apart: 65536 kernels took about a millisecond).
+// The 3x3 kernels G^T Q G of up to L kernels, one a lane of the 36 point vectors q[p * plane]
+// (Q[k][l] at p = 6 k + l), made in registers (t[i][l] = sum_k G[k][i] Q[k][l], then r[i][j] =
+// sum_l t[i][l] G[l][j]) and written kernel-major, out[lane * 9 + ij] for lane < count: the
+// weight's gradient holds consecutive input channels' kernels so. (Plane by plane through memory,
+// 18 planes of t and 9 of r, then scattered kernel by kernel, this took more time than the
+// per-point products on 4x4 images: 512 x 512 kernels of 8 tiles.)
 template <typename T>
-void kernels_from_points(const T* q, int64_t plane, int64_t n, T* __restrict t, T* __restrict r) {
-  for (int i = 0; i < 3; ++i) {
-    for (int l = 0; l < 6; ++l) {
-      combine_planes(q + l * plane, 6 * plane, 6, [&](int k) { return kG<T>[k][i]; }, n, t + (i * 6 + l) * n);
-    }
+inline void kernels_from_points(const T* q, int64_t plane, int64_t count, T* out) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int L = S::kLanes;
+  Vec t[3][6];
+#pragma GCC unroll 6
+  for (int l = 0; l < 6; ++l) {
+    Vec o[3];
+    gt_<T, Vec>(S::load(q + l * plane), S::load(q + (6 + l) * plane), S::load(q + (12 + l) * plane),
+                S::load(q + (18 + l) * plane), S::load(q + (24 + l) * plane), S::load(q + (30 + l) * plane), o);
+    for (int i = 0; i < 3; ++i) t[i][l] = o[i];
   }
+  alignas(kSimdBytes) T r[9][L];
+#pragma GCC unroll 3
   for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      combine_planes(t + i * 6 * n, n, 6, [&](int l) { return kG<T>[l][j]; }, n, r + (i * 3 + j) * n);
-    }
+    Vec o[3];
+    gt_<T, Vec>(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], o);
+    for (int j = 0; j < 3; ++j) S::store(r[i * 3 + j], o[j]);
+  }
+  for (int64_t lane = 0; lane < count; ++lane) {
+#pragma GCC unroll 9
+    for (int ij = 0; ij < 9; ++ij) out[lane * 9 + ij] = r[ij][lane];
   }
 }
 

@@ -130,14 +130,11 @@ bool grad_weight(const T* x, int64_t n, int64_t c, int64_t h, int64_t w, const T
       product_rows<T, false>(ds + gp * padded * ogp + b0 * kKernelRows, ogp, kKernelRows, nb,
                              xs + gp * padded * cgp + v0 * L, cgp, tiles, nv, q + p * plane, cols);
     }
-    T* t = direct::placed_buffer<T, 0>(18 * plane);
-    T* r = direct::placed_buffer<T, 1>(9 * plane);
-    kernels_from_points(q, plane, plane, t, r);
     for (int64_t i = 0; i < rows && b0 * kKernelRows + i < og; ++i) {
       const int64_t oc = b0 * kKernelRows + i;
-      for (int64_t j = 0; j < cols && v0 * L + j < cg; ++j) {
-        T* k = gw + ((g * og + oc) * cg + v0 * L + j) * 9;
-        for (int ij = 0; ij < 9; ++ij) k[ij] = r[ij * plane + i * cols + j];
+      for (int64_t v = 0; v < nv && (v0 + v) * L < cg; ++v) {
+        const int64_t j = (v0 + v) * L;
+        kernels_from_points(q + i * cols + v * L, plane, std::min(L, cg - j), gw + ((g * og + oc) * cg + j) * 9);
       }
     }
   });

@@ -107,8 +107,9 @@ void correlate(const T* src, int64_t n, int64_t c, int64_t h, int64_t w, const T
 }
 
 // gw[oc][j] = G^T Q G of the 36 point sums of Q = the sum of the `slots` sums (each
-// [g][p][ogp][cgp]); the slots are added into the first. Plane by plane, as pack_kernel: per
-// chunk of a group's (ogp x cgp) plane, kernels_from_points.
+// [g][p][ogp][cgp]); the slots are added into the first. Tasks of chunks of a group's (ogp x
+// cgp) plane, kernels_from_points a vector at a time (cgp is whole vectors: a vector's kernels
+// are consecutive input channels of one output channel).
 template <typename T>
 void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t o, int64_t cg, int64_t og,
                              int64_t ogp, int64_t cgp, T* gw) {
@@ -118,19 +119,15 @@ void weights_from_point_sums(T* sums, int64_t slots, int64_t slot_size, int64_t 
       for (int64_t i = begin; i < end; ++i) sums[i] += from[i];
     });
   }
+  constexpr int64_t L = Simd<T>::kLanes;
   constexpr int64_t kChunk = 512;
   const int64_t plane = ogp * cgp, chunks = (plane + kChunk - 1) / kChunk;
   parallel_tasks(o / og * chunks, [&](int64_t task) {
-    const int64_t g = task / chunks, x0 = task % chunks * kChunk, n = std::min(kChunk, plane - x0);
-    const T* q = sums + g * kPoints * plane + x0;
-    T* __restrict t = direct::placed_buffer<T, 0>(18 * kChunk);
-    T* __restrict r = direct::placed_buffer<T, 1>(9 * kChunk);
-    kernels_from_points(q, plane, n, t, r);
-    for (int64_t x = 0; x < n; ++x) {
-      const int64_t i = (x0 + x) / cgp, j = (x0 + x) % cgp;
+    const int64_t g = task / chunks, x0 = task % chunks * kChunk, end = std::min(x0 + kChunk, plane);
+    for (int64_t x = x0; x < end; x += L) {
+      const int64_t i = x / cgp, j = x % cgp;
       if (i >= og || j >= cg) continue;
-      T* k = gw + ((g * og + i) * cg + j) * 9;
-      for (int ij = 0; ij < 9; ++ij) k[ij] = r[ij * n + x];
+      kernels_from_points(sums + g * kPoints * plane + x, plane, std::min(L, cg - j), gw + ((g * og + i) * cg + j) * 9);
     }
   });
 }
