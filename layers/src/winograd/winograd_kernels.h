@@ -67,14 +67,13 @@ inline void a_(V q0, V q1, V q2, V q3, V (&o)[6]) {
   o[5] = q3;
 }
 
-// G of F(4x4, 3x3), 6 x 3.
-template <typename T>
-constexpr T kG[6][3] = {{T(1) / 4, 0, 0},
-                        {-T(1) / 6, -T(1) / 6, -T(1) / 6},
-                        {-T(1) / 6, T(1) / 6, -T(1) / 6},
-                        {T(1) / 24, T(1) / 12, T(1) / 6},
-                        {T(1) / 24, -T(1) / 12, T(1) / 6},
-                        {0, 0, 1}};
+// G of F(4x4, 3x3), 6 x 3, spelt out by g_ (G v) and gt_ (G^T q) below:
+//   [  1/4     0     0  ]
+//   [ -1/6  -1/6  -1/6  ]
+//   [ -1/6   1/6  -1/6  ]
+//   [  1/24  1/12  1/6  ]
+//   [  1/24 -1/12  1/6  ]
+//   [   0     0     1   ]
 
 // v (3 values) -> G v (6 values), G of F(4x4, 3x3) above, its rows 1-2 and 3-4 sharing sums.
 template <typename T, typename V>
