@@ -88,6 +88,14 @@ void run_info(const InfoArgs& args) {
               "fwd+bwd ms", "vs aten");
   const LayerTiming aten = time_layer(Algorithm::kAten, shape, args.repeats);
   for (Algorithm a : algorithms) {
+    // A declined algorithm's call runs aten: timing it would print aten's times under its name.
+    const std::string declined = shape.with_options(a, [&](const auto& options) {
+      return declined_reason(shape.input_sizes(), shape.weight_sizes(), options, a);
+    });
+    if (!declined.empty()) {
+      std::printf("%-8s declines this layer (%s): a call with it runs aten, not timed\n", to_string(a).c_str(), declined.c_str());
+      continue;
+    }
     const LayerTiming t = a == Algorithm::kAten ? aten : time_layer(a, shape, args.repeats);
     std::printf("%-8s %12.3f %10.1f %11.2fx %14.3f %9.2fx\n", to_string(a).c_str(),
                 t.forward_s * 1e3, shape.forward_flops() / t.forward_s * 1e-9,

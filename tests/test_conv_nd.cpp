@@ -447,6 +447,28 @@ TEST(ConvNdExplain, EveryKindIsExplainedWithWhatRunsIt) {
   EXPECT_NE(odd.find("only aten runs this case"), std::string::npos) << odd;
 }
 
+TEST(ConvNdExplain, DeclinedReasonSaysWhetherAnAlgorithmRunsACase) {
+  const Conv3dFuncOptions cube = Conv3dFuncOptions().padding(1);
+  EXPECT_EQ(declined_reason({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, cube, Algorithm::kWinograd),
+            "winograd: F(4x4, 3x3) is for 2-D layers");
+  EXPECT_EQ(declined_reason({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, cube, Algorithm::kFft), "");
+  const Conv2dFuncOptions square = Conv2dFuncOptions().padding(1);
+  EXPECT_EQ(declined_reason({2, 8, 9, 9}, {8, 8, 3, 3}, square, Algorithm::kWinograd), "");
+  EXPECT_NE(declined_reason({2, 8, 9, 9}, {8, 8, 3, 3}, Conv2dFuncOptions().stride(2), Algorithm::kWinograd)
+                .find("stride 1"),
+            std::string::npos);
+  // output_padding >= stride: every algorithm but aten declines, and aten and auto run everything.
+  const auto odd = ConvTranspose1dFuncOptions().dilation(3).output_padding(2);
+  EXPECT_NE(declined_reason({1, 2, 6}, {2, 2, 3}, odd, Algorithm::kFft).find("only aten runs this case"),
+            std::string::npos);
+  for (Algorithm a : {Algorithm::kAten, Algorithm::kAuto}) {
+    EXPECT_EQ(declined_reason({1, 2, 6}, {2, 2, 3}, odd, a), "") << to_string(a);
+    EXPECT_EQ(declined_reason({1, 2, 8, 8, 8}, {4, 2, 3, 3, 3}, cube, a), "") << to_string(a);
+  }
+  // Sizes that make no convolution are an error naming the call, as every call's are.
+  EXPECT_THROW(declined_reason({2, 8, 9, 9}, {8, 5, 3, 3}, square, Algorithm::kFft), c10::Error);
+}
+
 // The message of the c10::Error `run` throws, or "" when it throws none.
 template <typename F>
 std::string error_of(F&& run) {

@@ -1,5 +1,7 @@
 #include "sweep_shapes.h"
 
+#include <oaconv/explain.h>
+
 #include <c10/util/Exception.h>
 
 #include <utility>
@@ -141,13 +143,16 @@ std::vector<Algorithm> algorithms_for(const LayerShape& shape) {
   if (shape.forward_macs() < 3e8 || small_groups) {
     out.push_back(Algorithm::kDirect);
   }
-  // Winograd on the layers it takes (winograd_conv.cpp's declines): 2-D 3x3 stride 1, and at
-  // least 8 input channels a group.
-  if (shape.rank == 2 && !shape.transposed && shape.kernel == 3 && shape.stride == 1 &&
-      (shape.groups == 1 || shape.in_channels / shape.groups >= 8)) {
-    out.push_back(Algorithm::kWinograd);
+  out.push_back(Algorithm::kWinograd);
+  // An algorithm that declines the layer would run aten under its own name: not a row.
+  std::vector<Algorithm> runs;
+  for (Algorithm a : out) {
+    const std::string reason = shape.with_options(a, [&](const auto& options) {
+      return declined_reason(shape.input_sizes(), shape.weight_sizes(), options, a);
+    });
+    if (reason.empty()) runs.push_back(a);
   }
-  return out;
+  return runs;
 }
 
 }  // namespace oaconv::bench

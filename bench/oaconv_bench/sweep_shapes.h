@@ -67,7 +67,9 @@ constexpr double kSlowBaselineSeconds = 0.25;
 bool is_slow_baseline(Algorithm algorithm, double modelled_seconds);
 
 // Algorithms timed on a shape: aten, fft, oaa and auto everywhere; direct only where a pass
-// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run).
+// costs under ~3e8 multiply-adds (beyond that it is 10-100x slower and would dominate the run);
+// winograd where it takes the layer. An algorithm the library declines for the layer
+// (oaconv::declined_reason) is left out: its row would time aten.
 std::vector<Algorithm> algorithms_for(const LayerShape& shape);
 
 }  // namespace oaconv::bench

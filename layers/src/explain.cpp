@@ -115,6 +115,30 @@ std::string tiling_of_request(c10::IntArrayRef input_sizes, c10::IntArrayRef wei
 
 }  // namespace
 
+template <typename Options>
+std::string declined_reason(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                            Algorithm algorithm, c10::ScalarType dtype) {
+  if (algorithm == Algorithm::kAten || algorithm == Algorithm::kAuto) return "";
+  const ConvGeometry g =
+      geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), "oaconv::declined_reason", dtype);
+  if (!ours_can_run(g, dtype, at::kCPU)) {
+    return "only aten runs this case (its dtype, no input channels, or output_padding >= stride)";
+  }
+  const char* reason = registry_entry(algorithm).declines(g);
+  return reason == nullptr ? "" : reason;
+}
+
+#define OACONV_DECLINED_REASON(Options)                                                                     \
+  template std::string declined_reason<Options>(c10::IntArrayRef, c10::IntArrayRef, const Options&, Algorithm, \
+                                                c10::ScalarType);
+OACONV_DECLINED_REASON(ConvFuncOptions<1>)
+OACONV_DECLINED_REASON(ConvFuncOptions<2>)
+OACONV_DECLINED_REASON(ConvFuncOptions<3>)
+OACONV_DECLINED_REASON(ConvTransposeFuncOptions<1>)
+OACONV_DECLINED_REASON(ConvTransposeFuncOptions<2>)
+OACONV_DECLINED_REASON(ConvTransposeFuncOptions<3>)
+#undef OACONV_DECLINED_REASON
+
 std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                            const Conv2dFuncOptions& options, c10::ScalarType dtype) {
   return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv2d");

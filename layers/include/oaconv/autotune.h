@@ -28,7 +28,7 @@ struct PassAlgorithms {
 };
 
 // Seconds per pass (forward, grad_input, grad_weight) x candidate (the runnable algorithms in
-// enum order: aten, direct, fft, oaa);
+// enum order: aten, direct, fft, oaa, winograd);
 // a negative value means "not a candidate / not measured"; kOnlyCandidateNotTimed marks the
 // one candidate the cost model left for a pass, chosen without timing (timing it could not change
 // the choice).

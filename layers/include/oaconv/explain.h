@@ -23,6 +23,15 @@ template <size_t D>
 std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                          const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype = c10::kFloat);
 
+// Why `algorithm` does not run this convolution, or an empty string when it does. A call with a
+// declined algorithm runs aten (always correct), and auto never picks a declined candidate; aten
+// and auto run every case. For sweeps and commands that must not time an algorithm under another's
+// name. Options: any kind's (Conv1dFuncOptions ... ConvTranspose3dFuncOptions); its algorithm()
+// is ignored.
+template <typename Options>
+std::string declined_reason(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
+                            Algorithm algorithm, c10::ScalarType dtype = c10::kFloat);
+
 // How `algorithm` (fft or oaa) cuts this convolution's image at the current thread count, e.g.
 // "2x2 tiles of 32x32 at FFT 40x40". Where oaa's equals fft's (one tile: small images, large
 // kernels) the two run the same code.
