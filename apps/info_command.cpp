@@ -1,5 +1,5 @@
 // `oaconv info`: versions, threads, BLAS and FFTW, and a one-shape comparison of the
-// algorithms (forward and forward+backward, float32, median of repeats, aten in the same run).
+// algorithms (forward and forward+backward, float32, medians of interleaved rounds, aten in every round).
 #include "commands.h"
 #include "layer_timing.h"
 #include "threads.h"
@@ -12,6 +12,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -81,22 +82,40 @@ void run_info(const InfoArgs& args) {
   }
   if (args.no_timing) return;
   const LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride);
-  const auto algorithms = parse_algorithms(args.algorithms);
-  std::printf("\nlayer %s, float32, median of %d training steps after a warm-up (weight updated every step)\n",
+  // aten's row first when not asked for: every ratio is to it.
+  std::vector<Algorithm> algorithms = parse_algorithms(args.algorithms);
+  if (std::find(algorithms.begin(), algorithms.end(), Algorithm::kAten) == algorithms.end()) {
+    algorithms.insert(algorithms.begin(), Algorithm::kAten);
+  }
+  std::printf("\nlayer %s, float32, medians of %d interleaved rounds (each: a no-grad forward and a training step of "
+              "every algorithm, the weight updated every step) after a warm-up\n",
               shape.to_string().c_str(), args.repeats);
   std::printf("%-8s %12s %10s %12s %14s %10s\n", "algo", "forward ms", "GFLOP/s", "vs aten",
               "fwd+bwd ms", "vs aten");
-  const LayerTiming aten = time_layer(Algorithm::kAten, shape, args.repeats);
-  for (Algorithm a : algorithms) {
-    // A declined algorithm's call runs aten: timing it would print aten's times under its name.
-    const std::string declined = shape.with_options(a, [&](const auto& options) {
+  // Declined algorithms are named, not timed (their calls run aten); aten is always timed, as
+  // the baseline of the ratios, in the same interleaved rounds as the others.
+  std::vector<Algorithm> timed{Algorithm::kAten};
+  std::vector<std::string> declined(algorithms.size());
+  for (size_t i = 0; i < algorithms.size(); ++i) {
+    const Algorithm a = algorithms[i];
+    declined[i] = shape.with_options(a, [&](const auto& options) {
       return declined_reason(shape.input_sizes(), shape.weight_sizes(), options, a);
     });
-    if (!declined.empty()) {
-      std::printf("%-8s declines this layer (%s): a call with it runs aten, not timed\n", to_string(a).c_str(), declined.c_str());
+    if (declined[i].empty() && std::find(timed.begin(), timed.end(), a) == timed.end()) timed.push_back(a);
+  }
+  const std::vector<LayerTiming> timings = time_layers(timed, shape, args.repeats);
+  const auto timing_of = [&](Algorithm a) -> const LayerTiming& {
+    return timings[std::find(timed.begin(), timed.end(), a) - timed.begin()];
+  };
+  const LayerTiming& aten = timings.front();
+  for (size_t i = 0; i < algorithms.size(); ++i) {
+    const Algorithm a = algorithms[i];
+    if (!declined[i].empty()) {
+      std::printf("%-8s declines this layer (%s): a call with it runs aten, not timed\n", to_string(a).c_str(),
+                  declined[i].c_str());
       continue;
     }
-    const LayerTiming t = a == Algorithm::kAten ? aten : time_layer(a, shape, args.repeats);
+    const LayerTiming& t = timing_of(a);
     std::printf("%-8s %12.3f %10.1f %11.2fx %14.3f %9.2fx\n", to_string(a).c_str(),
                 t.forward_s * 1e3, shape.forward_flops() / t.forward_s * 1e-9,
                 aten.forward_s / t.forward_s, t.forward_backward_s * 1e3,
@@ -105,9 +124,9 @@ void run_info(const InfoArgs& args) {
   std::printf("(vs aten > 1 means faster than aten)\n");
   if (args.phases) {
     std::printf("\nper forward+backward, ms: cold | input fft | kernel fft | product | inverse fft | overlap-add | peak workspace MiB\n");
-    for (Algorithm a : algorithms) {
+    for (Algorithm a : timed) {
       if (a != Algorithm::kFft && a != Algorithm::kOverlapAdd) continue;
-      const LayerTiming t = time_layer(a, shape, args.repeats);
+      const LayerTiming& t = timing_of(a);
       const PhaseTimes& p = t.phases;
       std::printf("%-8s %8.2f | %9.2f | %10.2f | %7.2f | %11.2f | %11.2f | %6.1f\n", to_string(a).c_str(),
                   t.cold_s * 1e3, p.input_transform * 1e3, p.kernel_transform * 1e3, p.spectral_product * 1e3,

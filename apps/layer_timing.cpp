@@ -21,47 +21,79 @@ double seconds(F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+void add(PhaseTimes& sum, const PhaseTimes& p) {
+  sum.input_transform += p.input_transform;
+  sum.kernel_transform += p.kernel_transform;
+  sum.spectral_product += p.spectral_product;
+  sum.inverse_transform += p.inverse_transform;
+  sum.overlap_add += p.overlap_add;
+  sum.calls += p.calls;
+  sum.peak_workspace_bytes = std::max(sum.peak_workspace_bytes, p.peak_workspace_bytes);
+}
+
+// One algorithm's layer: its own weight and bias (each updated by its own steps), the input
+// shared by all.
+struct TimedLayer {
+  Algorithm algorithm;
+  at::Tensor w, b;
+  std::vector<double> forward, step;
+  LayerTiming timing;
+};
+
 }  // namespace
 
-LayerTiming time_layer(Algorithm algorithm, const LayerShape& s, int repeats, int warmup) {
+std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, const LayerShape& s, int repeats,
+                                     int warmup) {
   at::manual_seed(0);
   const at::Tensor x = at::randn(s.input_sizes()).requires_grad_(true);
-  const at::Tensor w = (at::randn(s.weight_sizes()) * 0.1).requires_grad_(true);
-  const at::Tensor b = at::randn({s.out_channels}).requires_grad_(true);
-
-  auto forward = [&] {
+  const at::Tensor w0 = at::randn(s.weight_sizes()) * 0.1, b0 = at::randn({s.out_channels});
+  std::vector<TimedLayer> layers;
+  for (Algorithm a : algorithms) {
+    layers.push_back({a, w0.clone().requires_grad_(true), b0.clone().requires_grad_(true), {}, {}, {}});
+  }
+  const auto forward = [&](TimedLayer& l) {
     at::NoGradGuard no_grad;
-    (void)s.run(x, w, b, algorithm);
+    (void)s.run(x, l.w, l.b, l.algorithm);
   };
   // A training step: forward, backward, and a (tiny) update of the weight in place, as an
-  // optimizer makes it, so no step reuses the previous step's kernel spectrum.
-  auto forward_backward = [&] {
-    const at::Tensor y = s.run(x, w, b, algorithm);
+  // optimizer makes it, so no step reuses the previous step's kernel transform. The input's
+  // gradient is handed over, not accumulated, as a previous layer would take it.
+  const auto step = [&](TimedLayer& l) {
+    const at::Tensor y = s.run(x, l.w, l.b, l.algorithm);
     y.backward(at::ones_like(y));
     at::NoGradGuard no_grad;
-    w.add_(w.grad(), -1e-7);
-    w.mutable_grad().zero_();
+    l.w.add_(l.w.grad(), -1e-7);
+    l.w.mutable_grad().zero_();
+    l.b.mutable_grad().zero_();
+    x.mutable_grad().reset();
   };
-  LayerTiming timing;
-  timing.cold_s = seconds(forward_backward);
-  for (int i = 1; i < warmup; ++i) forward_backward();
-  std::vector<double> f, fb;
-  for (int i = 0; i < repeats; ++i) f.push_back(seconds(forward));
+  for (TimedLayer& l : layers) {
+    l.timing.cold_s = seconds([&] { step(l); });
+    for (int i = 1; i < warmup; ++i) step(l);
+  }
   const bool was_timing = phase_timing_enabled();
-  set_phase_timing(true);
-  reset_phase_times();
-  for (int i = 0; i < repeats; ++i) fb.push_back(seconds(forward_backward));
-  timing.phases = phase_times();
+  for (int round = 0; round < repeats; ++round) {
+    for (TimedLayer& l : layers) {
+      set_phase_timing(false);
+      l.forward.push_back(seconds([&] { forward(l); }));
+      set_phase_timing(true);
+      reset_phase_times();
+      l.step.push_back(seconds([&] { step(l); }));
+      add(l.timing.phases, phase_times());
+    }
+  }
   set_phase_timing(was_timing);
-  timing.forward_s = median(f);
-  timing.forward_backward_s = median(fb);
-  auto per_step = [&](double& v) { v /= std::max(1, repeats); };
-  per_step(timing.phases.input_transform);
-  per_step(timing.phases.kernel_transform);
-  per_step(timing.phases.spectral_product);
-  per_step(timing.phases.inverse_transform);
-  per_step(timing.phases.overlap_add);
-  return timing;
+  std::vector<LayerTiming> out;
+  for (TimedLayer& l : layers) {
+    l.timing.forward_s = median(l.forward);
+    l.timing.forward_backward_s = median(l.step);
+    PhaseTimes& p = l.timing.phases;
+    const double per_step = 1.0 / std::max(1, repeats);
+    p.input_transform *= per_step, p.kernel_transform *= per_step, p.spectral_product *= per_step;
+    p.inverse_transform *= per_step, p.overlap_add *= per_step;
+    out.push_back(l.timing);
+  }
+  return out;
 }
 
 }  // namespace oaconv::apps

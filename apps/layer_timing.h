@@ -1,9 +1,12 @@
 #pragma once
-// Timing one convolution layer with one algorithm: warm-up, then the median of repeats.
+// Timing one convolution layer with several algorithms: a cold step and a warm-up each, then
+// interleaved rounds, medians per algorithm.
 #include "layer_shape.h"
 
 #include <oaconv/algorithm.h>
 #include <oaconv/profiling.h>
+
+#include <vector>
 
 namespace oaconv::apps {
 
@@ -14,8 +17,14 @@ struct LayerTiming {
   PhaseTimes phases;              // per timed forward + backward (fft/oaa only), averaged
 };
 
-// Float32. Runs `warmup` untimed iterations first. Each forward + backward is a training step:
-// the weight is updated after it (so a kernel spectrum is never reused across steps).
-LayerTiming time_layer(Algorithm algorithm, const LayerShape& shape, int repeats, int warmup = 1);
+// Float32, one timing per algorithm, in the order given. Each algorithm runs its cold step and
+// `warmup` - 1 more untimed steps first; then `repeats` rounds time one no-grad forward and one
+// training step of every algorithm in turn (the weight is updated after each step, so a kernel
+// transform is never reused across steps). Interleaving spreads the machine's drift (10-40 %
+// within minutes) and what one algorithm leaves behind (heap, caches, autotuning) over all of
+// them; timed one algorithm after another, the same winograd forward read 0.8x or 2x aten's
+// depending on which algorithm ran before it.
+std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, const LayerShape& shape, int repeats,
+                                     int warmup = 1);
 
 }  // namespace oaconv::apps

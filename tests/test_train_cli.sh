@@ -66,6 +66,13 @@ expect_error "learning rate must be positive and finite, but got inf" train "${t
 expect_error "--widths: every stage width must be from 1 to 4096, but got 1000000" train --preset small --image-size 32 --train-count 64 --val-count 32 --batch-size 16 --widths 1000000,8 --kernels 3,5
 expect_error "--train-count 100000000 and --val-count 32 need" train --preset small --image-size 32 --train-count 100000000 --val-count 32
 expect_error "--threads 4096 is more than 4 per core" info --threads 4096 --no-timing
+# info's table: every algorithm it times has a row of numbers; one that declines the layer is
+# named with the reason and not timed (its calls would run aten).
+out="$("$oaconv" info --threads 1 --shape 1,2,2,8,8,5 --algorithms winograd,direct --repeats 1 2>&1)" || fail "info failed: $out"
+echo "$out" | grep -Eq "^aten +[0-9.]+ " || fail "info has no aten row: $out"
+echo "$out" | grep -Eq "^direct +[0-9.]+ " || fail "info has no direct row: $out"
+echo "$out" | grep -q "^winograd declines this layer (winograd: F(4x4, 3x3) is for 3x3 kernels)" ||
+  fail "info does not say winograd declines a 5x5 layer: $out"
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 # Ctrl-C: the checkpoint is saved and the exit status is 130, as for an interrupted program.
 long=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 256 --val-count 32 --batch-size 8
