@@ -88,7 +88,7 @@ void run_info(const InfoArgs& args) {
     algorithms.insert(algorithms.begin(), Algorithm::kAten);
   }
   std::printf("\nlayer %s, float32, medians of %d interleaved rounds (each: a no-grad forward and a training step of "
-              "every algorithm, the weight updated every step) after a warm-up\n",
+              "every algorithm, the weight updated every step, the order rotated) after a warm-up\n",
               shape.to_string().c_str(), args.repeats);
   std::printf("%-8s %12s %10s %12s %14s %10s\n", "algo", "forward ms", "GFLOP/s", "vs aten",
               "fwd+bwd ms", "vs aten");

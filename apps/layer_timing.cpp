@@ -72,8 +72,12 @@ std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, c
     for (int i = 1; i < warmup; ++i) step(l);
   }
   const bool was_timing = phase_timing_enabled();
+  // Each round starts one algorithm further on, so that none always runs right after the same
+  // one.
+  const size_t n = layers.size();
   for (int round = 0; round < repeats; ++round) {
-    for (TimedLayer& l : layers) {
+    for (size_t i = 0; i < n; ++i) {
+      TimedLayer& l = layers[(round + i) % n];
       set_phase_timing(false);
       l.forward.push_back(seconds([&] { forward(l); }));
       set_phase_timing(true);
