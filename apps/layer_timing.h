@@ -21,12 +21,10 @@ struct LayerTiming {
 // `warmup` - 1 more untimed steps first; then `repeats` rounds time one no-grad forward and one
 // training step of every algorithm in turn (the weight is updated after each step, so a kernel
 // transform is never reused across steps), each round starting one algorithm further on.
-// Interleaving spreads the machine's drift (10-40 % within minutes) over all of them; the
-// rotation spreads what one algorithm leaves the next: timed in a fixed order (or one algorithm
-// after another), the algorithm right after aten read about half the forward speed of the same
-// code in another place (N32 C32 32x32 k3: winograd 7.7-7.9 ms, auto running winograd 3.5-4.1;
-// rotated, the two equal). From Python, a winograd forward right after an aten step reads
-// within a few % of one after any other step: the cause is in this process, not found.
+// Interleaving spreads the machine's drift (10-40 % within minutes) over all of them, and the
+// rotation whatever one algorithm leaves the next. (Timed one after another, winograd's forward
+// on N32 C32 32x32 k3 read 7.7-8.1 ms in some runs and auto's, the same winograd code timed
+// later, 3.5-4.3; rotated, the two read the same. A later fixed-order run read them equal too.)
 std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, const LayerShape& shape, int repeats,
                                      int warmup = 1);
 
