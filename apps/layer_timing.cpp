@@ -21,16 +21,6 @@ double seconds(F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void add(PhaseTimes& sum, const PhaseTimes& p) {
-  sum.input_transform += p.input_transform;
-  sum.kernel_transform += p.kernel_transform;
-  sum.spectral_product += p.spectral_product;
-  sum.inverse_transform += p.inverse_transform;
-  sum.overlap_add += p.overlap_add;
-  sum.calls += p.calls;
-  sum.peak_workspace_bytes = std::max(sum.peak_workspace_bytes, p.peak_workspace_bytes);
-}
-
 // One algorithm's layer: its own weight and bias (each updated by its own steps), the input
 // shared by all.
 struct TimedLayer {
@@ -83,7 +73,7 @@ std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, c
       set_phase_timing(true);
       reset_phase_times();
       l.step.push_back(seconds([&] { step(l); }));
-      add(l.timing.phases, phase_times());
+      l.timing.phases += phase_times();
     }
   }
   set_phase_timing(was_timing);
@@ -91,10 +81,7 @@ std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, c
   for (TimedLayer& l : layers) {
     l.timing.forward_s = median(l.forward);
     l.timing.forward_backward_s = median(l.step);
-    PhaseTimes& p = l.timing.phases;
-    const double per_step = 1.0 / std::max(1, repeats);
-    p.input_transform *= per_step, p.kernel_transform *= per_step, p.spectral_product *= per_step;
-    p.inverse_transform *= per_step, p.overlap_add *= per_step;
+    l.timing.phases.scale_seconds(1.0 / std::max(1, repeats));
     out.push_back(l.timing);
   }
   return out;

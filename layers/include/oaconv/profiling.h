@@ -17,6 +17,26 @@ struct PhaseTimes {
   double total() const {
     return input_transform + kernel_transform + spectral_product + inverse_transform + overlap_add;
   }
+  // Another measurement added in: each phase's seconds and the passes summed, the larger peak.
+  PhaseTimes& operator+=(const PhaseTimes& p) {
+    input_transform += p.input_transform;
+    kernel_transform += p.kernel_transform;
+    spectral_product += p.spectral_product;
+    inverse_transform += p.inverse_transform;
+    overlap_add += p.overlap_add;
+    calls += p.calls;
+    peak_workspace_bytes = peak_workspace_bytes > p.peak_workspace_bytes ? peak_workspace_bytes : p.peak_workspace_bytes;
+    return *this;
+  }
+  // Each phase's seconds times f (a sum over steps made a mean per step); passes and peak kept.
+  PhaseTimes& scale_seconds(double f) {
+    input_transform *= f;
+    kernel_transform *= f;
+    spectral_product *= f;
+    inverse_transform *= f;
+    overlap_add *= f;
+    return *this;
+  }
 };
 
 void set_phase_timing(bool enabled);
