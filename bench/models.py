@@ -3,9 +3,10 @@
 
 Usage: PYTHONPATH=build/python bench/models.py [--threads 2] [--rounds 5] [--out bench/results/models]
                                                [--omp-wait-policy passive|default]
-For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, and a
-RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1 MLP blocks), one training
-step is forward, cross-entropy, backward and an SGD step. The converted copy's first step (auto
+For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, VGG-11's
+convolutions, a U-Net, and a RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1
+MLP blocks), one training step is forward, cross-entropy (per image, or per pixel for the
+U-Net's segmentation), backward and an SGD step. The converted copy's first step (auto
 measures each new layer shape) is timed apart; then both copies run in interleaved rounds
 (torch, oaconv, torch, oaconv, ...) and each keeps the median of its rounds. Writes OUT.json and
 OUT.png (speedup per model) and prints a table.
@@ -55,13 +56,60 @@ def large_kernel_net(num_classes=10, widths=(32, 64, 128, 256), kernels=(31, 29,
     return torch.nn.Sequential(*layers)
 
 
-# name, constructor, batch, resolution: a torch step of about 0.2-2 s on 2 cores
+def vgg11_features(num_classes=10):
+    """torchvision's VGG-11 with a global-pool head: its eight 3x3 convolutions, without the
+    classifier's 25088 x 4096 Linear layer (120 M parameters whose SGD update alone would
+    outweigh the convolutions at 128x128)."""
+    model = torchvision.models.vgg11(num_classes=num_classes)
+    model.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+    model.classifier = torch.nn.Linear(512, num_classes)
+    return model
+
+
+def conv_bn_relu(in_channels, out_channels):
+    return [torch.nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), torch.nn.BatchNorm2d(out_channels),
+            torch.nn.ReLU(inplace=True)]
+
+
+class UNet(torch.nn.Module):
+    """U-Net (Ronneberger et al. 2015) with padded 3x3 convolutions: two conv-BN-ReLU a level,
+    2x2 max-pooling down, 2x2 stride-2 transposed convolutions up, the encoder's features
+    concatenated in; a 1x1 convolution gives per-pixel class scores."""
+
+    def __init__(self, num_classes=10, widths=(32, 64, 128, 256, 512)):
+        super().__init__()
+        self.down = torch.nn.ModuleList()
+        in_channels = 3
+        for width in widths:
+            self.down.append(torch.nn.Sequential(*conv_bn_relu(in_channels, width), *conv_bn_relu(width, width)))
+            in_channels = width
+        self.up = torch.nn.ModuleList()
+        self.merge = torch.nn.ModuleList()
+        for width in reversed(widths[:-1]):
+            self.up.append(torch.nn.ConvTranspose2d(in_channels, width, 2, stride=2))
+            self.merge.append(torch.nn.Sequential(*conv_bn_relu(2 * width, width), *conv_bn_relu(width, width)))
+            in_channels = width
+        self.head = torch.nn.Conv2d(in_channels, num_classes, 1)
+
+    def forward(self, x):
+        skips = []
+        for i, level in enumerate(self.down):
+            x = level(x if i == 0 else torch.nn.functional.max_pool2d(x, 2))
+            skips.append(x)
+        for up, merge, skip in zip(self.up, self.merge, reversed(skips[:-1])):
+            x = merge(torch.cat([up(x), skip], dim=1))
+        return self.head(x)
+
+
+# name, constructor, batch, resolution, per-pixel labels: a torch step of about 0.2-2 s on 2 cores
 MODELS = [
-    ("resnet18", lambda: torchvision.models.resnet18(num_classes=10), 8, 128),
-    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 8, 128),
-    ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 4, 128),
-    ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 8, 128),
-    ("large_kernel", large_kernel_net, 8, 128),
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=10), 8, 128, False),
+    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 8, 128, False),
+    ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 4, 128, False),
+    ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 8, 128, False),
+    ("vgg11", vgg11_features, 8, 128, False),
+    ("unet", UNet, 4, 128, True),
+    ("large_kernel", large_kernel_net, 8, 128, False),
 ]
 
 
@@ -93,14 +141,15 @@ def main():
         os.execv(sys.executable, [sys.executable] + sys.argv)
     torch.set_num_threads(args.threads)
     rows = []
-    for name, make, batch, size in MODELS:
+    for name, make, batch, size, per_pixel in MODELS:
         if name not in args.models:
             continue
         torch.manual_seed(0)
         reference = make()
         converted = copy.deepcopy(reference)
         count = oaconv.convert(converted, "auto")
-        x, y = torch.randn(batch, 3, size, size), torch.randint(0, 10, (batch,))
+        x = torch.randn(batch, 3, size, size)
+        y = torch.randint(0, 10, (batch, size, size) if per_pixel else (batch,))
         opt_ref = torch.optim.SGD(reference.parameters(), lr=0.01)
         opt_oa = torch.optim.SGD(converted.parameters(), lr=0.01)
         warm_torch = step_seconds(reference, opt_ref, x, y)  # torch's own first step (allocator warm-up)
