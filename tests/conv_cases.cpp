@@ -109,6 +109,12 @@ const std::vector<ConvCase>& conv_cases() {
       {2, 3, 3, 5, 4, 5, 4, 1, 1, 1, 1, P::kExplicit, 0, 0, 1, true},  // kernel = image
       {1, 4, 2, 24, 30, 9, 7, 3, 2, 1, 1, P::kExplicit, 4, 3, 1, true},
       {4, 2, 3, 7, 31, 3, 9, 1, 2, 2, 1, P::kExplicit, 2, 4, 1, true},
+      // Strides at and above the kernel (the direct grad-input's polyphase: a phase per stride
+      // offset, some of which no tap reaches).
+      {2, 6, 4, 11, 10, 1, 1, 2, 2, 1, 1, P::kExplicit, 0, 0, 1, true},       // ResNet's 1x1 downsample
+      {2, 3, 5, 16, 12, 4, 4, 4, 4, 1, 1, P::kExplicit, 0, 0, 1, false},      // patches: kernel = stride
+      {1, 3, 4, 35, 33, 16, 16, 16, 16, 1, 1, P::kExplicit, 0, 0, 1, true},  // ViT's patch embedding
+      {2, 4, 6, 13, 14, 3, 2, 4, 3, 1, 1, P::kExplicit, 2, 1, 2, true},       // kernel < stride, padded
   };
   return cases;
 }
