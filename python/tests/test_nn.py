@@ -129,3 +129,34 @@ def test_convert_keeps_results_gradients_losses_and_parameters(model_name, algor
                     assert error <= 1e-9, "step 0: the gradients differ by %g" % error
             opt.step()
         assert abs(losses[1] - losses[0]) <= 1e-7 * abs(losses[0]), (step, losses)
+
+
+@pytest.mark.parametrize("algorithm", ["direct", "fft", "auto"])
+def test_convert_patch_embedding_and_transposed_upsampling(algorithm):
+    """Strides at the kernel (a ViT-style k4 s4 patch embedding, a 1x1 stride-2 shortcut, a k2
+    s2 transposed upsampling as U-Nets have): results and every gradient as torch's."""
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.patches = torch.nn.Conv2d(3, 8, 4, stride=4)
+            self.shortcut = torch.nn.Conv2d(8, 6, 1, stride=2)
+            self.up = torch.nn.ConvTranspose2d(6, 4, 2, stride=2)
+
+        def forward(self, x):
+            return self.up(self.shortcut(self.patches(x)))
+
+    reference = Net().double()
+    model = copy.deepcopy(reference)
+    assert oaconv.convert(model, algorithm) == 3
+    x = torch.randn(2, 3, 37, 35, dtype=torch.float64)
+    outputs, grads = [], []
+    for net in (reference, model):
+        xi = x.clone().requires_grad_(True)
+        y = net(xi)
+        y.backward(torch.ones_like(y) + y.detach())
+        outputs.append(y.detach())
+        grads.append(torch.cat([xi.grad.flatten()] + [p.grad.flatten() for p in net.parameters()]))
+    assert relative_error(outputs[1], outputs[0]) <= 1e-10
+    assert relative_error(grads[1], grads[0]) <= 1e-10
