@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace oaconv::apps {
@@ -28,6 +29,7 @@ struct InfoArgs {
   std::string shape = "8,16,16,64,64,5";
   std::string kind = "conv2d";
   int64_t stride = 1;
+  std::optional<int64_t> padding;
   std::string algorithms = "aten,direct";
   int repeats = 5;
   bool no_timing = false;
@@ -69,7 +71,7 @@ void run_info(const InfoArgs& args) {
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   std::cout << "OpenMP wait policy: " << (wait_policy ? wait_policy : "libgomp's default (spins; OMP_WAIT_POLICY=passive for a shared machine)") << "\n";
   if (!args.explain.empty()) {
-    const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride);
+    const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride, args.padding);
     if (!args.no_timing) {
       // A training step with auto on this shape: the first call measures (autotuning).
       const double first = time_auto_step(e), second = time_auto_step(e);
@@ -81,7 +83,7 @@ void run_info(const InfoArgs& args) {
     return;
   }
   if (args.no_timing) return;
-  const LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride);
+  const LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride, args.padding);
   // aten's row first when not asked for: every ratio is to it.
   std::vector<Algorithm> algorithms = parse_algorithms(args.algorithms);
   if (std::find(algorithms.begin(), algorithms.end(), Algorithm::kAten) == algorithms.end()) {
@@ -146,9 +148,11 @@ void add_info_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--kind", args->kind,
                   "conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d or conv_transpose3d "
-                  "(padding k/2; transposed: (k - stride)/2)")
+                  "(padding k/2; transposed: (k - stride)/2; --padding sets it)")
       ->capture_default_str();
   cmd->add_option("--stride", args->stride, "Stride of the layer (every axis)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--padding", args->padding,
+                  "Padding of the layer (every axis; default k/2, transposed (k - stride)/2)");
   cmd->add_option("--algorithms", args->algorithms, "Comma-separated algorithms to time")->capture_default_str();
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");

@@ -36,7 +36,8 @@ at::Tensor forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b
 
 }  // namespace
 
-LayerShape LayerShape::parse(const std::string& text, const std::string& kind, int64_t stride) {
+LayerShape LayerShape::parse(const std::string& text, const std::string& kind, int64_t stride,
+                             std::optional<int64_t> padding) {
   LayerShape s;
   const bool known = kind == "conv1d" || kind == "conv2d" || kind == "conv3d" || kind == "conv_transpose1d" ||
                      kind == "conv_transpose2d" || kind == "conv_transpose3d";
@@ -60,6 +61,15 @@ LayerShape LayerShape::parse(const std::string& text, const std::string& kind, i
   if (v.size() == n + 1) s.groups = v[n];
   TORCH_CHECK(s.in_channels % s.groups == 0 && s.out_channels % s.groups == 0, "layer shape: groups (", s.groups,
               ") must divide both channel counts, but got '", text, "'");
+  if (padding) {
+    TORCH_CHECK(*padding >= 0, "layer padding: must be at least 0, but got ", *padding);
+    s.explicit_padding = padding;
+  }
+  const std::vector<int64_t> out = s.output_sizes();
+  for (size_t a = 2; a < out.size(); ++a) {
+    TORCH_CHECK(out[a] > 0, "layer shape: padding ", s.padding(), " leaves no output of size ", s.size[a - 2],
+                " with kernel ", s.kernel, " and stride ", s.stride, " (", s.to_string(), ")");
+  }
   return s;
 }
 
@@ -79,6 +89,7 @@ std::string LayerShape::to_string() const {
 }
 
 int64_t LayerShape::padding() const {
+  if (explicit_padding) return *explicit_padding;
   return transposed ? std::max<int64_t>(0, (kernel - stride) / 2) : kernel / 2;
 }
 

@@ -7,14 +7,15 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace oaconv::apps {
 
-// One layer: a convolution of rank 1-3 or a transposed one, cubic kernel, stride s; padding k/2
-// for a convolution, (k - s) / 2 for a transposed one (so that stride 1 keeps the size and
-// k 4 s 2 doubles it).
+// One layer: a convolution of rank 1-3 or a transposed one, cubic kernel, stride s; padding as
+// given, or by default k/2 for a convolution, (k - s) / 2 for a transposed one (so that stride 1
+// keeps the size and k 4 s 2 doubles it).
 struct LayerShape {
   int64_t rank = 2;
   bool transposed = false;
@@ -23,10 +24,13 @@ struct LayerShape {
   int64_t kernel = 5;
   int64_t groups = 1;
   int64_t stride = 1;
+  std::optional<int64_t> explicit_padding;  // every axis; unset: the default above
 
   // "N,C,O,<rank sizes>,k[,groups]" for `kind` (conv1d, conv2d, conv3d, conv_transpose1d/2d/3d),
-  // e.g. conv2d "8,16,16,64,64,5", conv1d "8,16,16,16384,1025".
-  static LayerShape parse(const std::string& text, const std::string& kind = "conv2d", int64_t stride = 1);
+  // e.g. conv2d "8,16,16,64,64,5", conv1d "8,16,16,16384,1025". Throws where the padding leaves
+  // no output.
+  static LayerShape parse(const std::string& text, const std::string& kind = "conv2d", int64_t stride = 1,
+                          std::optional<int64_t> padding = std::nullopt);
   std::string kind() const;  // "conv2d", "conv_transpose1d", ...
   std::string to_string() const;
   int64_t padding() const;

@@ -73,6 +73,11 @@ echo "$out" | grep -Eq "^aten +[0-9.]+ " || fail "info has no aten row: $out"
 echo "$out" | grep -Eq "^direct +[0-9.]+ " || fail "info has no direct row: $out"
 echo "$out" | grep -q "^winograd declines this layer (winograd: F(4x4, 3x3) is for 3x3 kernels)" ||
   fail "info does not say winograd declines a 5x5 layer: $out"
+# --padding: a ViT-style patch layer (k4 s4, no padding), and a padding that leaves no output.
+patch="$("$oaconv" info --threads 1 --shape 1,3,8,16,16,4 --stride 4 --padding 0 --algorithms direct --repeats 1 2>&1)" ||
+  fail "info --padding 0 failed: $patch"
+echo "$patch" | grep -q "k4 s4 p0" || fail "info does not time the layer with padding 0: $patch"
+expect_error "leaves no output" info --threads 1 --shape 1,3,8,4,4,7 --padding 0 --algorithms direct
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 # Ctrl-C: the checkpoint is saved and the exit status is 130, as for an interrupted program.
 long=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 256 --val-count 32 --batch-size 8
