@@ -41,6 +41,13 @@ struct AxisPhase {
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+// The kernel taps first + (taps - 1) step, ..., first + step, first: a sub-kernel, flipped.
+std::vector<int64_t> flipped_taps(int64_t first, int64_t taps, int64_t step) {
+  std::vector<int64_t> index;
+  for (int64_t j = 0; j < taps; ++j) index.push_back(first + (taps - 1 - j) * step);
+  return index;
+}
+
 // Phase r of axis a (r = 0 on an axis with stride 1).
 AxisPhase axis_phase(const ConvGeometry& g, int a, int64_t r) {
   const int64_t s = g.stride[a], k = g.kernel[a], pt = g.pad_before[a];
@@ -56,21 +63,22 @@ AxisPhase axis_phase(const ConvGeometry& g, int a, int64_t r) {
   // (taps - 1) d - q0.
   p.offset = (p.taps - 1) * p.dilation - q0;
   p.extent = p.count + (p.taps - 1) * p.dilation;
-  for (int64_t j = 0; j < p.taps; ++j) p.tap_index.push_back(r + (p.taps - 1 - j) * (s > 1 ? s : 1));
+  p.tap_index = flipped_taps(r, p.taps, s > 1 ? s : 1);
   return p;
 }
 
-// w (O, Cg, k...) -> per group (G, Cg, Og, ...) -> (C, Og, taps...): the phase's sub-kernels,
-// flipped, in and out channels swapped.
-at::Tensor phase_kernel(const at::Tensor& w, const ConvGeometry& g, const AxisPhase (&phase)[3]) {
+// w (O, Cg, k...) -> per group (G, Cg, Og, ...) -> (C, Og, taps...): the kernel taps `tap_index`
+// names on each axis (a sub-kernel, flipped), in and out channels swapped.
+at::Tensor swapped_kernel(const at::Tensor& w, const ConvGeometry& g, const std::vector<int64_t> (&tap_index)[3]) {
   at::Tensor sub = w;
   for (int a = 0; a < 3; ++a) {
-    sub = sub.index_select(2 + a, at::tensor(phase[a].tap_index, w.options().dtype(at::kLong)));
+    sub = sub.index_select(2 + a, at::tensor(tap_index[a], w.options().dtype(at::kLong)));
   }
   const int64_t og = g.out_per_group(), cg = g.in_per_group();
-  return sub.reshape({g.groups, og, cg, phase[0].taps, phase[1].taps, phase[2].taps})
+  const int64_t taps[3] = {sub.size(2), sub.size(3), sub.size(4)};
+  return sub.reshape({g.groups, og, cg, taps[0], taps[1], taps[2]})
       .transpose(1, 2)
-      .reshape({g.in_channels, og, phase[0].taps, phase[1].taps, phase[2].taps})
+      .reshape({g.in_channels, og, taps[0], taps[1], taps[2]})
       .contiguous();
 }
 
@@ -82,17 +90,18 @@ std::pair<int64_t, int64_t> placed_range(int64_t count, int64_t offset, int64_t 
 }
 
 // gx (or, polyphase, one phase of it: `out`) = the stride-1 correlation of gy placed as `axes`
-// say (spacing: zeros inserted) with the flipped, channel-swapped kernel w_t.
+// say (spacing: zeros inserted) with the flipped, channel-swapped kernel w_t; on the depthwise
+// or channel-blocked kernels where `placed_kernels` (placed_kernels_apply) says so.
 void correlate_placed_grad_output(const at::Tensor& gy, const PlacedAxis (&axes)[3], const at::Tensor& w_t,
                                   const ConvGeometry& g, const int64_t (&taps)[3], const int64_t (&dilation)[3],
-                                  at::Tensor& out) {
+                                  bool placed_kernels, at::Tensor& out) {
   const int64_t cols = std::max(axes[2].padded, required_padded_width(out.size(4), taps[2], 1, dilation[2],
                                                                       gy.scalar_type()));
   const CorrelateShape shape{g.batch,     g.out_channels, g.in_channels, g.groups,    axes[0].padded,
                              axes[1].padded, cols,        taps[0],       taps[1],     taps[2],
                              1,           1,              1,             dilation[0], dilation[1],
                              dilation[2], out.size(2),    out.size(3),   out.size(4)};
-  if (g.in_per_group() == 1 || depthwise_blocked_applies(shape, gy.scalar_type())) {
+  if (placed_kernels) {
     // One input channel per group (depthwise), or groups of 2-4 channels in the channel-blocked
     // kernel: each task places its own grad-output planes into its buffer (placed_planes.h)
     // instead of the whole placed tensor.
@@ -137,7 +146,8 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
   // depthwise and channel-blocked kernels run it: they place a task's planes with the zeros
   // inserted on the fly and skip most of them, and measured 1.5-2.5x faster that way than in
   // polyphase (whose phases each cost a launch and a strided copy into gx) at strides 2-16.
-  bool polyphase = !placed_kernels_apply(g, gy.scalar_type());
+  const bool placed_kernels = placed_kernels_apply(g, gy.scalar_type());
+  bool polyphase = !placed_kernels;
   bool strided = false;
   for (int a = 0; a < 3; ++a) {
     strided = strided || g.stride[a] > 1;
@@ -145,7 +155,7 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
   }
   if (!strided || !polyphase) {
     // One correlation over the grad-output with stride - 1 zeros inserted (none at stride 1).
-    AxisPhase whole[3];
+    std::vector<int64_t> flipped[3];
     PlacedAxis axes[3];
     int64_t taps[3], dilation[3];
     for (int a = 0; a < 3; ++a) {
@@ -153,10 +163,9 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
                  g.in[a] + (g.kernel[a] - 1) * g.dilation[a]};
       taps[a] = g.kernel[a];
       dilation[a] = g.dilation[a];
-      for (int64_t j = 0; j < g.kernel[a]; ++j) whole[a].tap_index.push_back(g.kernel[a] - 1 - j);
-      whole[a].taps = g.kernel[a];
+      flipped[a] = flipped_taps(0, g.kernel[a], 1);
     }
-    correlate_placed_grad_output(gy, axes, phase_kernel(w, g, whole), g, taps, dilation, gx);
+    correlate_placed_grad_output(gy, axes, swapped_kernel(w, g, flipped), g, taps, dilation, placed_kernels, gx);
     return;
   }
   // Polyphase: every phase (r_d, r_h, r_w) of the strided axes.
@@ -173,14 +182,17 @@ void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometr
         }
         PlacedAxis axes[3];
         int64_t taps[3], dilation[3];
+        std::vector<int64_t> tap_index[3];
         for (int a = 0; a < 3; ++a) {
           axes[a] = {g.out[a], phase[a].offset, 1, phase[a].extent};
           taps[a] = phase[a].taps;
           dilation[a] = phase[a].dilation;
+          tap_index[a] = phase[a].tap_index;
         }
         at::Tensor out = at::empty({g.batch, g.in_channels, phase[0].count, phase[1].count, phase[2].count},
                                    gx.options());
-        correlate_placed_grad_output(gy, axes, phase_kernel(w, g, phase), g, taps, dilation, out);
+        correlate_placed_grad_output(gy, axes, swapped_kernel(w, g, tap_index), g, taps, dilation,
+                                     /*placed_kernels=*/false, out);
         target.copy_(out);
       }
     }
