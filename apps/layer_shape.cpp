@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <vector>
 
@@ -65,11 +66,27 @@ LayerShape LayerShape::parse(const std::string& text, const std::string& kind, i
     TORCH_CHECK(*padding >= 0, "layer padding: must be at least 0, but got ", *padding);
     s.explicit_padding = padding;
   }
-  const std::vector<int64_t> out = s.output_sizes();
-  for (size_t a = 2; a < out.size(); ++a) {
-    TORCH_CHECK(out[a] > 0, "layer shape: padding ", s.padding(), " leaves no output of size ", s.size[a - 2],
-                " with kernel ", s.kernel, " and stride ", s.stride, " (", s.to_string(), ")");
+  // The sizes in double first: a padding or size near 2^62 would overflow output_sizes' int64
+  // arithmetic, and a layer too big to allocate would end in the allocator's error rather than
+  // ours. Each tensor the layer makes (the input padded, the weight, the output) is bounded.
+  constexpr double kMaxElements = 2147483648.0;  // 2^31: 8 GiB in float32
+  const double p = static_cast<double>(s.padding()), k = static_cast<double>(s.kernel);
+  const double st = static_cast<double>(s.stride);
+  double padded_input = static_cast<double>(s.batch) * static_cast<double>(s.in_channels);
+  double output = static_cast<double>(s.batch) * static_cast<double>(s.out_channels);
+  double weight = static_cast<double>(s.in_channels) * static_cast<double>(s.out_channels / s.groups);
+  for (int64_t extent : s.size) {
+    const double e = static_cast<double>(extent);
+    const double out = s.transposed ? (e - 1) * st - 2 * p + k : std::floor((e + 2 * p - k) / st) + 1;
+    TORCH_CHECK(out > 0, "layer shape: padding ", s.padding(), " leaves no output of size ", extent, " with kernel ",
+                s.kernel, " and stride ", s.stride, " (", s.to_string(), ")");
+    padded_input *= s.transposed ? e : e + 2 * p;
+    output *= s.transposed ? out + 2 * p : out;
+    weight *= k;
   }
+  const double largest = std::max({padded_input, output, weight});
+  TORCH_CHECK(largest <= kMaxElements, "layer shape: ", s.to_string(), " makes a tensor of ", largest,
+              " elements (input padded, weight or output); at most 2^31 (8 GiB in float32) are timed");
   return s;
 }
 

@@ -28,7 +28,8 @@ struct LayerShape {
 
   // "N,C,O,<rank sizes>,k[,groups]" for `kind` (conv1d, conv2d, conv3d, conv_transpose1d/2d/3d),
   // e.g. conv2d "8,16,16,64,64,5", conv1d "8,16,16,16384,1025". Throws where the padding leaves
-  // no output.
+  // no output, or where a tensor of the layer (its input padded, weight, output) would hold more
+  // than 2^31 elements.
   static LayerShape parse(const std::string& text, const std::string& kind = "conv2d", int64_t stride = 1,
                           std::optional<int64_t> padding = std::nullopt);
   std::string kind() const;  // "conv2d", "conv_transpose1d", ...

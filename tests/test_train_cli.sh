@@ -78,6 +78,12 @@ patch="$("$oaconv" info --threads 1 --shape 1,3,8,16,16,4 --stride 4 --padding 0
   fail "info --padding 0 failed: $patch"
 echo "$patch" | grep -q "k4 s4 p0" || fail "info does not time the layer with padding 0: $patch"
 expect_error "leaves no output" info --threads 1 --shape 1,3,8,4,4,7 --padding 0 --algorithms direct
+# A kernel of 2 at stride 2 on one sample: (1 - 2) / 2 + 1 is 1 in C++'s division, no output in torch's.
+expect_error "padding 0 leaves no output of size 1 with kernel 2 and stride 2" info --threads 1 --shape 1,3,8,1,1,2 --stride 2 --padding 0 --algorithms direct
+# Paddings and sizes beyond any allocation: our rule, not the allocator's (nor a signed overflow).
+expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 1,3,8,4,4,2 --padding 100000 --algorithms direct
+expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 1,3,8,4,4,2 --padding 4611686018427387904 --algorithms direct
+expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 100000,3,8,1000,1000,3 --algorithms direct
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 # Ctrl-C: the checkpoint is saved and the exit status is 130, as for an interrupted program.
 long=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 256 --val-count 32 --batch-size 8
