@@ -149,6 +149,50 @@ TEST_P(ConvLayouts, DepthwiseChannelsLast) {
   }
 }
 
+// The result and grad-input come in the memory format torch gives them (channels-last for a
+// 2-D convolution with a channels-last input or weight, contiguous for 3-D and transposed ones in
+// LibTorch 1.13), compared stride for stride with torch's own, values with its numbers.
+TEST_P(ConvLayouts, ResultsHaveTorchsStrides) {
+  using at::MemoryFormat;
+  const auto cl = MemoryFormat::ChannelsLast, cl3 = MemoryFormat::ChannelsLast3d, c = MemoryFormat::Contiguous;
+  struct Case {
+    const char* name;
+    std::vector<int64_t> x, w;
+    MemoryFormat x_format, w_format;
+    int64_t groups;
+    bool transposed;
+  };
+  const Case cases[] = {
+      {"2-D, channels-last input", {2, 4, 9, 10}, {6, 4, 3, 3}, cl, c, 1, false},
+      {"2-D, channels-last weight", {2, 4, 9, 10}, {6, 4, 3, 3}, c, cl, 1, false},
+      {"depthwise, channels-last input", {2, 6, 11, 8}, {6, 1, 3, 3}, cl, c, 6, false},
+      {"3-D, channels-last input", {2, 4, 5, 6, 7}, {6, 4, 3, 3, 3}, cl3, c, 1, false},
+      {"transposed 2-D, channels-last input", {2, 4, 9, 10}, {4, 6, 3, 3}, cl, c, 1, true},
+  };
+  for (const Case& k : cases) {
+    const at::Tensor x = at::randn(k.x, at::kDouble).contiguous(k.x_format).requires_grad_(true);
+    const at::Tensor w = at::randn(k.w, at::kDouble).contiguous(k.w_format).requires_grad_(true);
+    at::Tensor y, yr;
+    if (k.transposed) {
+      y = oaconv::conv_transpose2d(x, w, {}, ConvTranspose2dFuncOptions().padding(1).algorithm(algorithm()));
+      yr = at::conv_transpose2d(x, w, {}, 1, 1);
+    } else if (k.x.size() == 5) {
+      y = oaconv::conv3d(x, w, {}, Conv3dFuncOptions().padding(1).algorithm(algorithm()));
+      yr = at::conv3d(x, w, {}, 1, 1);
+    } else {
+      y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding(1).groups(k.groups).algorithm(algorithm()));
+      yr = at::conv2d(x, w, {}, 1, 1, 1, k.groups);
+    }
+    const at::Tensor gy = at::randn(yr.sizes(), yr.options());
+    const auto got = torch::autograd::grad({y}, {x}, {gy});
+    const auto want = torch::autograd::grad({yr}, {x}, {gy});
+    EXPECT_EQ(y.strides(), yr.strides()) << k.name;
+    EXPECT_EQ(got[0].strides(), want[0].strides()) << k.name << ": grad-input";
+    EXPECT_LE(relative_error(y, yr), 1e-10) << k.name;
+    EXPECT_LE(relative_error(got[0], want[0]), 1e-10) << k.name << ": grad-input";
+  }
+}
+
 TEST_P(ConvLayouts, GradientOnlyForTheInputsThatNeedIt) {
   const at::Tensor x = at::randn({2, 3, 8, 9}, at::kDouble).requires_grad_(true);
   const at::Tensor w = at::randn({4, 3, 3, 3}, at::kDouble);  // frozen weight

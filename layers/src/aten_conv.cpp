@@ -41,6 +41,13 @@ auto with_named_errors(const ConvGeometry& g, const char* pass, F&& run) {
 
 }  // namespace
 
+at::MemoryFormat result_memory_format(const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
+  const bool channels_last = !g.transposed && x.dim() == 4 && w.dim() == 4 &&
+                             (x.suggest_memory_format() == at::MemoryFormat::ChannelsLast ||
+                              w.suggest_memory_format() == at::MemoryFormat::ChannelsLast);
+  return channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+
 at::Tensor convolution(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
   return with_named_errors(g, "forward", [&] {
     return at::convolution(padded_if_asymmetric(x, g), w, bias, g.axes(g.stride), symmetric_padding(g),

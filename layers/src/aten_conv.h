@@ -20,6 +20,13 @@ struct Gradients {
 Gradients convolution_backward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g,
                                bool want_gx, bool want_gw);
 
+// The memory format of ATen's output and grad-input for the convolution g describes, which
+// every algorithm's results are given so that they match torch's in strides as well as values:
+// LibTorch 1.13 on CPU (oneDNN's rule, and its slow paths') makes them channels-last for a 2-D
+// convolution whose input or weight suggests channels-last, contiguous for every other rank and
+// for transposed convolutions.
+at::MemoryFormat result_memory_format(const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g);
+
 // The transposed convolution a transposed g describes, on its own input (g.output_sizes()),
 // and its gradients: ATen's transposed convolution, exactly as torch's conv_transpose.
 at::Tensor conv_transpose(const at::Tensor& input, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g);

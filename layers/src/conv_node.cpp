@@ -35,6 +35,7 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
     } else {
       y = registry_entry(forward_algorithm).forward(x, w, b, g);
     }
+    y = y.contiguous(aten::result_memory_format(x, w, g));
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["algorithms"] = algorithms;
@@ -76,6 +77,7 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
                               : registry_entry(gwa).grad_weight(gy, x, w, g);
       }
     }
+    if (gx.defined()) gx = gx.contiguous(aten::result_memory_format(x, w, g));
     if (want_gb) gb = bias_gradient(gy);
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }
