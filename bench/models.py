@@ -2,11 +2,12 @@
 """Training steps of whole models, torch's own convolutions against oaconv.convert(model, "auto").
 
 Usage: PYTHONPATH=build/python bench/models.py [--threads 2] [--rounds 5] [--out bench/results/models]
-                                               [--omp-wait-policy passive|default]
+                                               [--omp-wait-policy passive|default] [--channels-last]
 For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, VGG-11's
 convolutions, a U-Net, and a RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1
 MLP blocks), one training step is forward, cross-entropy (per image, or per pixel for the
-U-Net's segmentation), backward and an SGD step. The converted copy's first step (auto
+U-Net's segmentation), backward and an SGD step. --channels-last runs both copies with the model
+and its input in channels-last memory format (PyTorch's CPU recipe for oneDNN). The converted copy's first step (auto
 measures each new layer shape) is timed apart; then both copies run in interleaved rounds
 (torch, oaconv, torch, oaconv, ...) and each keeps the median of its rounds. Writes OUT.json and
 OUT.png (speedup per model) and prints a table.
@@ -130,6 +131,8 @@ def main():
                         help="which models to time (default: all)")
     parser.add_argument("--omp-wait-policy", choices=["passive", "default"], default="passive",
                         help="OpenMP's idle threads sleep (passive, default) or spin as libgomp's default has them")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="models and inputs in channels-last memory format (default: contiguous)")
     args = parser.parse_args()
     # libgomp reads the policy once, when torch loads it: start again with it set.
     wanted = "PASSIVE" if args.omp_wait_policy == "passive" else None
@@ -146,9 +149,13 @@ def main():
             continue
         torch.manual_seed(0)
         reference = make()
+        if args.channels_last:
+            reference = reference.to(memory_format=torch.channels_last)
         converted = copy.deepcopy(reference)
         count = oaconv.convert(converted, "auto")
         x = torch.randn(batch, 3, size, size)
+        if args.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (batch, size, size) if per_pixel else (batch,))
         opt_ref = torch.optim.SGD(reference.parameters(), lr=0.01)
         opt_oa = torch.optim.SGD(converted.parameters(), lr=0.01)
@@ -166,6 +173,7 @@ def main():
         print("%-16s N%d %dx%d  %2d convs  torch %8.1f ms  oaconv auto %8.1f ms  %5.2fx  (first step %.0f ms)" % (
             name, batch, size, size, count, row["torch_ms"], row["oaconv_ms"], row["speedup"], first * 1e3), flush=True)
     result = dict(threads=args.threads, rounds=args.rounds, omp_wait_policy=args.omp_wait_policy,
+                  channels_last=args.channels_last,
                   torch=torch.__version__, oaconv=oaconv.__version__, models=rows)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     tmp = args.out + ".json.tmp"
@@ -181,8 +189,8 @@ def main():
     for i, r in enumerate(rows):
         ax.text(i, r["speedup"], "%.2fx" % r["speedup"], ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("training step speedup over torch")
-    ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads, OpenMP %s (median of %d interleaved rounds)" % (
-        args.threads, args.omp_wait_policy, args.rounds), fontsize=9)
+    ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads, OpenMP %s%s (median of %d interleaved rounds)" % (
+        args.threads, args.omp_wait_policy, ", channels-last" if args.channels_last else "", args.rounds), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     fig.savefig(args.out + ".png.tmp.png", dpi=110)

@@ -204,6 +204,35 @@ TEST_F(Autotune, MeasuresOnceAndRemembers) {
   EXPECT_EQ(autotune_cache_size(), 2);
 }
 
+// A channels-last call of a measured shape is measured apart (its passes pay copies to and from
+// the layout ours run in, and aten runs in that layout), in its own layout, and its record
+// survives a save and load under its own key.
+TEST_F(Autotune, ChannelsLastCallsAreMeasuredApart) {
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 1);
+  const auto channels_last_step = [] {
+    const at::Tensor x = at::randn({4, 6, 20, 18}).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+    const at::Tensor w = (at::randn({8, 6, 5, 5}) * 0.1).requires_grad_(true);
+    const at::Tensor y = oaconv::conv2d(x, w, {}, Conv2dFuncOptions().padding(2).algorithm(Algorithm::kAuto));
+    y.sum().backward();
+    const at::Tensor yr = at::conv2d(x, w, {}, 1, 2);
+    EXPECT_LE(relative_error(y, yr), 5e-5);
+    EXPECT_EQ(y.strides(), yr.strides());
+  };
+  channels_last_step();
+  EXPECT_EQ(autotune_cache_size(), 2);
+  channels_last_step();
+  EXPECT_EQ(autotune_cache_size(), 2);
+  save_autotune_cache(file_);
+  EXPECT_NE(read_file().find("\nfloat32/channels_last "), std::string::npos) << read_file();
+  clear_autotune_cache();
+  load_autotune_cache(file_);
+  EXPECT_EQ(autotune_cache_size(), 2);
+  channels_last_step();
+  step(true);
+  EXPECT_EQ(autotune_cache_size(), 2);
+}
+
 TEST_F(Autotune, InferenceMeasuresTheForwardOnlyAndTrainingTheRest) {
   {
     at::NoGradGuard no_grad;

@@ -26,7 +26,8 @@ at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
   return aten::convolution(x, w, bias, g);
 }
 at::Tensor aten_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
-  return aten::convolution_backward(gy, x, w, g, true, false).gx.contiguous();
+  // Densely packed, in the layout ATen gives (channels-last for a channels-last 2-D call).
+  return aten::convolution_backward(gy, x, w, g, true, false).gx.contiguous(aten::result_memory_format(x, w, g));
 }
 at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   return aten::convolution_backward(gy, x, w, g, false, true).gw;

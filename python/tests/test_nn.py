@@ -160,3 +160,36 @@ def test_convert_patch_embedding_and_transposed_upsampling(algorithm):
         grads.append(torch.cat([xi.grad.flatten()] + [p.grad.flatten() for p in net.parameters()]))
     assert relative_error(outputs[1], outputs[0]) <= 1e-10
     assert relative_error(grads[1], grads[0]) <= 1e-10
+
+
+@pytest.mark.parametrize("algorithm", ["direct", "winograd", "auto"])
+def test_channels_last_model_keeps_its_layout(algorithm):
+    """A model run channels-last (PyTorch's CPU recipe): every converted layer's result comes back
+    channels-last as torch's does, so the layers after it stay in that layout; the numbers and
+    every gradient are torch's."""
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 8, 3, padding=1, groups=8), torch.nn.Conv2d(8, 6, 1)).double()
+    reference = reference.to(memory_format=torch.channels_last)
+    model = copy.deepcopy(reference)
+    assert oaconv.convert(model, algorithm) == 3
+    x = torch.randn(2, 3, 17, 14, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
+    results = []
+    for net in (reference, model):
+        inner = []
+        hooks = [m.register_forward_hook(lambda m, i, o: inner.append(o)) for m in net if not isinstance(m, torch.nn.ReLU)]
+        xi = x.clone().requires_grad_(True)
+        y = net(xi)
+        y.backward(torch.ones_like(y) + y.detach())
+        for h in hooks:
+            h.remove()
+        # One vector: the first layer's bias gradient is rounding noise around zero (a
+        # BatchNorm follows), where a per-tensor ratio means nothing.
+        results.append((inner, xi.grad, torch.cat([p.grad.flatten() for p in net.parameters()])))
+    (want, want_gx, want_gp), (got, got_gx, got_gp) = results
+    for a, b in zip(got, want):
+        assert a.is_contiguous(memory_format=torch.channels_last) and a.stride() == b.stride()
+        assert relative_error(a.detach(), b.detach()) <= 1e-10
+    assert got_gx.stride() == want_gx.stride() and relative_error(got_gx, want_gx) <= 1e-10
+    assert relative_error(got_gp, want_gp) <= 1e-10

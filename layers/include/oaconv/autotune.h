@@ -1,8 +1,9 @@
 #pragma once
 // Algorithm::kAuto, cuDNN-benchmark style: the algorithm is chosen separately for forward,
-// grad-input and grad-weight, per (geometry, dtype, threads). The first time a configuration is
-// seen its candidate algorithms are timed on the layer's own shapes (a warm-up and a few timed
-// runs each, candidates the cost model rules out skipped, slow ones cut short) and the winners
+// grad-input and grad-weight, per (geometry, dtype, threads, and whether the input or weight is
+// channels-last). The first time a configuration is seen its candidate algorithms are timed on
+// the layer's own tensors (a warm-up and a few timed runs each, candidates the cost model rules
+// out skipped, slow ones cut short) and the winners
 // remembered for the life of the process — or across processes with OACONV_AUTOTUNE_CACHE=FILE,
 // which is loaded on first use and rewritten (atomically) after every new measurement.
 // OACONV_AUTOTUNE=0 (or set_autotune(false)) turns measuring off: a cost model calibrated on
@@ -74,8 +75,8 @@ struct AutotuneRecord {
   bool measured = false;
 };
 
-// What kAuto runs for this case in this process: the remembered record, or the cost model's
-// if there is none yet (this function never measures).
+// What kAuto runs for this case (contiguous tensors) in this process: the remembered record, or
+// the cost model's if there is none yet (this function never measures).
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                     const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
 // The same for the other kinds, per pass of the call (see modelled_pass_seconds).

@@ -14,11 +14,19 @@ PassTimes unmeasured() {
   return t;
 }
 
-std::string cache_key(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
+std::string cache_key(const ConvGeometry& g, c10::ScalarType dtype, int threads, bool channels_last) {
   std::ostringstream s;
-  s << (dtype == c10::kDouble ? "float64" : "float32") << " " << threads;
+  s << (dtype == c10::kDouble ? "float64" : "float32") << (channels_last ? "/channels_last" : "") << " " << threads;
   for (int64_t v : g.to_vector()) s << " " << v;
   return s.str();
+}
+
+bool channels_last_layout(const at::Tensor& x, const at::Tensor& w) {
+  for (const at::Tensor* t : {&x, &w}) {
+    const at::MemoryFormat f = t->suggest_memory_format();
+    if (f == at::MemoryFormat::ChannelsLast || f == at::MemoryFormat::ChannelsLast3d) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -35,7 +43,7 @@ std::string candidate_columns() {
 std::string format_cache_file(const std::map<std::string, Entry>& entries) {
   const std::string columns = candidate_columns();
   std::ostringstream text;
-  text << "# oaconv autotune cache v2: dtype threads geometry(rank transposed N C O groups, then per axis: in "
+  text << "# oaconv autotune cache v2: dtype[/channels_last] threads geometry(rank transposed N C O groups, then per axis: in "
           "kernel stride dilation pad_before pad_after out output_padding) : forward grad_input grad_weight | "
           "measured(3) | seconds (pass x "
        << columns << ") | whole-step seconds (" << columns << ") mix\n";
@@ -96,10 +104,14 @@ std::map<std::string, Entry> parse_cache_file(std::istream& in, const std::strin
     key_fields >> dtype;
     while (key_fields >> v) values.push_back(v);
     const int64_t rank = values.size() >= 2 ? values[1] : 0;
+    const std::string layout = "/channels_last";
+    if (dtype.size() > layout.size() && dtype.compare(dtype.size() - layout.size(), layout.size(), layout) == 0) {
+      dtype.resize(dtype.size() - layout.size());
+    }
     TORCH_CHECK((dtype == "float32" || dtype == "float64") && rank >= 1 && rank <= kMaxSpatialRank &&
                     values.size() == 1 + ConvGeometry::vector_size(rank),
                 "oaconv::load_autotune_cache: '", path, "' line ", number,
-                ": the key must be a dtype, a thread count and a geometry (rank 1-3, then 5 + 8 x rank numbers)");
+                ": the key must be a dtype (float32 or float64, /channels_last or not), a thread count and a geometry (rank 1-3, then 5 + 8 x rank numbers)");
     std::istringstream rest(line.substr(colon + 3));
     std::string names[3], bar1, bar2, bar3;
     Entry e;

@@ -36,7 +36,7 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
                                bool all_passes) {
   RecordStore& store = RecordStore::instance();
   const int threads = at::get_num_threads();
-  const std::string key = cache_key(g, x.scalar_type(), threads);
+  const std::string key = cache_key(g, x.scalar_type(), threads, channels_last_layout(x, w));
   const bool backward = all_passes || (at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
                                                                       (bias.defined() && bias.requires_grad())));
   Entry e;

@@ -47,6 +47,7 @@
 #include "../conv_node.h"
 #include "pass_model.h"
 #include "../algorithm_registry.h"
+#include "../aten_conv.h"
 #include "../fft/plan_cache.h"
 #include "../fft/tiling.h"
 
@@ -195,7 +196,10 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   c10::InferenceMode outside_inference_mode(false);
   at::NoGradGuard no_grad;
   const auto ordinary = [](const at::Tensor& t) { return t.is_inference() ? t.clone() : t.detach(); };
-  const at::Tensor x = ordinary(input).contiguous(), w = ordinary(weight).contiguous();
+  // In the call's own layouts (channels-last or not: aten runs in that layout, the others pay
+  // copies to and from theirs), densely packed.
+  const at::Tensor x = ordinary(input).contiguous(input.suggest_memory_format());
+  const at::Tensor w = ordinary(weight).contiguous(weight.suggest_memory_format());
   const at::Tensor b = bias.defined() ? ordinary(bias) : at::Tensor();
   const bool training = weight.requires_grad();
   const int threads = at::get_num_threads();
@@ -283,6 +287,9 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     }
     at::AutoGradMode grad(true);
     const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
+    // The steps' grad-output comes as the layers after this one hand it back: in the result's
+    // layout (the passes above took it contiguous, as oaconv's node hands it to them).
+    const at::Tensor gy_step = gy.contiguous(aten::result_memory_format(x, w, g));
     const at::Tensor ws = w.detach();
     const at::Tensor bs = b.defined() ? b.detach().requires_grad_(true) : at::Tensor();
     const auto fresh_weight = [&] { return ws.clone().requires_grad_(true); };  // an updated weight every step
@@ -302,7 +309,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     double best_other_sum = best_sum;
     if (mix_sum >= 0 && (best_other_sum < 0 || mix_sum < best_other_sum)) best_other_sum = mix_sum;
     if (aten_sum >= 0 && (best_other_sum < 0 || aten_sum <= kStepContenderFactor * best_other_sum)) {
-      steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy); });
+      steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy_step); });
       results.push_back(&e.step_seconds[aten]);
     }
     // The best spectral algorithm's step, and the other's too when its passes came within
@@ -322,7 +329,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const double sum = passes_sum(c);
       if (sum < 0 || (c != best_spectral && sum > kCloseSpectralFactor * best_sum)) continue;
       if (best_single_sum >= 0 && sum > kStepContenderFactor * best_single_sum) continue;
-      steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
+      steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy_step); });
       results.push_back(&e.step_seconds[c]);
     }
     // The mix's step only when its passes beat every single algorithm's by over 10 %: a single
@@ -338,7 +345,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (sum >= 0 && mix_sum * (1.0 + kMixStepMargin) >= sum) mix_ahead = false;
     }
     if (mix_ahead) {
-      steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
+      steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy_step); });
       results.push_back(&e.mix_step_seconds);
     }
     // The single algorithm whose passes sum least has its step timed whenever steps decide (or
@@ -356,7 +363,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       double* const own = &e.step_seconds[closest];
       if (std::find(results.begin(), results.end(), own) == results.end()) {
         const Algorithm a = candidate(closest);
-        steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
+        steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy_step); });
         results.push_back(own);
       }
     }
