@@ -4,6 +4,7 @@
 #include "auto/pass_model.h"
 #include "direct/direct_passes.h"
 #include "fft/spectral_conv.h"
+#include "memory_format_copy.h"
 #include "non_finite_fallback.h"
 #include "winograd/winograd_conv.h"
 
@@ -27,7 +28,7 @@ at::Tensor aten_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
 }
 at::Tensor aten_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   // Densely packed, in the layout ATen gives (channels-last for a channels-last 2-D call).
-  return aten::convolution_backward(gy, x, w, g, true, false).gx.contiguous(aten::result_memory_format(x, w, g));
+  return in_memory_format(aten::convolution_backward(gy, x, w, g, true, false).gx, aten::result_memory_format(x, w, g));
 }
 at::Tensor aten_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   return aten::convolution_backward(gy, x, w, g, false, true).gw;
@@ -41,7 +42,7 @@ at::Tensor direct_forward(const at::Tensor& x, const at::Tensor& w, const at::Te
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
   const at::Tensor y = at::empty(g.output_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
   at::Tensor y3 = unsqueeze_to_rank(y, g, kMaxSpatialRank);
-  direct::forward_out(unsqueeze_to_rank(x, g, kMaxSpatialRank).contiguous(),
+  direct::forward_out(unsqueeze_to_rank(contiguous_nchw(x), g, kMaxSpatialRank).contiguous(),
                       unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(),
                       bias.defined() ? bias.contiguous() : at::Tensor(), g3, y3);
   return finite_or_aten_forward(y, x, w, bias, g);
@@ -50,15 +51,15 @@ at::Tensor direct_grad_input(const at::Tensor& gy, const at::Tensor& x, const at
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
   const at::Tensor gx = at::empty(g.input_sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
   at::Tensor gx3 = unsqueeze_to_rank(gx, g, kMaxSpatialRank);
-  direct::grad_input_out(unsqueeze_to_rank(gy, g, kMaxSpatialRank).contiguous(),
+  direct::grad_input_out(unsqueeze_to_rank(contiguous_nchw(gy), g, kMaxSpatialRank).contiguous(),
                          unsqueeze_to_rank(w, g, kMaxSpatialRank).contiguous(), g3, gx3);
   return finite_or_aten_grad_input(gx, gy, x, w, g);
 }
 at::Tensor direct_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   const ConvGeometry g3 = with_leading_unit_axes(g, kMaxSpatialRank);
   at::Tensor gw = at::empty(w.sizes(), w.options().memory_format(at::MemoryFormat::Contiguous));
-  direct::grad_weight_out(unsqueeze_to_rank(gy, g, kMaxSpatialRank).contiguous(),
-                          unsqueeze_to_rank(x, g, kMaxSpatialRank).contiguous(), g3, gw);
+  direct::grad_weight_out(unsqueeze_to_rank(contiguous_nchw(gy), g, kMaxSpatialRank).contiguous(),
+                          unsqueeze_to_rank(contiguous_nchw(x), g, kMaxSpatialRank).contiguous(), g3, gw);
   return finite_or_aten_grad_weight(gw, gy, x, w, g);
 }
 
@@ -82,15 +83,15 @@ at::Tensor spectral_grad_weight(const at::Tensor& gy, const at::Tensor& x, const
 // Inf makes NaN of a whole tile).
 at::Tensor winograd_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const ConvGeometry& g) {
   if (winograd::declines(g) != nullptr) return aten_forward(x, w, bias, g);
-  return finite_or_aten_forward(winograd::forward(x, w, bias, g), x, w, bias, g);
+  return finite_or_aten_forward(winograd::forward(contiguous_nchw(x), w, bias, g), x, w, bias, g);
 }
 at::Tensor winograd_grad_input(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   if (winograd::declines(g) != nullptr) return aten_grad_input(gy, x, w, g);
-  return finite_or_aten_grad_input(winograd::grad_input(gy, x, w, g), gy, x, w, g);
+  return finite_or_aten_grad_input(winograd::grad_input(contiguous_nchw(gy), x, w, g), gy, x, w, g);
 }
 at::Tensor winograd_grad_weight(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const ConvGeometry& g) {
   if (winograd::declines(g) != nullptr) return aten_grad_weight(gy, x, w, g);
-  return finite_or_aten_grad_weight(winograd::grad_weight(gy, x, w, g), gy, x, w, g);
+  return finite_or_aten_grad_weight(winograd::grad_weight(contiguous_nchw(gy), contiguous_nchw(x), w, g), gy, x, w, g);
 }
 
 }  // namespace

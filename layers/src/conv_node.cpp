@@ -4,6 +4,7 @@
 #include "aten_conv.h"
 #include "fft/spectral_conv.h"
 #include "graph_backward.h"
+#include "memory_format_copy.h"
 #include "non_finite_fallback.h"
 
 #include <ATen/ATen.h>
@@ -35,7 +36,7 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
     } else {
       y = registry_entry(forward_algorithm).forward(x, w, b, g);
     }
-    y = y.contiguous(aten::result_memory_format(x, w, g));
+    y = in_memory_format(y, aten::result_memory_format(x, w, g));
     ctx->save_for_backward({x, w});
     ctx->saved_data["geometry"] = geometry;
     ctx->saved_data["algorithms"] = algorithms;
@@ -58,7 +59,7 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
     }
     const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
     const auto gi = static_cast<Algorithm>(algorithms[1]), gwa = static_cast<Algorithm>(algorithms[2]);
-    const at::Tensor gy = grad_outputs[0].contiguous();
+    const at::Tensor gy = contiguous_nchw(grad_outputs[0]);
     const at::Tensor kernel_spectrum = ctx->saved_data["kernel_spectrum"].toTensor();
     const at::Tensor input_spectra = ctx->saved_data["input_spectra"].toTensor();
     const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
@@ -77,7 +78,7 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
                               : registry_entry(gwa).grad_weight(gy, x, w, g);
       }
     }
-    if (gx.defined()) gx = gx.contiguous(aten::result_memory_format(x, w, g));
+    if (gx.defined()) gx = in_memory_format(gx, aten::result_memory_format(x, w, g));
     if (want_gb) gb = bias_gradient(gy);
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor()};
   }

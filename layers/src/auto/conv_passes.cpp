@@ -2,6 +2,7 @@
 
 #include "../aten_conv.h"
 #include "../conv_node.h"
+#include "../memory_format_copy.h"
 
 #include <ATen/ATen.h>
 
@@ -28,12 +29,12 @@ int candidate_index(Algorithm algorithm) {
 at::Tensor run_forward(Algorithm algorithm, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                        const ConvGeometry& g) {
   // In the layout oaconv's node gives the result (conv_node.cpp): a copy for a channels-last call.
-  return registry_entry(algorithm).forward(x, w, bias, g).contiguous(aten::result_memory_format(x, w, g));
+  return in_memory_format(registry_entry(algorithm).forward(x, w, bias, g), aten::result_memory_format(x, w, g));
 }
 
 at::Tensor run_grad_input(Algorithm algorithm, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
                           const ConvGeometry& g) {
-  return registry_entry(algorithm).grad_input(gy, x, w, g).contiguous(aten::result_memory_format(x, w, g));
+  return in_memory_format(registry_entry(algorithm).grad_input(gy, x, w, g), aten::result_memory_format(x, w, g));
 }
 
 at::Tensor run_grad_weight(Algorithm algorithm, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,

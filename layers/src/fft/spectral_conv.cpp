@@ -10,6 +10,7 @@
 // grad-output spectrum serves both gradients, and the weight gradient — a reduction over every
 // image and tile — is one product over all rows, parallel over frequencies.
 #include "spectral_conv.h"
+#include "../memory_format_copy.h"
 #include "../parallel_tasks.h"
 
 #include "../non_finite_fallback.h"
@@ -84,7 +85,7 @@ SpectralForward spectral_forward(const ConvGeometry& geometry, Algorithm algorit
   const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
   const ConvGeometry& g = p.g;
   const Schedule s = make_schedule(p);
-  const at::Tensor xc = unsqueeze_to_rank(x, geometry, kMaxSpatialRank).contiguous();
+  const at::Tensor xc = unsqueeze_to_rank(contiguous_nchw(x), geometry, kMaxSpatialRank).contiguous();
   const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
   SpectralForward out;
   // The result has the caller's rank (not a view: autograd forbids in-place ops on views made
@@ -113,11 +114,11 @@ SpectralGradients spectral_backward(const ConvGeometry& geometry, Algorithm algo
                                     const at::Tensor& w, const at::Tensor& grad_output, bool want_gx, bool want_gw,
                                     at::Tensor kernel_spectrum, const at::Tensor& saved_input_spectra) {
   // Every rank runs at rank 3 (unit leading axes); the kernel cache is keyed by the caller's weight.
-  const at::Tensor x = unsqueeze_to_rank(input, geometry, kMaxSpatialRank).contiguous();
+  const at::Tensor x = unsqueeze_to_rank(contiguous_nchw(input), geometry, kMaxSpatialRank).contiguous();
   const SpectralProblem p = make_spectral_problem(geometry, algorithm, x.scalar_type(), at::get_num_threads());
   const ConvGeometry& g = p.g;
   const Schedule s = make_schedule(p);  // the same blocks as forward (same problem, threads)
-  const at::Tensor gy = unsqueeze_to_rank(grad_output, geometry, kMaxSpatialRank).contiguous();
+  const at::Tensor gy = unsqueeze_to_rank(contiguous_nchw(grad_output), geometry, kMaxSpatialRank).contiguous();
   if (want_gx && !kernel_spectrum.defined()) kernel_spectrum = cached_kernel_spectrum(p, w);
   const int64_t in_planes = p.tiles() * g.in_channels, out_planes = p.tiles() * g.out_channels;
 
