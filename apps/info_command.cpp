@@ -34,6 +34,7 @@ struct InfoArgs {
   int repeats = 5;
   bool no_timing = false;
   bool phases = false;
+  bool channels_last = false;
   std::string explain;
 };
 
@@ -83,7 +84,8 @@ void run_info(const InfoArgs& args) {
     return;
   }
   if (args.no_timing) return;
-  const LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride, args.padding);
+  LayerShape shape = LayerShape::parse(args.shape, args.kind, args.stride, args.padding);
+  if (args.channels_last) shape.set_channels_last();
   // aten's row first when not asked for: every ratio is to it.
   std::vector<Algorithm> algorithms = parse_algorithms(args.algorithms);
   if (std::find(algorithms.begin(), algorithms.end(), Algorithm::kAten) == algorithms.end()) {
@@ -157,6 +159,8 @@ void add_info_command(CLI::App& app) {
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (median reported)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--no-timing", args->no_timing, "Only print versions and threads");
   cmd->add_flag("--phases", args->phases, "Also print the per-phase times of fft and oaa");
+  cmd->add_flag("--channels-last", args->channels_last,
+                "Input (and so the result and gradients) channels-last: NHWC, NDHWC for conv3d");
   cmd->add_option("--explain", args->explain,
                   "Print what auto picks for a layer of --kind (shape as --shape) and why");
   cmd->callback([args] { run_info(*args); });

@@ -90,6 +90,17 @@ LayerShape LayerShape::parse(const std::string& text, const std::string& kind, i
   return s;
 }
 
+void LayerShape::set_channels_last() {
+  TORCH_CHECK(rank >= 2, "--channels-last: a ", kind(), " layer's tensors have no channels-last layout (", rank + 2,
+              "-D; NHWC is for conv2d, NDHWC for conv3d)");
+  channels_last = true;
+}
+
+at::MemoryFormat LayerShape::memory_format() const {
+  if (!channels_last) return at::MemoryFormat::Contiguous;
+  return rank == 2 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::ChannelsLast3d;
+}
+
 std::string LayerShape::kind() const {
   return std::string(transposed ? "conv_transpose" : "conv") + std::to_string(rank) + "d";
 }
@@ -102,6 +113,7 @@ std::string LayerShape::to_string() const {
   if (stride != 1) s << " s" << stride;
   if (groups != 1) s << " g" << groups;
   s << " p" << padding();
+  if (channels_last) s << " channels-last";
   return s.str();
 }
 

@@ -25,6 +25,12 @@ struct LayerShape {
   int64_t groups = 1;
   int64_t stride = 1;
   std::optional<int64_t> explicit_padding;  // every axis; unset: the default above
+  bool channels_last = false;               // the input in NHWC (NDHWC) rather than NCHW
+
+  // Channels-last input; throws for a 1-D layer (a 3-D tensor has no such layout).
+  void set_channels_last();
+  // The input's memory format: contiguous, or channels-last as set.
+  at::MemoryFormat memory_format() const;
 
   // "N,C,O,<rank sizes>,k[,groups]" for `kind` (conv1d, conv2d, conv3d, conv_transpose1d/2d/3d),
   // e.g. conv2d "8,16,16,64,64,5", conv1d "8,16,16,16384,1025". Throws where the padding leaves

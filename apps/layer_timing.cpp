@@ -35,7 +35,7 @@ struct TimedLayer {
 std::vector<LayerTiming> time_layers(const std::vector<Algorithm>& algorithms, const LayerShape& s, int repeats,
                                      int warmup) {
   at::manual_seed(0);
-  const at::Tensor x = at::randn(s.input_sizes()).requires_grad_(true);
+  const at::Tensor x = at::randn(s.input_sizes()).contiguous(s.memory_format()).requires_grad_(true);
   const at::Tensor w0 = at::randn(s.weight_sizes()) * 0.1, b0 = at::randn({s.out_channels});
   std::vector<TimedLayer> layers;
   for (Algorithm a : algorithms) {

@@ -84,6 +84,12 @@ expect_error "padding 0 leaves no output of size 1 with kernel 2 and stride 2" i
 expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 1,3,8,4,4,2 --padding 100000 --algorithms direct
 expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 1,3,8,4,4,2 --padding 4611686018427387904 --algorithms direct
 expect_error "at most 2^31 (8 GiB in float32) are timed" info --threads 1 --shape 100000,3,8,1000,1000,3 --algorithms direct
+# --channels-last: the layer timed with an NHWC input; a 1-D layer has no such layout.
+nhwc="$("$oaconv" info --threads 1 --shape 1,4,4,9,8,3 --channels-last --algorithms direct --repeats 1 2>&1)" ||
+  fail "info --channels-last failed: $nhwc"
+echo "$nhwc" | grep -q "k3 p1 channels-last" || fail "info does not say the layer is channels-last: $nhwc"
+echo "$nhwc" | grep -Eq "^direct +[0-9.]+ " || fail "info --channels-last has no direct row: $nhwc"
+expect_error "a conv1d layer's tensors have no channels-last layout" info --threads 1 --kind conv1d --shape 1,4,4,64,3 --channels-last
 expect_error "unknown preset 'huge'" compare --preset huge --train-count 64 --val-count 32 --image-size 32
 # Ctrl-C: the checkpoint is saved and the exit status is 130, as for an interrupted program.
 long=(--preset small --widths 4,8 --kernels 3,5 --image-size 32 --train-count 256 --val-count 32 --batch-size 8
