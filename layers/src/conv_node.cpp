@@ -133,7 +133,7 @@ struct TransposedConvNodeFunction : public torch::autograd::Function<TransposedC
       return {d.grad_input, d.grad_weight, d.grad_bias, at::Tensor(), at::Tensor()};
     }
     const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
-    const at::Tensor gy = grad_outputs[0].contiguous();
+    const at::Tensor gy = contiguous_nchw(grad_outputs[0]);
     at::Tensor gx, gw, gb;
     const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
     if (!ctx->saved_data["finite_inputs"].toBool() || !all_finite(gy)) {  // torch's pattern (forward's comment)
@@ -146,7 +146,7 @@ struct TransposedConvNodeFunction : public torch::autograd::Function<TransposedC
         if (!all_finite(gx)) gx = aten::conv_transpose_backward(gy, input, w, g, true, false).gx.contiguous();
       }
       if (want_gw) {
-        gw = registry_entry(static_cast<Algorithm>(algorithms[2])).grad_weight(input.contiguous(), gy, w, g);
+        gw = registry_entry(static_cast<Algorithm>(algorithms[2])).grad_weight(contiguous_nchw(input), gy, w, g);
         if (!all_finite(gw)) gw = aten::conv_transpose_backward(gy, input, w, g, false, true).gw.contiguous();
       }
     }
