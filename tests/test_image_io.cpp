@@ -161,6 +161,10 @@ TEST_F(ImageIo, ImageErrorsNameTheProblem) {
   expect_error([&] { read_image(path("missing.png")); }, "is not a readable file");
   expect_error([&] { read_image(write("junk.png", "this is not an image at all")); }, "cannot decode");
   expect_error([&] { read_image(write("cut.png", png.substr(0, png.size() / 2))); }, "cannot decode");
+  // 16-bit PGM/PPM: stb_image reads past its buffer on one cut short, so none is decoded.
+  expect_error([&] { read_image(write("cut16.pgm", "P5655 5556 5555P")); }, "is a 16-bit PGM/PPM");
+  expect_error([&] { read_image(write("whole16.ppm", "P6 1 1 65535\n" + std::string(6, 'a'))); }, "is a 16-bit PGM/PPM");
+  EXPECT_EQ(read_image(write("byte.pgm", "P5 2 1 255\n\x10\xff")).sizes(), (std::vector<int64_t>{1, 2, 3}));
   expect_error([&] { write_image_png(path("x.png"), at::rand({2, 3, 4})); }, "expected (H, W) or (H, W, 3)");
   expect_error([&] { write_image_png(path("no/such/dir/x.png"), at::rand({2, 3})); }, "cannot write");
   EXPECT_FALSE(leftovers());

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 namespace oaconv::datasets {
@@ -25,6 +26,16 @@ at::Tensor read_image(const std::string& path) {
   std::error_code ec;
   TORCH_CHECK(std::filesystem::is_regular_file(path, ec), "read_image: '", path, "' is not a readable file");
   int w = 0, h = 0, channels = 0;
+  // Debian's stb_image reads past its buffer decoding a 16-bit PGM/PPM (maxval above 255) whose
+  // samples are cut short ("P5 655 5556 5555" and one byte): such files are
+  // refused before decoding. (stb reads binary PNM only: P5 and P6.)
+  if (stbi_is_16_bit(path.c_str()) == 1) {
+    char magic[2] = {0, 0};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, 2);
+    TORCH_CHECK(!(magic[0] == 'P' && (magic[1] == '5' || magic[1] == '6')), "read_image: '", path,
+                "' is a 16-bit PGM/PPM (maxval above 255); only 8-bit ones are read");
+  }
   if (stbi_info(path.c_str(), &w, &h, &channels) == 1) {
     TORCH_CHECK(static_cast<int64_t>(w) * h <= kMaxImagePixels, "read_image: '", path, "' is ", w, "x", h, " (",
                 static_cast<int64_t>(w) * h / 1000000, " megapixels); images of at most ", kMaxImagePixels / 1000000,
