@@ -166,6 +166,9 @@ TEST_P(ConvLayouts, ResultsHaveTorchsStrides) {
       {"2-D, channels-last input", {2, 4, 9, 10}, {6, 4, 3, 3}, cl, c, 1, false},
       {"2-D, channels-last weight", {2, 4, 9, 10}, {6, 4, 3, 3}, c, cl, 1, false},
       {"depthwise, channels-last input", {2, 6, 11, 8}, {6, 1, 3, 3}, cl, c, 6, false},
+      // Enough channels for the channel-blocked kernels, which write either layout themselves.
+      {"depthwise, 40 channels, channels-last input", {2, 40, 11, 8}, {40, 1, 3, 3}, cl, c, 40, false},
+      {"depthwise, 40 channels, channels-last weight", {2, 40, 11, 8}, {40, 1, 3, 3}, c, cl, 40, false},
       {"3-D, channels-last input", {2, 4, 5, 6, 7}, {6, 4, 3, 3, 3}, cl3, c, 1, false},
       {"transposed 2-D, channels-last input", {2, 4, 9, 10}, {4, 6, 3, 3}, cl, c, 1, true},
   };

@@ -14,6 +14,8 @@
 
 namespace oaconv {
 
+enum class ConvPass { kForward, kGradInput, kGradWeight };
+
 struct AlgorithmEntry {
   Algorithm algorithm;
   // Why the algorithm does not run this case (explain prints it; the call falls back to aten,
@@ -33,7 +35,14 @@ struct AlgorithmEntry {
   double (*modelled_pass_seconds)(const ConvGeometry& g, int threads);
   // Per-pass multipliers of that model (forward, grad-input, grad-weight), or nullptr for 1, 1, 1.
   std::array<double, 3> (*pass_factors)(const ConvGeometry& g) = nullptr;
+  // Whether the pass reads a channels-last operand (x; gy) as it comes, where the others make
+  // it NCHW first; nullptr: never. The autograd node keeps a channels-last grad-output so for
+  // both gradients when either pass reads it so.
+  bool (*takes_channels_last)(const ConvGeometry& g, at::ScalarType dtype, ConvPass pass) = nullptr;
 };
+
+// The entry's takes_channels_last, false where it has none.
+bool takes_channels_last(const AlgorithmEntry& e, const ConvGeometry& g, at::ScalarType dtype, ConvPass pass);
 
 constexpr int kRegisteredAlgorithms = kRunnableAlgorithms;
 

@@ -59,10 +59,15 @@ struct ConvNodeFunction : public torch::autograd::Function<ConvNodeFunction> {
     }
     const std::vector<int64_t> algorithms = ctx->saved_data["algorithms"].toIntVector();
     const auto gi = static_cast<Algorithm>(algorithms[1]), gwa = static_cast<Algorithm>(algorithms[2]);
-    const at::Tensor gy = contiguous_nchw(grad_outputs[0]);
+    const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
+    // A channels-last grad-output stays so where a pass reads it as it comes (the other then
+    // makes its own NCHW copy); else it is made NCHW once, for both.
+    const at::ScalarType dtype = grad_outputs[0].scalar_type();
+    const bool keep_layout = (want_gx && takes_channels_last(registry_entry(gi), g, dtype, ConvPass::kGradInput)) ||
+                             (want_gw && takes_channels_last(registry_entry(gwa), g, dtype, ConvPass::kGradWeight));
+    const at::Tensor gy = keep_layout ? grad_outputs[0] : contiguous_nchw(grad_outputs[0]);
     const at::Tensor kernel_spectrum = ctx->saved_data["kernel_spectrum"].toTensor();
     const at::Tensor input_spectra = ctx->saved_data["input_spectra"].toTensor();
-    const bool want_gx = ctx->needs_input_grad(0), want_gw = ctx->needs_input_grad(1);
     at::Tensor gx, gw, gb;
     if (want_gx && want_gw && gi == gwa && is_spectral(gi)) {
       fft::SpectralGradients both = fft::spectral_backward(g, gi, x, w, gy, true, true, kernel_spectrum, input_spectra);

@@ -50,6 +50,7 @@
 #include "../aten_conv.h"
 #include "../fft/plan_cache.h"
 #include "../fft/tiling.h"
+#include "../memory_format_copy.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -198,15 +199,19 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
   const auto ordinary = [](const at::Tensor& t) { return t.is_inference() ? t.clone() : t.detach(); };
   // In the call's own layouts (channels-last or not: aten runs in that layout, the others pay
   // copies to and from theirs), densely packed.
-  const at::Tensor x = ordinary(input).contiguous(input.suggest_memory_format());
-  const at::Tensor w = ordinary(weight).contiguous(weight.suggest_memory_format());
+  const at::Tensor x = in_memory_format(ordinary(input), input.suggest_memory_format());
+  const at::Tensor w = in_memory_format(ordinary(weight), weight.suggest_memory_format());
   const at::Tensor b = bias.defined() ? ordinary(bias) : at::Tensor();
   const bool training = weight.requires_grad();
   const int threads = at::get_num_threads();
   const PassTimes model = modelled_seconds(g, threads);
   const bool oaa_is_fft = registry_entry(Algorithm::kOverlapAdd).declines(g) == nullptr &&
                           fft::overlap_add_is_fft(g, threads);
-  const at::Tensor gy = backward ? at::randn(g.output_sizes(), x.options()) : at::Tensor();
+  // The grad-output as the layers after this one hand it back: in the result's layout (a pass
+  // that takes channels-last reads it so, the others copy it to NCHW, as in oaconv's node).
+  const at::Tensor gy =
+      backward ? in_memory_format(at::randn(g.output_sizes(), x.options()), aten::result_memory_format(x, w, g))
+               : at::Tensor();
   const auto to_measure = [&](int pass) { return !e.measured[pass] && (pass == 0 || backward); };
   // Whether the cost model rules candidate c out of a pass (over its hopeless factor x the
   // model's best among the candidates that run the case; a declined one's time is -1).
@@ -287,9 +292,6 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     }
     at::AutoGradMode grad(true);
     const at::Tensor xs = x.detach().requires_grad_(input.requires_grad());
-    // The steps' grad-output comes as the layers after this one hand it back: in the result's
-    // layout (the passes above took it contiguous, as oaconv's node hands it to them).
-    const at::Tensor gy_step = gy.contiguous(aten::result_memory_format(x, w, g));
     const at::Tensor ws = w.detach();
     const at::Tensor bs = b.defined() ? b.detach().requires_grad_(true) : at::Tensor();
     const auto fresh_weight = [&] { return ws.clone().requires_grad_(true); };  // an updated weight every step
@@ -309,7 +311,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
     double best_other_sum = best_sum;
     if (mix_sum >= 0 && (best_other_sum < 0 || mix_sum < best_other_sum)) best_other_sum = mix_sum;
     if (aten_sum >= 0 && (best_other_sum < 0 || aten_sum <= kStepContenderFactor * best_other_sum)) {
-      steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy_step); });
+      steps.push_back([&] { run_training_step(Algorithm::kAten, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[aten]);
     }
     // The best spectral algorithm's step, and the other's too when its passes came within
@@ -329,7 +331,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       const double sum = passes_sum(c);
       if (sum < 0 || (c != best_spectral && sum > kCloseSpectralFactor * best_sum)) continue;
       if (best_single_sum >= 0 && sum > kStepContenderFactor * best_single_sum) continue;
-      steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy_step); });
+      steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
       results.push_back(&e.step_seconds[c]);
     }
     // The mix's step only when its passes beat every single algorithm's by over 10 %: a single
@@ -345,7 +347,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       if (sum >= 0 && mix_sum * (1.0 + kMixStepMargin) >= sum) mix_ahead = false;
     }
     if (mix_ahead) {
-      steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy_step); });
+      steps.push_back([&] { conv_with_pass_algorithms(xs, fresh_weight(), bs, g, mix).backward(gy); });
       results.push_back(&e.mix_step_seconds);
     }
     // The single algorithm whose passes sum least has its step timed whenever steps decide (or
@@ -363,7 +365,7 @@ void measure(const ConvGeometry& g, const at::Tensor& input, const at::Tensor& w
       double* const own = &e.step_seconds[closest];
       if (std::find(results.begin(), results.end(), own) == results.end()) {
         const Algorithm a = candidate(closest);
-        steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy_step); });
+        steps.push_back([&, a] { run_training_step(a, xs, fresh_weight(), bs, g, gy); });
         results.push_back(own);
       }
     }

@@ -197,7 +197,7 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
 
 void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                           const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y) {
-  TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous() && source.dim() == 5);
+  TORCH_INTERNAL_ASSERT(w.is_contiguous() && source.dim() == 5);
   TORCH_INTERNAL_ASSERT(axes[0].padded == shape.padded_d && axes[1].padded == shape.padded_h &&
                         axes[2].padded == shape.padded_w);
   TORCH_INTERNAL_ASSERT(shape.padded_w >= required_padded_width(shape.out_w, shape.kernel_w, shape.stride_w,
@@ -205,9 +205,10 @@ void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3],
   for (int a = 0; a < 3; ++a) TORCH_INTERNAL_ASSERT(source.size(2 + a) == axes[a].size);
   if (y.numel() == 0) return;
   if (depthwise_blocked_applies(shape, source.scalar_type())) {
-    correlate_depthwise_blocked(source, axes, w, bias, shape, y);
+    correlate_depthwise_blocked(source, axes, w, bias, shape, y);  // either packed layout
     return;
   }
+  TORCH_INTERNAL_ASSERT(source.is_contiguous() && y.is_contiguous());
   TORCH_INTERNAL_ASSERT(shape.out_channels == shape.groups, "correlate_placed_out: one output channel per group");
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_placed", [&] {

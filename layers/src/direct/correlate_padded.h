@@ -44,7 +44,8 @@ void correlate_padded_out(const at::Tensor& xp, const at::Tensor& w, const at::T
 // each task places its group's planes of `source` (N, C, axes[0].size, axes[1].size,
 // axes[2].size), contiguous, into a buffer of its thread as `axes` say (placed_planes.h), and
 // correlates from there while they are in cache; a strided row is stored in stride_w phases, so
-// every load is contiguous. shape.padded_* are the axes' padded extents.
+// every load is contiguous. shape.padded_* are the axes' padded extents. Where the channel-
+// blocked kernel runs, source and y may each be packed NCDHW or NDHWC (channel_layout.h).
 void correlate_placed_out(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                           const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
 

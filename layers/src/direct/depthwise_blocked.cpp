@@ -1,5 +1,6 @@
 #include "depthwise_blocked.h"
 
+#include "channel_layout.h"
 #include "../parallel_tasks.h"
 #include "../simd_vec.h"
 
@@ -64,14 +65,15 @@ inline void tile_from_channels(const T* src, T* const* dst, int64_t offset) {
     for (int k = 0; k < L; ++k) dst[c][offset + k] = tile[k][c];
 }
 
-// Places channel blocks of a source (N, C, axes sizes) channel-innermost into [Dp][Hp][Wp][L]
-// buffers: zeros where no source sample lands, whole L x L tiles where the columns are
-// consecutive and the block is full.
+// Places channel blocks of a source (N, C, axes sizes), packed NCDHW or NDHWC as `layout` says,
+// channel-innermost into [Dp][Hp][Wp][L] buffers: zeros where no source sample lands. From NCDHW, whole L x L tiles where the columns are consecutive and the
+// block is full; from NDHWC a block's channels at one position are already side by side: one
+// copy of `lanes` values.
 template <typename T, int L>
 class ChannelBlockPlacer {
  public:
-  ChannelBlockPlacer(const T* src, int64_t channels, const PlacedAxis (&axes)[3], int64_t wp)
-      : src_(src), channels_(channels), axes_(axes), wp_(wp) {
+  ChannelBlockPlacer(const T* src, ChannelLayout layout, const PlacedAxis (&axes)[3], int64_t wp)
+      : src_(src), layout_(layout), axes_(axes), wp_(wp) {
     const PlacedAxis& aw = axes[2];
     for (int64_t j = 0; j < aw.size; ++j) {
       const int64_t p = aw.offset + j * aw.spacing;
@@ -84,44 +86,109 @@ class ChannelBlockPlacer {
 
   // Channels c0 .. c0 + lanes - 1 of image n into dst.
   void place(int64_t n, int64_t c0, int64_t lanes, T* dst) const {
-    const PlacedAxis &ad = axes_[0], &ah = axes_[1], &aw = axes_[2];
-    const int64_t volume = ad.size * ah.size * aw.size;
+    for (int64_t pd = 0; pd < axes_[0].padded; ++pd) {
+      place_rows(n, c0, lanes, pd, 0, axes_[1].padded, dst + pd * axes_[1].padded * wp_ * L);
+    }
+  }
+
+  // The same for padded rows ph0 .. ph0 + rows - 1 of padded depth pd only, into dst's rows 0 ..
+  // rows - 1.
+  void place_rows(int64_t n, int64_t c0, int64_t lanes, int64_t pd, int64_t ph0, int64_t rows, T* dst) const {
+    const PlacedAxis &ah = axes_[1], &aw = axes_[2];
+    // Zeros in padded columns [from, to) of a row.
+    const auto zero_columns = [](T* row, int64_t from, int64_t to) { std::fill(row + from * L, row + to * L, T(0)); };
     const bool tiles = lanes == L && aw.spacing == 1;
     const int64_t ncols = static_cast<int64_t>(column_.size());
     const int64_t p0 = ncols > 0 ? column_[0] : 0;
+    const int64_t z = placed_source(axes_[0], pd);
     const T* src_rows[L];
-    for (int64_t pd = 0; pd < ad.padded; ++pd) {
-      const int64_t z = placed_source(ad, pd);
-      for (int64_t ph = 0; ph < ah.padded; ++ph) {
-        const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
-        T* dst_row = dst + (pd * ah.padded + ph) * wp_ * L;
-        if (i < 0 || ncols == 0) {
-          std::fill(dst_row, dst_row + wp_ * L, T(0));
-          continue;
+    for (int64_t ph = ph0; ph < ph0 + rows; ++ph) {
+      const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
+      T* dst_row = dst + (ph - ph0) * wp_ * L;
+      if (i < 0 || ncols == 0) {
+        zero_columns(dst_row, 0, wp_);
+        continue;
+      }
+      if (tiles) {
+        zero_columns(dst_row, 0, p0);
+        zero_columns(dst_row, p0 + ncols, wp_);
+      } else {
+        zero_columns(dst_row, 0, wp_);
+      }
+      const int64_t first_position = (z * ah.size + i) * aw.size + first_;
+      if (layout_.position != 1) {  // NDHWC
+        const T* src_row = src_ + n * layout_.image + first_position * layout_.position + c0;
+        if (lanes == L) {
+          for (int64_t k = 0; k < ncols; ++k)
+            std::memcpy(dst_row + column_[k] * L, src_row + k * layout_.position, L * sizeof(T));
+        } else {
+          for (int64_t k = 0; k < ncols; ++k)
+            std::memcpy(dst_row + column_[k] * L, src_row + k * layout_.position, lanes * sizeof(T));
         }
+        continue;
+      }
+      for (int64_t c = 0; c < lanes; ++c) {
+        src_rows[c] = src_ + n * layout_.image + (c0 + c) * layout_.channel + first_position;
+      }
+      if (!tiles) {
         for (int64_t c = 0; c < lanes; ++c) {
-          src_rows[c] = src_ + (n * channels_ + c0 + c) * volume + (z * ah.size + i) * aw.size + first_;
+          for (int64_t k = 0; k < ncols; ++k) dst_row[column_[k] * L + c] = src_rows[c][k];
         }
-        if (!tiles) {
+        continue;
+      }
+      int64_t k = 0;
+      for (; k + L <= ncols; k += L) tile_to_channels<T, L>(src_rows, k, dst_row + (p0 + k) * L);
+      for (; k < ncols; ++k)
+        for (int64_t c = 0; c < L; ++c) dst_row[(p0 + k) * L + c] = src_rows[c][k];
+    }
+  }
+
+  // place_rows for every block of `channels` channels, block b into dst + b * block_elements.
+  // From NDHWC a position's channels are read once, in order, and dealt out to the blocks (block
+  // by block, each pass read every cache line of the source in parts, half a line at a time).
+  void place_rows_every_block(int64_t n, int64_t channels, int64_t pd, int64_t ph0, int64_t rows, T* dst,
+                              int64_t block_elements) const {
+    const int64_t blocks = (channels + L - 1) / L, full_blocks = channels / L;
+    if (layout_.position == 1 || axes_[2].spacing != 1) {
+      for (int64_t b = 0; b < blocks; ++b) {
+        place_rows(n, b * L, std::min<int64_t>(L, channels - b * L), pd, ph0, rows, dst + b * block_elements);
+      }
+      return;
+    }
+    const PlacedAxis &ah = axes_[1], &aw = axes_[2];
+    const int64_t ncols = static_cast<int64_t>(column_.size());
+    const int64_t p0 = ncols > 0 ? column_[0] : 0;
+    const int64_t z = placed_source(axes_[0], pd);
+    for (int64_t ph = ph0; ph < ph0 + rows; ++ph) {
+      const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
+      const int64_t row_offset = (ph - ph0) * wp_ * L;
+      const bool lands = i >= 0 && ncols > 0;
+      for (int64_t b = 0; b < blocks; ++b) {
+        T* dst_row = dst + b * block_elements + row_offset;
+        if (!lands || b == full_blocks) {  // zeros, or a part-filled block's lanes past the channels
           std::fill(dst_row, dst_row + wp_ * L, T(0));
-          for (int64_t c = 0; c < lanes; ++c) {
-            for (int64_t k = 0; k < ncols; ++k) dst_row[column_[k] * L + c] = src_rows[c][k];
-          }
-          continue;
+        } else {
+          std::fill(dst_row, dst_row + p0 * L, T(0));
+          std::fill(dst_row + (p0 + ncols) * L, dst_row + wp_ * L, T(0));
         }
-        std::fill(dst_row, dst_row + p0 * L, T(0));
-        std::fill(dst_row + (p0 + ncols) * L, dst_row + wp_ * L, T(0));
-        int64_t k = 0;
-        for (; k + L <= ncols; k += L) tile_to_channels<T, L>(src_rows, k, dst_row + (p0 + k) * L);
-        for (; k < ncols; ++k)
-          for (int64_t c = 0; c < L; ++c) dst_row[(p0 + k) * L + c] = src_rows[c][k];
+      }
+      if (!lands) continue;
+      const T* src_row = src_ + n * layout_.image + ((z * ah.size + i) * aw.size + first_) * layout_.position;
+      T* dst_first = dst + row_offset + p0 * L;
+      for (int64_t k = 0; k < ncols; ++k) {
+        const T* from = src_row + k * layout_.position;
+        T* to = dst_first + k * L;
+        for (int64_t b = 0; b < full_blocks; ++b) std::memcpy(to + b * block_elements, from + b * L, L * sizeof(T));
+        if (full_blocks < blocks) {
+          std::memcpy(to + full_blocks * block_elements, from + full_blocks * L, (channels - full_blocks * L) * sizeof(T));
+        }
       }
     }
   }
 
  private:
   const T* src_;
-  int64_t channels_;
+  ChannelLayout layout_;
   const PlacedAxis (&axes_)[3];
   int64_t wp_;
   std::vector<int64_t> column_;  // padded column of each source column that lands
@@ -162,12 +229,106 @@ bool window_row_for(int64_t kw, const T* row, const T* w, typename Simd<T>::Vec 
   }
 }
 
-// G channels per group in and out (G = 1: depthwise).
+// *p = v, unaligned, straight from v's register: Simd::store's memcpy made GCC keep a block's
+// accumulators in memory and copy them to y in 16-byte halves, the upper half read back before
+// its 32-byte store reached the cache (a stall that took 45 % of the channels-last forward).
+template <typename T>
+inline void store_from_register(T* p, const typename Simd<T>::Vec& v) {
+  typedef T Unaligned __attribute__((vector_size(sizeof(v)), aligned(sizeof(T)), may_alias));
+  *reinterpret_cast<Unaligned*>(p) = v;
+}
+
+// Output rows 0 .. rows - 1 of one channel block from its placed input x ([rows][wp][L] per
+// plane): output row r, kernel tap (e, a, b) reads the placed row x + e * depth_step + (r *
+// stride_h + a * dilation_h) * wp * L at column j * stride_w + b * dilation_w. Output position
+// (r, j) goes to out + (r * out_w + j) * out_pos, its first `lanes` lanes (all L, or a
+// part-filled last block's). wk: the block's weights (per tap, per member of a group, L lanes);
+// b0 its bias.
 template <typename T, int G>
-void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, const T* bias, T* y,
-                       const CorrelateShape& s) {
+void correlate_block_rows(const T* x, int64_t depth_step, int64_t rows, const T* wk, typename Simd<T>::Vec b0,
+                          T* out, int64_t out_pos, int64_t lanes, const CorrelateShape& s) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
+  constexpr int64_t L = S::kLanes;
+  const int64_t row_step = s.padded_w * L;
+  const bool unit_row = s.stride_w == 1 && s.dilation_w == 1;
+  for (int64_t r = 0; r < rows; ++r) {
+    T* out_row = out + r * s.out_w * out_pos;
+    // step: between consecutive output positions' inputs, a constant at unit stride (the loads'
+    // offsets then need no registers of their own).
+    const auto positions = [&](int64_t j0, auto count, auto step) {
+      constexpr int P = decltype(count)::value;
+      Vec acc[P];
+      for (int q = 0; q < P; ++q) acc[q] = b0;
+      const T* wt = wk;
+      for (int64_t e = 0; e < s.kernel_d; ++e) {
+        for (int64_t a = 0; a < s.kernel_h; ++a) {
+          const T* row = x + e * depth_step + (r * s.stride_h + a * s.dilation_h) * row_step + j0 * step;
+          if constexpr (G == 1) {
+            if constexpr (kSimdRegisters >= 32 && P == kPositions) {
+              if (unit_row && window_row_for<T, P>(s.kernel_w, row, wt, acc)) {
+                wt += s.kernel_w * L;
+                continue;
+              }
+            }
+            for (int64_t b = 0; b < s.kernel_w; ++b, wt += L) {
+              const Vec wv = S::load(wt);
+              const T* xb = row + b * s.dilation_w * L;
+              for (int q = 0; q < P; ++q) acc[q] += S::load(xb + q * step) * wv;
+            }
+          } else {
+            // Each input vector loaded once per tap serves the G members of its groups.
+            for (int64_t b = 0; b < s.kernel_w; ++b, wt += G * L) {
+              const T* xb = row + b * s.dilation_w * L;
+              Vec xv[P];
+              for (int q = 0; q < P; ++q) xv[q] = S::load(xb + q * step);
+              static_for<G>([&](auto member) {
+                constexpr int i = decltype(member)::value;
+                const Vec wv = S::load(wt + i * L);
+                for (int q = 0; q < P; ++q) acc[q] += group_member<T, G, i>(xv[q]) * wv;
+              });
+            }
+          }
+        }
+      }
+      T* o = out_row + j0 * out_pos;
+      if (lanes == L) {
+        for (int q = 0; q < P; ++q, o += out_pos) store_from_register(o, acc[q]);
+      } else {
+        alignas(64) T part[L];
+        for (int q = 0; q < P; ++q, o += out_pos) {
+          S::store(part, acc[q]);
+          std::memcpy(o, part, static_cast<size_t>(lanes) * sizeof(T));
+        }
+      }
+    };
+    // The row's last positions in blocks of 4, 2, 1: one at a time they would be chains of
+    // dependent multiply-adds (k 13 at 28 columns: 4 positions took as long as the other 24).
+    const auto row = [&](auto step) {
+      int64_t j0 = 0;
+      for (; j0 + kPositions <= s.out_w; j0 += kPositions) positions(j0, std::integral_constant<int, kPositions>(), step);
+      if (j0 + 4 <= s.out_w) positions(j0, std::integral_constant<int, 4>(), step), j0 += 4;
+      if (j0 + 2 <= s.out_w) positions(j0, std::integral_constant<int, 2>(), step), j0 += 2;
+      if (j0 < s.out_w) positions(j0, std::integral_constant<int, 1>(), step);
+    };
+    if (s.stride_w == 1) {
+      row(std::integral_constant<int64_t, L>());
+    } else {
+      row(s.stride_w * L);
+    }
+  }
+}
+
+// What a task of the channels-last forward keeps in cache: its band of output rows of y (every
+// channel) and the input rows they read, placed. Within a core's L2 (512 KiB on the smallest
+// here).
+constexpr int64_t kBandBytes = 256 * 1024;
+
+// G channels per group in and out (G = 1: depthwise).
+template <typename T, int G>
+void depthwise_blocked(const T* src, ChannelLayout src_layout, const PlacedAxis (&axes)[3], const T* w,
+                       const T* bias, T* y, ChannelLayout y_layout, const CorrelateShape& s) {
+  using S = Simd<T>;
   constexpr int64_t L = S::kLanes;
   static_assert(L % G == 0, "a channel block holds whole groups");
   const int64_t channels = s.out_channels;
@@ -186,8 +347,48 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
     }
     if (bias) bb[c] = bias[c];
   }
-  const ChannelBlockPlacer<T, L> placer(src, channels, axes, wp);
+  const ChannelBlockPlacer<T, L> placer(src, src_layout, axes, wp);
 
+  if (y_layout.position != 1) {
+    // y in NDHWC: a position holds every channel side by side. A task per channel block (as
+    // below) would write each cache line of y in parts at different times, fetching it again
+    // for each part (40 % of a channels-last depthwise 3x3 forward went to those writes). Here a
+    // task is a band of output rows of one image and output depth: it places the rows they read
+    // for every block, then computes each output row for every block in turn, storing straight
+    // into y, so y is written row after row, each row's lines while they are in cache.
+    const auto placed_rows_of = [&](int64_t rows) { return (rows - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1; };
+    const auto band_bytes = [&](int64_t rows) {
+      return static_cast<int64_t>(sizeof(T)) * (rows * s.out_w * channels + blocks * s.kernel_d * placed_rows_of(rows) * wp * L);
+    };
+    int64_t band = s.out_h;
+    while (band > 1 && band_bytes(band) > kBandBytes) band = (band + 1) / 2;
+    const int64_t min_tasks = 4 * at::get_num_threads();
+    while (band > 1 && s.batch * s.out_d * ((s.out_h + band - 1) / band) < min_tasks) band = (band + 1) / 2;
+    const int64_t bands = (s.out_h + band - 1) / band;
+    const int64_t block_elements = s.kernel_d * placed_rows_of(band) * wp * L;
+    parallel_tasks(s.batch * s.out_d * bands, [&](int64_t task) {
+      const int64_t n = task / (s.out_d * bands), z = task / bands % s.out_d, i0 = task % bands * band;
+      const int64_t rows = std::min(band, s.out_h - i0), placed_rows = placed_rows_of(rows);
+      const int64_t depth_step = placed_rows * wp * L;
+      T* x = placed_buffer<T, 0>(blocks * block_elements);
+      for (int64_t e = 0; e < s.kernel_d; ++e) {
+        placer.place_rows_every_block(n, channels, z * s.stride_d + e * s.dilation_d, i0 * s.stride_h, placed_rows,
+                                      x + e * depth_step, block_elements);
+      }
+      T* y_rows = y + n * y_layout.image + (z * s.out_h + i0) * s.out_w * y_layout.position;
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t cb = 0; cb < blocks; ++cb) {
+          correlate_block_rows<T, G>(x + cb * block_elements + r * s.stride_h * wp * L, depth_step, 1,
+                                     wb.data() + cb * taps * G * L, S::load(bb.data() + cb * L),
+                                     y_rows + r * s.out_w * y_layout.position + cb * L, y_layout.position,
+                                     std::min(L, channels - cb * L), s);
+        }
+      }
+    });
+    return;
+  }
+
+  // y in NCDHW: a task is one channel block of one image, its planes read and written whole.
   parallel_tasks(s.batch * blocks, [&](int64_t task) {
     const int64_t n = task / blocks, cb = task % blocks;
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
@@ -195,61 +396,14 @@ void depthwise_blocked(const T* src, const PlacedAxis (&axes)[3], const T* w, co
     T* out = placed_buffer<T, 1>(out_plane * L);
     placer.place(n, c0, lanes, x);
     const T* wk = wb.data() + cb * taps * G * L;
-    const Vec b0 = S::load(bb.data() + cb * L);
-    const int64_t step = s.stride_w * L;  // between consecutive output positions' inputs
-    const bool unit_row = s.stride_w == 1 && s.dilation_w == 1;
-    for (int64_t r = 0; r < out_rows; ++r) {
-      const int64_t z = r / s.out_h, i = r % s.out_h;
-      T* out_row = out + r * s.out_w * L;
-      const auto positions = [&](int64_t j0, auto count) {
-        constexpr int P = decltype(count)::value;
-        Vec acc[P];
-        for (int q = 0; q < P; ++q) acc[q] = b0;
-        const T* wt = wk;
-        for (int64_t e = 0; e < s.kernel_d; ++e) {
-          for (int64_t a = 0; a < s.kernel_h; ++a) {
-            const T* row = x + ((z * s.stride_d + e * s.dilation_d) * hp + i * s.stride_h + a * s.dilation_h) * wp * L +
-                           j0 * step;
-            if constexpr (G == 1) {
-              if constexpr (kSimdRegisters >= 32 && P == kPositions) {
-                if (unit_row && window_row_for<T, P>(s.kernel_w, row, wt, acc)) {
-                  wt += s.kernel_w * L;
-                  continue;
-                }
-              }
-              for (int64_t b = 0; b < s.kernel_w; ++b, wt += L) {
-                const Vec wv = S::load(wt);
-                const T* xb = row + b * s.dilation_w * L;
-                for (int q = 0; q < P; ++q) acc[q] += S::load(xb + q * step) * wv;
-              }
-            } else {
-              // Each input vector loaded once per tap serves the G members of its groups.
-              for (int64_t b = 0; b < s.kernel_w; ++b, wt += G * L) {
-                const T* xb = row + b * s.dilation_w * L;
-                Vec xv[P];
-                for (int q = 0; q < P; ++q) xv[q] = S::load(xb + q * step);
-                static_for<G>([&](auto member) {
-                  constexpr int i = decltype(member)::value;
-                  const Vec wv = S::load(wt + i * L);
-                  for (int q = 0; q < P; ++q) acc[q] += group_member<T, G, i>(xv[q]) * wv;
-                });
-              }
-            }
-          }
-        }
-        for (int q = 0; q < P; ++q) S::store(out_row + (j0 + q) * L, acc[q]);
-      };
-      // The row's last positions in blocks of 4, 2, 1: one at a time they would be chains of
-      // dependent multiply-adds (k 13 at 28 columns: 4 positions took as long as the other 24).
-      int64_t j0 = 0;
-      for (; j0 + kPositions <= s.out_w; j0 += kPositions) positions(j0, std::integral_constant<int, kPositions>());
-      if (j0 + 4 <= s.out_w) positions(j0, std::integral_constant<int, 4>()), j0 += 4;
-      if (j0 + 2 <= s.out_w) positions(j0, std::integral_constant<int, 2>()), j0 += 2;
-      if (j0 < s.out_w) positions(j0, std::integral_constant<int, 1>());
+    const typename S::Vec b0 = S::load(bb.data() + cb * L);
+    for (int64_t z = 0; z < s.out_d; ++z) {
+      correlate_block_rows<T, G>(x + z * s.stride_d * hp * wp * L, s.dilation_d * hp * wp * L, s.out_h, wk, b0,
+                                 out + z * s.out_h * s.out_w * L, L, L, s);
     }
     // Back to the block's output planes.
     T* y_planes[L];
-    for (int64_t c = 0; c < lanes; ++c) y_planes[c] = y + (n * channels + c0 + c) * out_plane;
+    for (int64_t c = 0; c < lanes; ++c) y_planes[c] = y + n * y_layout.image + (c0 + c) * y_layout.channel;
     int64_t k = 0;
     if (lanes == L) {
       for (; k + L <= out_plane; k += L) tile_from_channels<T, L>(out + k * L, y_planes, k);
@@ -311,7 +465,8 @@ void row_taps_blocked_for(int64_t nb, const T* xb, const T* gb, const ConvGeomet
 }
 
 template <typename T, int G>
-void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, const ConvGeometry& g, T* gw) {
+void grad_weight_blocked(const T* x, ChannelLayout x_layout, const PlacedAxis (&xa)[3], const T* gy,
+                         ChannelLayout gy_layout, const ConvGeometry& g, T* gw) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
@@ -321,7 +476,7 @@ void grad_weight_blocked(const T* x, const PlacedAxis (&xa)[3], const T* gy, con
   const int64_t dp = xa[0].padded, hp = xa[1].padded, wp = xa[2].padded;
   const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
   const PlacedAxis gya[3] = {{g.out[0], 0, 1, g.out[0]}, {g.out[1], 0, 1, g.out[1]}, {g.out[2], 0, 1, g.out[2]}};
-  const ChannelBlockPlacer<T, L> x_placer(x, channels, xa, wp), gy_placer(gy, channels, gya, g.out[2]);
+  const ChannelBlockPlacer<T, L> x_placer(x, x_layout, xa, wp), gy_placer(gy, gy_layout, gya, g.out[2]);
   parallel_tasks(blocks, [&](int64_t cb) {
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
     T* xb = placed_buffer<T, 0>(dp * hp * wp * L);
@@ -402,13 +557,13 @@ void grad_weight_depthwise_blocked(const at::Tensor& x, const PlacedAxis (&x_axe
                                    const ConvGeometry& g, at::Tensor& gw) {
   const int64_t width = blocked_group_width(g.in_channels, g.in_per_group(), g.out_per_group(), x.scalar_type());
   TORCH_INTERNAL_ASSERT(width > 0 && g.in_channels == g.out_channels);
-  TORCH_INTERNAL_ASSERT(x.is_contiguous() && gy.is_contiguous() && gw.is_contiguous());
+  TORCH_INTERNAL_ASSERT(gw.is_contiguous());
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "oaconv::direct::grad_weight_depthwise_blocked", [&] {
     with_group_width(width, [&](auto group) {
       constexpr int G = decltype(group)::value;
       if constexpr (Simd<scalar_t>::kLanes % G == 0) {  // else blocked_group_width gave 0
-        grad_weight_blocked<scalar_t, G>(x.data_ptr<scalar_t>(), x_axes, gy.data_ptr<scalar_t>(), g,
-                                         gw.data_ptr<scalar_t>());
+        grad_weight_blocked<scalar_t, G>(x.data_ptr<scalar_t>(), channel_layout(x), x_axes, gy.data_ptr<scalar_t>(),
+                                         channel_layout(gy), g, gw.data_ptr<scalar_t>());
       }
     });
   });
@@ -419,15 +574,16 @@ void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&ax
   const int64_t width = blocked_group_width(shape.in_channels, shape.in_channels / shape.groups,
                                             shape.out_channels / shape.groups, source.scalar_type());
   TORCH_INTERNAL_ASSERT(width > 0 && shape.in_channels == shape.out_channels);
-  TORCH_INTERNAL_ASSERT(source.is_contiguous() && w.is_contiguous() && y.is_contiguous());
+  TORCH_INTERNAL_ASSERT(w.is_contiguous());
   if (y.numel() == 0) return;
   const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
   AT_DISPATCH_FLOATING_TYPES(source.scalar_type(), "oaconv::direct::correlate_depthwise_blocked", [&] {
     with_group_width(width, [&](auto group) {
       constexpr int G = decltype(group)::value;
       if constexpr (Simd<scalar_t>::kLanes % G == 0) {  // else blocked_group_width gave 0
-        depthwise_blocked<scalar_t, G>(source.data_ptr<scalar_t>(), axes, w.data_ptr<scalar_t>(),
-                                       b.defined() ? b.data_ptr<scalar_t>() : nullptr, y.data_ptr<scalar_t>(), shape);
+        depthwise_blocked<scalar_t, G>(source.data_ptr<scalar_t>(), channel_layout(source), axes,
+                                       w.data_ptr<scalar_t>(), b.defined() ? b.data_ptr<scalar_t>() : nullptr,
+                                       y.data_ptr<scalar_t>(), channel_layout(y), shape);
       }
     });
   });

@@ -27,7 +27,8 @@ namespace oaconv::direct {
 bool depthwise_blocked_applies(const CorrelateShape& shape, at::ScalarType dtype);
 
 // y = bias + correlation of the placed `source` (N, C, axes sizes) with w (C, G, kd, kh, kw),
-// as correlate_placed_out computes it; shape.padded_* are the axes' padded extents.
+// as correlate_placed_out computes it; shape.padded_* are the axes' padded extents. source and y
+// each packed NCDHW or NDHWC (channel_layout.h), w contiguous.
 void correlate_depthwise_blocked(const at::Tensor& source, const PlacedAxis (&axes)[3], const at::Tensor& w,
                                  const at::Tensor& bias, const CorrelateShape& shape, at::Tensor& y);
 
@@ -39,7 +40,8 @@ bool depthwise_blocked_grad_weight_applies(const ConvGeometry& g, at::ScalarType
 // gw (C, G, kd, kh, kw): per channel block, over every image, the input and grad-output placed
 // channel-innermost; the taps of a kernel row, 8 / G at a time, accumulate one aligned
 // grad-output vector times one aligned input vector each (per member of the group: shuffled). x (N, C, D, H, W) is
-// placed as x_axes say (the forward padding; padded extents exactly what the taps read).
+// placed as x_axes say (the forward padding; padded extents exactly what the taps read). x and
+// gy each packed NCDHW or NDHWC, gw contiguous.
 void grad_weight_depthwise_blocked(const at::Tensor& x, const PlacedAxis (&x_axes)[3], const at::Tensor& gy,
                                    const ConvGeometry& g, at::Tensor& gw);
 

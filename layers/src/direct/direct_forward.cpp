@@ -1,6 +1,7 @@
 // Forward pass of the direct algorithm: pad the input once, then one register-blocked
 // correlation over (batch, output-channel block, output row, SIMD vector of columns). The
 // geometry and tensors are rank 3 (see direct_passes.h).
+#include "channel_layout.h"
 #include "correlate_padded.h"
 #include "depthwise_blocked.h"
 #include "direct_passes.h"
@@ -43,9 +44,15 @@ CorrelateShape correlate_shape(const ConvGeometry& g, const at::Tensor& xp) {
                         g.dilation[2], g.out[0],      g.out[1],       g.out[2]};
 }
 
+bool forward_takes_channels_last(const ConvGeometry& g, at::ScalarType dtype) {
+  return depthwise_blocked_applies(correlate_shape(g, at::Tensor()), dtype);
+}
+
 void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                  const ConvGeometry& g, at::Tensor& y) {
-  if (g.out_channels == g.groups || depthwise_blocked_applies(correlate_shape(g, at::Tensor()), x.scalar_type())) {
+  const bool blocked = forward_takes_channels_last(g, x.scalar_type());
+  TORCH_INTERNAL_ASSERT(blocked ? packed_nchw_or_channels_last(y) : y.is_contiguous());
+  if (g.out_channels == g.groups || blocked) {
     // One output channel per group, or groups of 2-4 channels in the channel-blocked kernel:
     // each task pads its own planes (placed_planes.h). Per axis
     // the rows the correlation reads, (out - 1) * s + (k - 1) * d + 1, the columns rounded up
@@ -55,7 +62,8 @@ void forward_out(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bia
     axes[2].padded = required_padded_width(g.out[2], g.kernel[2], g.stride[2], g.dilation[2], x.scalar_type());
     CorrelateShape shape = correlate_shape(g, at::Tensor());
     shape.padded_d = axes[0].padded, shape.padded_h = axes[1].padded, shape.padded_w = axes[2].padded;
-    correlate_placed_out(x.contiguous(), axes, w.contiguous(), bias, shape, y);
+    const bool as_it_is = blocked ? packed_nchw_or_channels_last(x) : x.is_contiguous();
+    correlate_placed_out(as_it_is ? x : x.contiguous(), axes, w.contiguous(), bias, shape, y);
     return;
   }
   const at::Tensor xp = pad_input(x, g);

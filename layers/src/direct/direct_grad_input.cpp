@@ -16,6 +16,7 @@
 // correlation of the grad-output with the sub-kernel of taps r, r + s, r + 2s, ... (ceil((k -
 // r) / s) of them, flipped): one correlation per phase (s_d s_h s_w of them), together exactly
 // the multiply-adds of the layer's forward, each written into its phase of gx.
+#include "channel_layout.h"
 #include "correlate_padded.h"
 #include "depthwise_blocked.h"
 #include "direct_passes.h"
@@ -129,19 +130,27 @@ void correlate_placed_grad_output(const at::Tensor& gy, const PlacedAxis (&axes)
 // place their own planes) rather than correlate_padded_out: it depends on the batch, the
 // channels and the groups only.
 bool placed_kernels_apply(const ConvGeometry& g, at::ScalarType dtype) {
+  return g.in_per_group() == 1 || grad_input_takes_channels_last(g, dtype);
+}
+
+}  // namespace
+
+bool grad_input_takes_channels_last(const ConvGeometry& g, at::ScalarType dtype) {
+  // The grad-input's correlation has the layer's in and out channels swapped.
   CorrelateShape channels{};
   channels.batch = g.batch;
   channels.in_channels = g.out_channels;
   channels.out_channels = g.in_channels;
   channels.groups = g.groups;
-  return g.in_per_group() == 1 || depthwise_blocked_applies(channels, dtype);
+  return depthwise_blocked_applies(channels, dtype);
 }
-
-}  // namespace
 
 void grad_input_out(const at::Tensor& gy, const at::Tensor& w, const ConvGeometry& g,
                     at::Tensor& gx) {
   TORCH_INTERNAL_ASSERT(g.rank == 3 && gy.dim() == 5);
+  TORCH_INTERNAL_ASSERT(grad_input_takes_channels_last(g, gy.scalar_type())
+                            ? packed_nchw_or_channels_last(gy) && packed_nchw_or_channels_last(gx)
+                            : gy.is_contiguous() && gx.is_contiguous());
   // Polyphase where a stride is above 1, unless a strided axis is also dilated, or the
   // depthwise and channel-blocked kernels run it: they place a task's planes with the zeros
   // inserted on the fly and skip most of them, and measured 1.5-2.5x faster that way than in

@@ -9,6 +9,7 @@
 // each of them. Holding every tap instead (k^2 accumulators: 49 vectors at k 7, 961 at k 31)
 // keeps them in memory, a load and a store per multiply-add, from L2 once they outgrow L1.
 #include "correlate_padded.h"
+#include "channel_layout.h"
 #include "depthwise_blocked.h"
 #include "direct_passes.h"
 #include "../parallel_tasks.h"
@@ -131,7 +132,8 @@ void grad_weight_out(const at::Tensor& gy, const at::Tensor& x, const ConvGeomet
   PlacedAxis x_axes[3];
   forward_input_axes(g, x_axes);
   if (depthwise_blocked_grad_weight_applies(g, x.scalar_type())) {
-    grad_weight_depthwise_blocked(x.contiguous(), x_axes, gy.contiguous(), g, gw);
+    grad_weight_depthwise_blocked(packed_nchw_or_channels_last(x) ? x : x.contiguous(), x_axes,
+                                  packed_nchw_or_channels_last(gy) ? gy : gy.contiguous(), g, gw);
     return;
   }
   if (g.out_per_group() == 1) {
