@@ -414,22 +414,22 @@ void depthwise_blocked(const T* src, ChannelLayout src_layout, const PlacedAxis 
 }
 
 
-// Taps b0 .. b0 + NB - 1 of kernel row (e, a): sums[b] += sum over the output positions of
-// gy(position) * x(position's input at that tap), one vector of channels each.
-// With G channels per group: sums[b * G + i] for member i of each lane's group.
+// Taps b0 .. b0 + NB - 1 of kernel row a, over `rows` output rows of one output depth:
+// sums[b] += sum over their positions of gy(position) * x(position's input at that tap), one
+// vector of channels each. x: the placed input plane of the taps' depth ([rows][wp][L], output
+// row r's tap row a at r * stride_h + a * dilation_h); gb: the placed grad-output rows
+// ([rows][out_w][L]). With G channels per group: sums[b * G + i] for member i of each lane's group.
 template <typename T, int G, int NB>
-void row_taps_blocked(const T* xb, const T* gb, const ConvGeometry& g, int64_t hp, int64_t wp, int64_t e,
-                      int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
+void row_taps_blocked(const T* x, const T* gb, int64_t rows, const ConvGeometry& g, int64_t wp, int64_t a, int64_t b0,
+                      typename Simd<T>::Vec* sums) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
   Vec acc[NB * G];
   for (int b = 0; b < NB * G; ++b) acc[b] = Vec{};
   const int64_t step = g.stride[2] * L, tap_step = g.dilation[2] * L;
-  for (int64_t r = 0; r < g.out[0] * g.out[1]; ++r) {
-    const int64_t z = r / g.out[1], i = r % g.out[1];
-    const T* xrow = xb + ((z * g.stride[0] + e * g.dilation[0]) * hp + i * g.stride[1] + a * g.dilation[1]) * wp * L +
-                    b0 * tap_step;
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xrow = x + (r * g.stride[1] + a * g.dilation[1]) * wp * L + b0 * tap_step;
     const T* grow = gb + r * g.out[2] * L;
     for (int64_t j = 0; j < g.out[2]; ++j) {
       const Vec gv = S::load(grow + j * L);
@@ -448,20 +448,38 @@ void row_taps_blocked(const T* xb, const T* gb, const ConvGeometry& g, int64_t h
 
 // row_taps_blocked for nb (1 .. 8 / G) taps.
 template <typename T, int G>
-void row_taps_blocked_for(int64_t nb, const T* xb, const T* gb, const ConvGeometry& g, int64_t hp, int64_t wp,
-                          int64_t e, int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
+void row_taps_blocked_for(int64_t nb, const T* x, const T* gb, int64_t rows, const ConvGeometry& g, int64_t wp,
+                          int64_t a, int64_t b0, typename Simd<T>::Vec* sums) {
   switch (nb) {
-    case 8: if constexpr (G == 1) { row_taps_blocked<T, G, 8>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 7: if constexpr (G == 1) { row_taps_blocked<T, G, 7>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 6: if constexpr (G == 1) { row_taps_blocked<T, G, 6>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 5: if constexpr (G == 1) { row_taps_blocked<T, G, 5>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 4: if constexpr (G <= 2) { row_taps_blocked<T, G, 4>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 3: if constexpr (G <= 2) { row_taps_blocked<T, G, 3>(xb, gb, g, hp, wp, e, a, b0, sums); return; } break;
-    case 2: row_taps_blocked<T, G, 2>(xb, gb, g, hp, wp, e, a, b0, sums); return;
-    case 1: row_taps_blocked<T, G, 1>(xb, gb, g, hp, wp, e, a, b0, sums); return;
+    case 8: if constexpr (G == 1) { row_taps_blocked<T, G, 8>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 7: if constexpr (G == 1) { row_taps_blocked<T, G, 7>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 6: if constexpr (G == 1) { row_taps_blocked<T, G, 6>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 5: if constexpr (G == 1) { row_taps_blocked<T, G, 5>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 4: if constexpr (G <= 2) { row_taps_blocked<T, G, 4>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 3: if constexpr (G <= 2) { row_taps_blocked<T, G, 3>(x, gb, rows, g, wp, a, b0, sums); return; } break;
+    case 2: row_taps_blocked<T, G, 2>(x, gb, rows, g, wp, a, b0, sums); return;
+    case 1: row_taps_blocked<T, G, 1>(x, gb, rows, g, wp, a, b0, sums); return;
     default: break;
   }
   TORCH_INTERNAL_ASSERT(false, "row_taps_blocked_for: ", nb, " taps with ", G, " channels a group");
+}
+
+// Every tap of one channel block over `rows` output rows of one output depth: sums[t * G + i]
+// for tap t. x_depth(e): the placed input plane of the rows' tap depth e ([rows][wp][L]).
+template <typename T, int G, typename XDepth>
+void block_taps(const XDepth& x_depth, const T* gb, int64_t rows, const ConvGeometry& g, int64_t wp,
+                typename Simd<T>::Vec* sums) {
+  constexpr int kRowTaps = 8 / G;  // taps of a row at a time: 8 accumulators in registers
+  const int64_t kh = g.kernel[1], kw = g.kernel[2];
+  for (int64_t e = 0; e < g.kernel[0]; ++e) {
+    for (int64_t a = 0; a < kh; ++a) {
+      typename Simd<T>::Vec* row = sums + (e * kh + a) * kw * G;
+      for (int64_t b0 = 0; b0 < kw; b0 += kRowTaps) {
+        row_taps_blocked_for<T, G>(std::min<int64_t>(kRowTaps, kw - b0), x_depth(e), gb, rows, g, wp, a, b0,
+                                   row + b0 * G);
+      }
+    }
+  }
 }
 
 template <typename T, int G>
@@ -470,13 +488,64 @@ void grad_weight_blocked(const T* x, ChannelLayout x_layout, const PlacedAxis (&
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  constexpr int kRowTaps = 8 / G;  // taps of a row at a time: 8 accumulators in registers
   const int64_t channels = g.in_channels, blocks = (channels + L - 1) / L;
-  const int64_t kh = g.kernel[1], kw = g.kernel[2], taps = g.kernel[0] * kh * kw;
+  const int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
   const int64_t dp = xa[0].padded, hp = xa[1].padded, wp = xa[2].padded;
-  const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
+  const int64_t out_h = g.out[1], out_w = g.out[2], out_plane = g.out[0] * out_h * out_w;
   const PlacedAxis gya[3] = {{g.out[0], 0, 1, g.out[0]}, {g.out[1], 0, 1, g.out[1]}, {g.out[2], 0, 1, g.out[2]}};
-  const ChannelBlockPlacer<T, L> x_placer(x, x_layout, xa, wp), gy_placer(gy, gy_layout, gya, g.out[2]);
+  const ChannelBlockPlacer<T, L> x_placer(x, x_layout, xa, wp), gy_placer(gy, gy_layout, gya, out_w);
+  const auto store_block = [&](int64_t cb, const Vec* sums) {
+    for (int64_t c = 0; c < std::min(L, channels - cb * L); ++c) {
+      for (int64_t i = 0; i < G; ++i)
+        for (int64_t t = 0; t < taps; ++t) gw[((cb * L + c) * G + i) * taps + t] = sums[t * G + i][c];
+    }
+  };
+
+  if (x_layout.position != 1 || gy_layout.position != 1) {
+    // Channels-last operands: as in the forward, a task per channel block would read each cache
+    // line of x and gy in parts at different times. A task is a band of output rows of one image
+    // and output depth: it places the input rows and grad-output rows of every block, reading
+    // each position's channels once, and sums every block's taps over the band; the bands' sums
+    // are added in task order (the same result on any thread count).
+    const auto placed_rows_of = [&](int64_t rows) { return (rows - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1; };
+    const auto band_bytes = [&](int64_t rows) {
+      return static_cast<int64_t>(sizeof(T)) * blocks * L * (g.kernel[0] * placed_rows_of(rows) * wp + rows * out_w);
+    };
+    int64_t band = out_h;
+    while (band > 1 && band_bytes(band) > kBandBytes) band = (band + 1) / 2;
+    const int64_t min_tasks = 4 * at::get_num_threads();
+    while (band > 1 && g.batch * g.out[0] * ((out_h + band - 1) / band) < min_tasks) band = (band + 1) / 2;
+    const int64_t bands = (out_h + band - 1) / band, tasks = g.batch * g.out[0] * bands;
+    const int64_t x_block = g.kernel[0] * placed_rows_of(band) * wp * L, gy_block = band * out_w * L;
+    const int64_t task_sums = blocks * taps * G;
+    std::vector<Vec> partial(static_cast<size_t>(tasks * task_sums), Vec{});
+    parallel_tasks(tasks, [&](int64_t task) {
+      const int64_t n = task / (g.out[0] * bands), z = task / bands % g.out[0], i0 = task % bands * band;
+      const int64_t rows = std::min(band, out_h - i0), placed_rows = placed_rows_of(rows);
+      T* xb = placed_buffer<T, 0>(blocks * x_block);
+      T* gb = placed_buffer<T, 1>(blocks * gy_block);
+      for (int64_t e = 0; e < g.kernel[0]; ++e) {
+        x_placer.place_rows_every_block(n, channels, z * g.stride[0] + e * g.dilation[0], i0 * g.stride[1], placed_rows,
+                                        xb + e * placed_rows * wp * L, x_block);
+      }
+      gy_placer.place_rows_every_block(n, channels, z, i0, rows, gb, gy_block);
+      for (int64_t cb = 0; cb < blocks; ++cb) {
+        const T* x_cb = xb + cb * x_block;
+        block_taps<T, G>([&](int64_t e) { return x_cb + e * placed_rows * wp * L; }, gb + cb * gy_block, rows, g, wp,
+                         partial.data() + task * task_sums + cb * taps * G);
+      }
+    });
+    parallel_tasks(blocks, [&](int64_t cb) {
+      std::vector<Vec> sums(static_cast<size_t>(taps * G), Vec{});
+      for (int64_t task = 0; task < tasks; ++task) {
+        const Vec* p = partial.data() + task * task_sums + cb * taps * G;
+        for (int64_t t = 0; t < taps * G; ++t) sums[t] += p[t];
+      }
+      store_block(cb, sums.data());
+    });
+    return;
+  }
+
   parallel_tasks(blocks, [&](int64_t cb) {
     const int64_t c0 = cb * L, lanes = std::min(L, channels - c0);
     T* xb = placed_buffer<T, 0>(dp * hp * wp * L);
@@ -485,20 +554,12 @@ void grad_weight_blocked(const T* x, ChannelLayout x_layout, const PlacedAxis (&
     for (int64_t n = 0; n < g.batch; ++n) {
       x_placer.place(n, c0, lanes, xb);
       gy_placer.place(n, c0, lanes, gb);
-      for (int64_t e = 0; e < g.kernel[0]; ++e) {
-        for (int64_t a = 0; a < kh; ++a) {
-          Vec* row = sums.data() + (e * kh + a) * kw * G;
-          for (int64_t b0 = 0; b0 < kw; b0 += kRowTaps) {
-            row_taps_blocked_for<T, G>(std::min<int64_t>(kRowTaps, kw - b0), xb, gb, g, hp, wp, e, a, b0,
-                                       row + b0 * G);
-          }
-        }
+      for (int64_t z = 0; z < g.out[0]; ++z) {
+        block_taps<T, G>([&](int64_t e) { return xb + (z * g.stride[0] + e * g.dilation[0]) * hp * wp * L; },
+                         gb + z * out_h * out_w * L, out_h, g, wp, sums.data());
       }
     }
-    for (int64_t c = 0; c < lanes; ++c) {
-      for (int64_t i = 0; i < G; ++i)
-        for (int64_t t = 0; t < taps; ++t) gw[((c0 + c) * G + i) * taps + t] = sums[t * G + i][c];
-    }
+    store_block(cb, sums.data());
   });
 }
 
