@@ -319,9 +319,9 @@ void correlate_block_rows(const T* x, int64_t depth_step, int64_t rows, const T*
   }
 }
 
-// What a task of the channels-last forward keeps in cache: its band of output rows of y (every
-// channel) and the input rows they read, placed. Within a core's L2 (512 KiB on the smallest
-// here).
+// What a row-band task on channels-last tensors keeps in cache: its band of output rows (of y,
+// or of gy for grad-weight; every channel) and the input rows they read, placed. Within a
+// core's L2 (512 KiB on the smallest here).
 constexpr int64_t kBandBytes = 256 * 1024;
 
 // G channels per group in and out (G = 1: depthwise).
