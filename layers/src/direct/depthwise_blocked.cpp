@@ -66,9 +66,9 @@ inline void tile_from_channels(const T* src, T* const* dst, int64_t offset) {
 }
 
 // Places channel blocks of a source (N, C, axes sizes), packed NCDHW or NDHWC as `layout` says,
-// channel-innermost into [Dp][Hp][Wp][L] buffers: zeros where no source sample lands. From NCDHW, whole L x L tiles where the columns are consecutive and the
-// block is full; from NDHWC a block's channels at one position are already side by side: one
-// copy of `lanes` values.
+// channel-innermost into [Dp][Hp][Wp][L] buffers: zeros where no source sample lands. From NCDHW,
+// whole L x L tiles where the columns are consecutive and the block is full; from NDHWC a block's
+// channels at one position are already side by side: one copy of up to L values.
 template <typename T, int L>
 class ChannelBlockPlacer {
  public:
@@ -84,19 +84,67 @@ class ChannelBlockPlacer {
     first_ = std::max<int64_t>(first_, 0);  // no column lands: the copy loops do nothing
   }
 
-  // Channels c0 .. c0 + lanes - 1 of image n into dst.
+  // Channels c0 .. c0 + lanes - 1 (lanes <= L) of image n into dst.
   void place(int64_t n, int64_t c0, int64_t lanes, T* dst) const {
     for (int64_t pd = 0; pd < axes_[0].padded; ++pd) {
-      place_rows(n, c0, lanes, pd, 0, axes_[1].padded, dst + pd * axes_[1].padded * wp_ * L);
+      place_rows(n, c0, lanes, pd, 0, axes_[1].padded, dst + pd * axes_[1].padded * wp_ * L, 0);
     }
   }
 
-  // The same for padded rows ph0 .. ph0 + rows - 1 of padded depth pd only, into dst's rows 0 ..
-  // rows - 1.
-  void place_rows(int64_t n, int64_t c0, int64_t lanes, int64_t pd, int64_t ph0, int64_t rows, T* dst) const {
+  // Padded rows ph0 .. ph0 + rows - 1 of padded depth pd only, into rows 0 .. rows - 1, for the
+  // blocks of channels c0 .. c0 + count - 1: block b (the last part-filled where count is not a
+  // multiple of L) into dst + b * block_elements. From NDHWC a position's channels are read once,
+  // in order, and dealt out to the blocks (block by block, each pass read every cache line of the
+  // source in parts, half a line at a time).
+  void place_rows(int64_t n, int64_t c0, int64_t count, int64_t pd, int64_t ph0, int64_t rows, T* dst,
+                  int64_t block_elements) const {
+    const int64_t blocks = (count + L - 1) / L, full_blocks = count / L;
+    if (layout_.position == 1) {
+      for (int64_t b = 0; b < blocks; ++b) {
+        place_block_rows(n, c0 + b * L, std::min<int64_t>(L, count - b * L), pd, ph0, rows, dst + b * block_elements);
+      }
+      return;
+    }
     const PlacedAxis &ah = axes_[1], &aw = axes_[2];
-    // Zeros in padded columns [from, to) of a row.
-    const auto zero_columns = [](T* row, int64_t from, int64_t to) { std::fill(row + from * L, row + to * L, T(0)); };
+    const int64_t ncols = static_cast<int64_t>(column_.size());
+    const int64_t p0 = ncols > 0 ? column_[0] : 0;
+    const int64_t z = placed_source(axes_[0], pd);
+    for (int64_t ph = ph0; ph < ph0 + rows; ++ph) {
+      const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
+      const int64_t row_offset = (ph - ph0) * wp_ * L;
+      const bool lands = i >= 0 && ncols > 0;
+      for (int64_t b = 0; b < blocks; ++b) {
+        T* dst_row = dst + b * block_elements + row_offset;
+        // Zeros: all of a row no column lands in, a part-filled block's lanes past the channels,
+        // the padding between spaced columns; else the padding either side.
+        if (!lands || b == full_blocks || aw.spacing != 1) {
+          zero_columns(dst_row, 0, wp_);
+        } else {
+          zero_columns(dst_row, 0, p0);
+          zero_columns(dst_row, p0 + ncols, wp_);
+        }
+      }
+      if (!lands) continue;
+      const T* src_row = src_ + n * layout_.image + ((z * ah.size + i) * aw.size + first_) * layout_.position + c0;
+      for (int64_t k = 0; k < ncols; ++k) {
+        const T* from = src_row + k * layout_.position;
+        T* to = dst + row_offset + column_[k] * L;
+        for (int64_t b = 0; b < full_blocks; ++b) std::memcpy(to + b * block_elements, from + b * L, L * sizeof(T));
+        if (full_blocks < blocks) {
+          std::memcpy(to + full_blocks * block_elements, from + full_blocks * L, (count - full_blocks * L) * sizeof(T));
+        }
+      }
+    }
+  }
+
+ private:
+  // Zeros in padded columns [from, to) of a row.
+  static void zero_columns(T* row, int64_t from, int64_t to) { std::fill(row + from * L, row + to * L, T(0)); }
+
+  // place_rows of one block (lanes <= L) from NCDHW: whole L x L tiles where the columns are
+  // consecutive and the block is full.
+  void place_block_rows(int64_t n, int64_t c0, int64_t lanes, int64_t pd, int64_t ph0, int64_t rows, T* dst) const {
+    const PlacedAxis &ah = axes_[1], &aw = axes_[2];
     const bool tiles = lanes == L && aw.spacing == 1;
     const int64_t ncols = static_cast<int64_t>(column_.size());
     const int64_t p0 = ncols > 0 ? column_[0] : 0;
@@ -116,17 +164,6 @@ class ChannelBlockPlacer {
         zero_columns(dst_row, 0, wp_);
       }
       const int64_t first_position = (z * ah.size + i) * aw.size + first_;
-      if (layout_.position != 1) {  // NDHWC
-        const T* src_row = src_ + n * layout_.image + first_position * layout_.position + c0;
-        if (lanes == L) {
-          for (int64_t k = 0; k < ncols; ++k)
-            std::memcpy(dst_row + column_[k] * L, src_row + k * layout_.position, L * sizeof(T));
-        } else {
-          for (int64_t k = 0; k < ncols; ++k)
-            std::memcpy(dst_row + column_[k] * L, src_row + k * layout_.position, lanes * sizeof(T));
-        }
-        continue;
-      }
       for (int64_t c = 0; c < lanes; ++c) {
         src_rows[c] = src_ + n * layout_.image + (c0 + c) * layout_.channel + first_position;
       }
@@ -143,50 +180,6 @@ class ChannelBlockPlacer {
     }
   }
 
-  // place_rows for every block of `channels` channels, block b into dst + b * block_elements.
-  // From NDHWC a position's channels are read once, in order, and dealt out to the blocks (block
-  // by block, each pass read every cache line of the source in parts, half a line at a time).
-  void place_rows_every_block(int64_t n, int64_t channels, int64_t pd, int64_t ph0, int64_t rows, T* dst,
-                              int64_t block_elements) const {
-    const int64_t blocks = (channels + L - 1) / L, full_blocks = channels / L;
-    if (layout_.position == 1 || axes_[2].spacing != 1) {
-      for (int64_t b = 0; b < blocks; ++b) {
-        place_rows(n, b * L, std::min<int64_t>(L, channels - b * L), pd, ph0, rows, dst + b * block_elements);
-      }
-      return;
-    }
-    const PlacedAxis &ah = axes_[1], &aw = axes_[2];
-    const int64_t ncols = static_cast<int64_t>(column_.size());
-    const int64_t p0 = ncols > 0 ? column_[0] : 0;
-    const int64_t z = placed_source(axes_[0], pd);
-    for (int64_t ph = ph0; ph < ph0 + rows; ++ph) {
-      const int64_t i = z < 0 ? -1 : placed_source(ah, ph);
-      const int64_t row_offset = (ph - ph0) * wp_ * L;
-      const bool lands = i >= 0 && ncols > 0;
-      for (int64_t b = 0; b < blocks; ++b) {
-        T* dst_row = dst + b * block_elements + row_offset;
-        if (!lands || b == full_blocks) {  // zeros, or a part-filled block's lanes past the channels
-          std::fill(dst_row, dst_row + wp_ * L, T(0));
-        } else {
-          std::fill(dst_row, dst_row + p0 * L, T(0));
-          std::fill(dst_row + (p0 + ncols) * L, dst_row + wp_ * L, T(0));
-        }
-      }
-      if (!lands) continue;
-      const T* src_row = src_ + n * layout_.image + ((z * ah.size + i) * aw.size + first_) * layout_.position;
-      T* dst_first = dst + row_offset + p0 * L;
-      for (int64_t k = 0; k < ncols; ++k) {
-        const T* from = src_row + k * layout_.position;
-        T* to = dst_first + k * L;
-        for (int64_t b = 0; b < full_blocks; ++b) std::memcpy(to + b * block_elements, from + b * L, L * sizeof(T));
-        if (full_blocks < blocks) {
-          std::memcpy(to + full_blocks * block_elements, from + full_blocks * L, (channels - full_blocks * L) * sizeof(T));
-        }
-      }
-    }
-  }
-
- private:
   const T* src_;
   ChannelLayout layout_;
   const PlacedAxis (&axes_)[3];
@@ -324,6 +317,23 @@ void correlate_block_rows(const T* x, int64_t depth_step, int64_t rows, const T*
 // core's L2 (512 KiB on the smallest here).
 constexpr int64_t kBandBytes = 256 * 1024;
 
+// The input rows that `rows` consecutive output rows read along an axis.
+inline int64_t placed_rows_of(int64_t rows, int64_t stride, int64_t kernel, int64_t dilation) {
+  return (rows - 1) * stride + (kernel - 1) * dilation + 1;
+}
+
+// The output rows of a row-band task over `planes` output planes of out_h rows: halved from
+// out_h until what the band keeps in cache, band_bytes(rows), fits kBandBytes, then until there
+// are at least four tasks a thread to share.
+template <typename BandBytes>
+int64_t band_rows(int64_t out_h, int64_t planes, const BandBytes& band_bytes) {
+  int64_t band = out_h;
+  while (band > 1 && band_bytes(band) > kBandBytes) band = (band + 1) / 2;
+  const int64_t min_tasks = 4 * at::get_num_threads();
+  while (band > 1 && planes * ((out_h + band - 1) / band) < min_tasks) band = (band + 1) / 2;
+  return band;
+}
+
 // G channels per group in and out (G = 1: depthwise).
 template <typename T, int G>
 void depthwise_blocked(const T* src, ChannelLayout src_layout, const PlacedAxis (&axes)[3], const T* w,
@@ -356,23 +366,19 @@ void depthwise_blocked(const T* src, ChannelLayout src_layout, const PlacedAxis 
     // task is a band of output rows of one image and output depth: it places the rows they read
     // for every block, then computes each output row for every block in turn, storing straight
     // into y, so y is written row after row, each row's lines while they are in cache.
-    const auto placed_rows_of = [&](int64_t rows) { return (rows - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1; };
-    const auto band_bytes = [&](int64_t rows) {
-      return static_cast<int64_t>(sizeof(T)) * (rows * s.out_w * channels + blocks * s.kernel_d * placed_rows_of(rows) * wp * L);
-    };
-    int64_t band = s.out_h;
-    while (band > 1 && band_bytes(band) > kBandBytes) band = (band + 1) / 2;
-    const int64_t min_tasks = 4 * at::get_num_threads();
-    while (band > 1 && s.batch * s.out_d * ((s.out_h + band - 1) / band) < min_tasks) band = (band + 1) / 2;
+    const auto rows_read = [&](int64_t rows) { return placed_rows_of(rows, s.stride_h, s.kernel_h, s.dilation_h); };
+    const int64_t band = band_rows(s.out_h, s.batch * s.out_d, [&](int64_t rows) {
+      return static_cast<int64_t>(sizeof(T)) * (rows * s.out_w * channels + blocks * s.kernel_d * rows_read(rows) * wp * L);
+    });
     const int64_t bands = (s.out_h + band - 1) / band;
-    const int64_t block_elements = s.kernel_d * placed_rows_of(band) * wp * L;
+    const int64_t block_elements = s.kernel_d * rows_read(band) * wp * L;
     parallel_tasks(s.batch * s.out_d * bands, [&](int64_t task) {
       const int64_t n = task / (s.out_d * bands), z = task / bands % s.out_d, i0 = task % bands * band;
-      const int64_t rows = std::min(band, s.out_h - i0), placed_rows = placed_rows_of(rows);
+      const int64_t rows = std::min(band, s.out_h - i0), placed_rows = rows_read(rows);
       const int64_t depth_step = placed_rows * wp * L;
       T* x = placed_buffer<T, 0>(blocks * block_elements);
       for (int64_t e = 0; e < s.kernel_d; ++e) {
-        placer.place_rows_every_block(n, channels, z * s.stride_d + e * s.dilation_d, i0 * s.stride_h, placed_rows,
+        placer.place_rows(n, 0, channels, z * s.stride_d + e * s.dilation_d, i0 * s.stride_h, placed_rows,
                                       x + e * depth_step, block_elements);
       }
       T* y_rows = y + n * y_layout.image + (z * s.out_h + i0) * s.out_w * y_layout.position;
@@ -507,28 +513,24 @@ void grad_weight_blocked(const T* x, ChannelLayout x_layout, const PlacedAxis (&
     // and output depth: it places the input rows and grad-output rows of every block, reading
     // each position's channels once, and sums every block's taps over the band; the bands' sums
     // are added in task order (the same result on any thread count).
-    const auto placed_rows_of = [&](int64_t rows) { return (rows - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1; };
-    const auto band_bytes = [&](int64_t rows) {
-      return static_cast<int64_t>(sizeof(T)) * blocks * L * (g.kernel[0] * placed_rows_of(rows) * wp + rows * out_w);
-    };
-    int64_t band = out_h;
-    while (band > 1 && band_bytes(band) > kBandBytes) band = (band + 1) / 2;
-    const int64_t min_tasks = 4 * at::get_num_threads();
-    while (band > 1 && g.batch * g.out[0] * ((out_h + band - 1) / band) < min_tasks) band = (band + 1) / 2;
+    const auto rows_read = [&](int64_t rows) { return placed_rows_of(rows, g.stride[1], g.kernel[1], g.dilation[1]); };
+    const int64_t band = band_rows(out_h, g.batch * g.out[0], [&](int64_t rows) {
+      return static_cast<int64_t>(sizeof(T)) * blocks * L * (g.kernel[0] * rows_read(rows) * wp + rows * out_w);
+    });
     const int64_t bands = (out_h + band - 1) / band, tasks = g.batch * g.out[0] * bands;
-    const int64_t x_block = g.kernel[0] * placed_rows_of(band) * wp * L, gy_block = band * out_w * L;
+    const int64_t x_block = g.kernel[0] * rows_read(band) * wp * L, gy_block = band * out_w * L;
     const int64_t task_sums = blocks * taps * G;
     std::vector<Vec> partial(static_cast<size_t>(tasks * task_sums), Vec{});
     parallel_tasks(tasks, [&](int64_t task) {
       const int64_t n = task / (g.out[0] * bands), z = task / bands % g.out[0], i0 = task % bands * band;
-      const int64_t rows = std::min(band, out_h - i0), placed_rows = placed_rows_of(rows);
+      const int64_t rows = std::min(band, out_h - i0), placed_rows = rows_read(rows);
       T* xb = placed_buffer<T, 0>(blocks * x_block);
       T* gb = placed_buffer<T, 1>(blocks * gy_block);
       for (int64_t e = 0; e < g.kernel[0]; ++e) {
-        x_placer.place_rows_every_block(n, channels, z * g.stride[0] + e * g.dilation[0], i0 * g.stride[1], placed_rows,
+        x_placer.place_rows(n, 0, channels, z * g.stride[0] + e * g.dilation[0], i0 * g.stride[1], placed_rows,
                                         xb + e * placed_rows * wp * L, x_block);
       }
-      gy_placer.place_rows_every_block(n, channels, z, i0, rows, gb, gy_block);
+      gy_placer.place_rows(n, 0, channels, z, i0, rows, gb, gy_block);
       for (int64_t cb = 0; cb < blocks; ++cb) {
         const T* x_cb = xb + cb * x_block;
         block_taps<T, G>([&](int64_t e) { return x_cb + e * placed_rows * wp * L; }, gb + cb * gy_block, rows, g, wp,
