@@ -148,7 +148,7 @@ void correlate_rows_kernel(const GroupInput& group_input, const T* w, const T* b
             const int64_t width = std::min<int64_t>(kLanes, s.out_w - j);
             T* yr = y_plane + (i0 + q) * s.out_w + j;
             if (width == kLanes) {
-              std::memcpy(yr, &acc[q][v], sizeof(Vec));
+              S::store(yr, acc[q][v]);
             } else {
               for (int64_t l = 0; l < width; ++l) yr[l] = acc[q][v][l];
             }

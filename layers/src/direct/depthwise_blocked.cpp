@@ -222,15 +222,6 @@ bool window_row_for(int64_t kw, const T* row, const T* w, typename Simd<T>::Vec 
   }
 }
 
-// *p = v, unaligned, straight from v's register: Simd::store's memcpy made GCC keep a block's
-// accumulators in memory and copy them to y in 16-byte halves, the upper half read back before
-// its 32-byte store reached the cache (a stall that took 45 % of the channels-last forward).
-template <typename T>
-inline void store_from_register(T* p, const typename Simd<T>::Vec& v) {
-  typedef T Unaligned __attribute__((vector_size(sizeof(v)), aligned(sizeof(T)), may_alias));
-  *reinterpret_cast<Unaligned*>(p) = v;
-}
-
 // Output rows 0 .. rows - 1 of one channel block from its placed input x ([rows][wp][L] per
 // plane): output row r, kernel tap (e, a, b) reads the placed row x + e * depth_step + (r *
 // stride_h + a * dilation_h) * wp * L at column j * stride_w + b * dilation_w. Output position
@@ -286,7 +277,7 @@ void correlate_block_rows(const T* x, int64_t depth_step, int64_t rows, const T*
       }
       T* o = out_row + j0 * out_pos;
       if (lanes == L) {
-        for (int q = 0; q < P; ++q, o += out_pos) store_from_register(o, acc[q]);
+        for (int q = 0; q < P; ++q, o += out_pos) S::store(o, acc[q]);
       } else {
         alignas(64) T part[L];
         for (int q = 0; q < P; ++q, o += out_pos) {

@@ -72,7 +72,7 @@ void block_kernel(int64_t i0, int64_t j0, int64_t kk, int64_t f, const SpectrumM
       Vec out = p[r][s] * p_sign + S::swap_pairs(q[r][s]) * q_sign;
       T* dst = c.data + (i0 + r) * c.row_stride + (j0 + s) * c.col_stride + f;
       if (accumulate) out += S::load(dst);
-      std::memcpy(dst, &out, sizeof(Vec));
+      S::store(dst, out);
     }
   }
 }
