@@ -108,6 +108,8 @@ MODELS = [
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 8, 128, False),
     ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 4, 128, False),
     ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 8, 128, False),
+    ("regnet_x_400mf", lambda: torchvision.models.regnet_x_400mf(num_classes=10), 8, 128, False),
+    ("resnext50_32x4d", lambda: torchvision.models.resnext50_32x4d(num_classes=10), 4, 128, False),
     ("vgg11", vgg11_features, 8, 128, False),
     ("unet", UNet, 4, 128, True),
     ("large_kernel", large_kernel_net, 8, 128, False),

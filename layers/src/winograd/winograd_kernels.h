@@ -256,9 +256,12 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
 
 // The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
 // (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
-// `padded` (tiles past the block's are zero). The 6x6 windows are gathered first, d[i][j][t]
-// (the only strided access: every fourth value of a placed row, three shuffles a vector), so
-// that both passes of B^T then run along the whole block's tiles: contiguous, in full vectors.
+// `padded` (tiles past the block's are zero). For each column j of the 6x6 windows, a vector of
+// tiles' six values down it is gathered (the only strided access: every fourth value of a placed
+// row, three shuffles a vector) and B^T applied to them in registers, e[k][j][t]; the second
+// pass of B^T then runs along the whole block's tiles: contiguous, in full vectors. (Gathering
+// all 36 values to memory first and applying both passes from there wrote and read the block's
+// windows once more.)
 template <typename T>
 void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t w, int64_t top, int64_t left,
                  int64_t row0, int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out,
@@ -267,79 +270,72 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
   const int64_t wp = kTile * tw + 2, tiles = rows * tw;
-  // The gathers read whole vectors: up to 4 L values past a row's last window and L tiles past
-  // the block's last, into slack (their lanes land on tiles written later or zeroed below).
-  const int64_t ds = padded + L;  // d's row stride
+  // The gathers read whole vectors: up to 4 L values past a row's last window, and store L tiles
+  // past the row's last, into slack (their lanes land on tiles written later or zeroed below).
+  const int64_t es = padded + L;  // e's row stride
   T* pad = direct::placed_buffer<T, 0>(kWindow * wp + 4 * L);
-  T* __restrict d = direct::placed_buffer<T, 1>(kPoints * ds);  // d[i * 6 + j][t]
-  T* __restrict e = direct::placed_buffer<T, 4>(kPoints * padded);  // e[k * 6 + j][t] = (B^T d)[k][j]
+  T* __restrict e = direct::placed_buffer<T, 4>(kPoints * es);  // e[k * 6 + j][t] = (B^T d)[k][j]
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(src + (img * channels + ch) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
-    for (int64_t ij = 0; ij < kPoints; ++ij) {
-      const T* from = pad + (ij / 6) * wp + ij % 6;
-      T* to = d + ij * ds + r * tw;
-      for (int64_t q = 0; q < tw; q += L) S::store(to + q, every_fourth(from + kTile * q));
+    for (int j = 0; j < 6; ++j) {
+      const T* from = pad + j;
+      T* to = e + j * es + r * tw;
+      for (int64_t q = 0; q < tw; q += L) {
+        const T* f = from + kTile * q;
+        Vec o[6];
+        bt<T, Vec>(every_fourth(f), every_fourth(f + wp), every_fourth(f + 2 * wp), every_fourth(f + 3 * wp),
+                   every_fourth(f + 4 * wp), every_fourth(f + 5 * wp), o);
+        for (int k = 0; k < 6; ++k) S::store(to + k * 6 * es + q, o[k]);
+      }
     }
   }
-  for (int64_t ij = 0; ij < kPoints; ++ij) std::fill(d + ij * ds + tiles, d + ij * ds + padded, T(0));
-  for (int j = 0; j < 6; ++j) {
-    const T* dj = d + j * ds;
+  for (int64_t kj = 0; kj < kPoints; ++kj) std::fill(e + kj * es + tiles, e + kj * es + padded, T(0));
+  for (int k = 0; k < 6; ++k) {
+    const T* ek = e + k * 6 * es;
+    T* const ok = out + k * 6 * point_stride;
     for (int64_t t = 0; t < padded; t += L) {
       Vec o[6];
-      bt<T, Vec>(S::load(dj + t), S::load(dj + 6 * ds + t), S::load(dj + 12 * ds + t), S::load(dj + 18 * ds + t),
-                 S::load(dj + 24 * ds + t), S::load(dj + 30 * ds + t), o);
-      for (int k = 0; k < 6; ++k) S::store(e + (k * 6 + j) * padded + t, o[k]);
-    }
-  }
-  for (int k = 0; k < 6; ++k) {
-    const T* ek = e + k * 6 * padded;
-    T* const ok = out + k * 6 * point_stride;
-    for (int64_t t = 0; t < padded; t += S::kLanes) {
-      Vec o[6];
-      bt<T, Vec>(S::load(ek + t), S::load(ek + padded + t), S::load(ek + 2 * padded + t), S::load(ek + 3 * padded + t),
-                 S::load(ek + 4 * padded + t), S::load(ek + 5 * padded + t), o);
+      bt<T, Vec>(S::load(ek + t), S::load(ek + es + t), S::load(ek + 2 * es + t), S::load(ek + 3 * es + t),
+                 S::load(ek + 4 * es + t), S::load(ek + 5 * es + t), o);
       for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
     }
   }
 }
 
 // The 36 points A q A^T of one grad-output channel's 4x4 tiles in tile rows [row0, row0 + rows)
-// (zero past the plane's edges), laid out as input_tiles lays its points out.
+// (zero past the plane's edges), laid out as input_tiles lays its points out, and made as it
+// makes them (the first pass on gathered columns, in registers).
 template <typename T>
 void grad_output_tiles(const T* gy, int64_t out_channels, int64_t oc, int64_t out_h, int64_t out_w, int64_t row0,
                        int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out, int64_t point_stride) {
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int64_t L = S::kLanes;
-  const int64_t w4 = kTile * tw, tiles = rows * tw, ds = padded + L;
+  const int64_t w4 = kTile * tw, tiles = rows * tw, es = padded + L;
   T* pad = direct::placed_buffer<T, 0>(kTile * w4 + 4 * L);
-  T* __restrict d = direct::placed_buffer<T, 1>(16 * ds);  // d[i * 4 + j][t]
-  T* __restrict e = direct::placed_buffer<T, 4>(24 * padded);  // e[k * 4 + j][t] = (A q)[k][j]
+  T* __restrict e = direct::placed_buffer<T, 4>(24 * es);  // e[k * 4 + j][t] = (A q)[k][j]
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(gy + (img * out_channels + oc) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
-    for (int64_t ij = 0; ij < 16; ++ij) {
-      const T* from = pad + (ij / 4) * w4 + ij % 4;
-      T* to = d + ij * ds + r * tw;
-      for (int64_t q = 0; q < tw; q += L) S::store(to + q, every_fourth(from + kTile * q));
+    for (int j = 0; j < 4; ++j) {
+      const T* from = pad + j;
+      T* to = e + j * es + r * tw;
+      for (int64_t q = 0; q < tw; q += L) {
+        const T* f = from + kTile * q;
+        Vec o[6];
+        a_<T, Vec>(every_fourth(f), every_fourth(f + w4), every_fourth(f + 2 * w4), every_fourth(f + 3 * w4), o);
+        for (int k = 0; k < 6; ++k) S::store(to + k * 4 * es + q, o[k]);
+      }
     }
   }
-  for (int64_t ij = 0; ij < 16; ++ij) std::fill(d + ij * ds + tiles, d + ij * ds + padded, T(0));
-  for (int j = 0; j < 4; ++j) {
-    const T* dj = d + j * ds;
-    for (int64_t t = 0; t < padded; t += L) {
-      Vec o[6];
-      a_<T, Vec>(S::load(dj + t), S::load(dj + 4 * ds + t), S::load(dj + 8 * ds + t), S::load(dj + 12 * ds + t), o);
-      for (int k = 0; k < 6; ++k) S::store(e + (k * 4 + j) * padded + t, o[k]);
-    }
-  }
+  for (int64_t kj = 0; kj < 24; ++kj) std::fill(e + kj * es + tiles, e + kj * es + padded, T(0));
   for (int k = 0; k < 6; ++k) {
-    const T* ek = e + k * 4 * padded;
+    const T* ek = e + k * 4 * es;
     T* const ok = out + k * 6 * point_stride;
     for (int64_t t = 0; t < padded; t += L) {
       Vec o[6];
-      a_<T, Vec>(S::load(ek + t), S::load(ek + padded + t), S::load(ek + 2 * padded + t), S::load(ek + 3 * padded + t), o);
+      a_<T, Vec>(S::load(ek + t), S::load(ek + es + t), S::load(ek + 2 * es + t), S::load(ek + 3 * es + t), o);
       for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
     }
   }
