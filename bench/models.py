@@ -3,9 +3,9 @@
 
 Usage: PYTHONPATH=build/python bench/models.py [--threads 2] [--rounds 5] [--out bench/results/models]
                                                [--omp-wait-policy passive|default] [--channels-last]
-For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, VGG-11's
-convolutions, a U-Net, and a RepLKNet-style large-kernel network: depthwise 31/29/27/13 with 1x1
-MLP blocks), one training step is forward, cross-entropy (per image, or per pixel for the
+For each model (torchvision resnet18, mobilenet_v2, convnext_tiny, efficientnet_b0, the grouped
+regnet_x_400mf and resnext50_32x4d, VGG-11's convolutions, a U-Net, and a RepLKNet-style
+large-kernel network: depthwise 31/29/27/13 with 1x1 MLP blocks), one training step is forward, cross-entropy (per image, or per pixel for the
 U-Net's segmentation), backward and an SGD step. --channels-last runs both copies with the model
 and its input in channels-last memory format (PyTorch's CPU recipe for oneDNN). The converted copy's first step (auto
 measures each new layer shape) is timed apart; then both copies run in interleaved rounds
