@@ -49,7 +49,7 @@ std::vector<Algorithm> parse_algorithms(const std::string& list) {
 
 // Seconds of one forward+backward of an auto layer of this shape, on random data.
 double time_auto_step(const LayerShape& e) {
-  const at::Tensor x = at::randn(e.input_sizes()).requires_grad_(true);
+  const at::Tensor x = at::randn(e.input_sizes()).contiguous(e.memory_format()).requires_grad_(true);
   const at::Tensor w = (at::randn(e.weight_sizes()) * 0.05).requires_grad_(true);
   const at::Tensor b = at::zeros({e.out_channels}).requires_grad_(true);
   const auto start = std::chrono::steady_clock::now();
@@ -60,7 +60,7 @@ double time_auto_step(const LayerShape& e) {
 // explain_conv for the layer's kind, with the options it is timed with.
 std::string explain_layer(const LayerShape& e) {
   return e.with_options(Algorithm::kAuto, [&](const auto& options) {
-    return explain_conv(e.input_sizes(), e.weight_sizes(), options);
+    return explain_conv(e.input_sizes(), e.weight_sizes(), options, c10::kFloat, e.channels_last);
   });
 }
 
@@ -72,7 +72,8 @@ void run_info(const InfoArgs& args) {
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   std::cout << "OpenMP wait policy: " << (wait_policy ? wait_policy : "libgomp's default (spins; OMP_WAIT_POLICY=passive for a shared machine)") << "\n";
   if (!args.explain.empty()) {
-    const LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride, args.padding);
+    LayerShape e = LayerShape::parse(args.explain, args.kind, args.stride, args.padding);
+    if (args.channels_last) e.set_channels_last();
     if (!args.no_timing) {
       // A training step with auto on this shape: the first call measures (autotuning).
       const double first = time_auto_step(e), second = time_auto_step(e);

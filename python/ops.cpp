@@ -104,22 +104,23 @@ at::Tensor conv_transpose(const at::Tensor& input, const at::Tensor& weight, con
 // explain_conv for a convolution (transposed: false) or a transposed one of these sizes.
 std::string explain(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, c10::IntArrayRef stride,
                     c10::string_view padding_kind, c10::IntArrayRef padding, c10::IntArrayRef dilation, int64_t groups,
-                    bool transposed, c10::IntArrayRef output_padding, c10::string_view algorithm) {
+                    bool transposed, c10::IntArrayRef output_padding, c10::string_view algorithm,
+                    bool channels_last) {
   const int64_t rank = static_cast<int64_t>(weight_sizes.size()) - 2;
   TORCH_CHECK(rank >= 1 && rank <= 3, "oaconv::explain: expected weight sizes of 3, 4 or 5 values, but got ",
               weight_sizes);
   if (transposed) {
     TORCH_CHECK(padding_kind == "explicit", "oaconv::explain: a transposed convolution takes explicit padding");
     switch (rank) {
-      case 1: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<1>(stride, padding, output_padding, groups, dilation, algorithm));
-      case 2: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<2>(stride, padding, output_padding, groups, dilation, algorithm));
-      default: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<3>(stride, padding, output_padding, groups, dilation, algorithm));
+      case 1: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<1>(stride, padding, output_padding, groups, dilation, algorithm), c10::kFloat, channels_last);
+      case 2: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<2>(stride, padding, output_padding, groups, dilation, algorithm), c10::kFloat, channels_last);
+      default: return explain_conv(input_sizes, weight_sizes, conv_transpose_options<3>(stride, padding, output_padding, groups, dilation, algorithm), c10::kFloat, channels_last);
     }
   }
   switch (rank) {
-    case 1: return explain_conv(input_sizes, weight_sizes, conv_options<1>(stride, padding_kind, padding, dilation, groups, algorithm));
-    case 2: return explain_conv(input_sizes, weight_sizes, conv_options<2>(stride, padding_kind, padding, dilation, groups, algorithm));
-    default: return explain_conv(input_sizes, weight_sizes, conv_options<3>(stride, padding_kind, padding, dilation, groups, algorithm));
+    case 1: return explain_conv(input_sizes, weight_sizes, conv_options<1>(stride, padding_kind, padding, dilation, groups, algorithm), c10::kFloat, channels_last);
+    case 2: return explain_conv(input_sizes, weight_sizes, conv_options<2>(stride, padding_kind, padding, dilation, groups, algorithm), c10::kFloat, channels_last);
+    default: return explain_conv(input_sizes, weight_sizes, conv_options<3>(stride, padding_kind, padding, dilation, groups, algorithm), c10::kFloat, channels_last);
   }
 }
 
@@ -149,7 +150,8 @@ TORCH_LIBRARY(oaconv, m) {
         "int[] output_padding, int groups, int[] dilation, str algorithm) -> Tensor",
         &conv_transpose);
   m.def("explain(int[] input_sizes, int[] weight_sizes, int[] stride, str padding_kind, int[] padding, "
-        "int[] dilation, int groups, bool transposed, int[] output_padding, str algorithm) -> str",
+        "int[] dilation, int groups, bool transposed, int[] output_padding, str algorithm, "
+        "bool channels_last=False) -> str",
         &explain);
   m.def("algorithms() -> str[]", &algorithms);
   m.def("version() -> str", &version);

@@ -4,6 +4,7 @@
 #include <oaconv/autotune.h>
 #include <oaconv/explain.h>
 #include <oaconv/functional.h>
+#include <oaconv/profiling.h>
 
 #include "auto/conv_passes.h"
 #include "auto/pass_model.h"
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -231,6 +233,72 @@ TEST_F(Autotune, ChannelsLastCallsAreMeasuredApart) {
   channels_last_step();
   step(true);
   EXPECT_EQ(autotune_cache_size(), 2);
+}
+
+// What auto runs for channels-last calls is reported from their own record (explain,
+// auto_pass_algorithms with channels_last), and a channels-last call with measuring off runs
+// that record's choice, not the contiguous shape's model.
+TEST_F(Autotune, ChannelsLastRecordsAreReportedAndUsedApart) {
+  const at::Tensor x = at::randn({4, 6, 20, 18});
+  const at::Tensor w = at::randn({8, 6, 5, 5});
+  const Conv2dFuncOptions options = Conv2dFuncOptions().padding(2).algorithm(Algorithm::kAuto);
+  const ConvGeometry g = make_conv_geometry(x, w, {}, options);
+  // A hand-written channels-last record whose forward alone was measured: fft in every pass.
+  std::ostringstream line;
+  line << "float32/channels_last " << at::get_num_threads();
+  for (int64_t v : g.to_vector()) line << " " << v;
+  line << " : fft fft fft | 1 0 0 |";
+  for (int pass = 0; pass < autotune::kPasses; ++pass)
+    for (int c = 0; c < autotune::kCandidates; ++c) line << " " << c + 1;
+  line << " |";
+  for (int c = 0; c <= autotune::kCandidates; ++c) line << " -1";
+  line << "\n";
+  std::ofstream(file_) << line.str();
+  load_autotune_cache(file_);
+
+  const PassAlgorithms all_fft{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft};
+  const AutotuneRecord channels_last = auto_pass_algorithms(x.sizes(), w.sizes(), options, c10::kFloat, true);
+  EXPECT_TRUE(channels_last.measured);
+  EXPECT_EQ(channels_last.algorithms, all_fft);
+  EXPECT_FALSE(auto_pass_algorithms(x.sizes(), w.sizes(), options).measured);
+  const std::string told = explain_conv2d(x.sizes(), w.sizes(), options, c10::kFloat, true);
+  EXPECT_NE(told.find("layout: channels-last"), std::string::npos) << told;
+  EXPECT_NE(told.find("measured on this machine"), std::string::npos) << told;
+  EXPECT_NE(told.find("forward fft, grad_input fft, grad_weight fft"), std::string::npos) << told;
+  EXPECT_NE(explain_conv2d(x.sizes(), w.sizes(), options).find("layout: contiguous"), std::string::npos);
+
+  // Measuring off: the training call's gradients are not in the record, so it runs the record's
+  // choice as it stands (fft: spectral passes counted) where the contiguous call runs the model's.
+  set_autotune(false);
+  set_phase_timing(true);
+  const auto training_call = [&](at::MemoryFormat format) {
+    reset_phase_times();
+    const at::Tensor xt = x.contiguous(format).requires_grad_(true);
+    const at::Tensor wt = (w * 0.1).requires_grad_(true);
+    const at::Tensor y = oaconv::conv2d(xt, wt, {}, options);
+    y.sum().backward();
+    EXPECT_LE(relative_error(y, at::conv2d(xt, wt, {}, 1, 2)), 5e-5);
+    return phase_times().calls;
+  };
+  const int64_t contiguous_spectral = training_call(at::MemoryFormat::Contiguous);
+  const int64_t channels_last_spectral = training_call(at::MemoryFormat::ChannelsLast);
+  set_phase_timing(false);
+  EXPECT_EQ(contiguous_spectral, 0) << "the model's choice for this shape is spectral: pick a shape it is not";
+  EXPECT_GE(channels_last_spectral, 2);  // forward, and the gradients (one shared pass or two)
+  EXPECT_EQ(autotune_cache_size(), 1);
+
+  // 1-D convolutions have no channels-last layout.
+  const auto expect_layout_error = [](const std::function<void()>& call) {
+    try {
+      call();
+      ADD_FAILURE() << "no error for channels_last on a 1-D convolution";
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what_without_backtrace()).find("no channels-last layout"), std::string::npos)
+          << e.what_without_backtrace();
+    }
+  };
+  expect_layout_error([] { explain_conv({2, 3, 50}, {4, 3, 5}, Conv1dFuncOptions(), c10::kFloat, true); });
+  expect_layout_error([] { auto_pass_algorithms({2, 3, 50}, {4, 3, 5}, Conv1dFuncOptions(), c10::kFloat, true); });
 }
 
 TEST_F(Autotune, InferenceMeasuresTheForwardOnlyAndTrainingTheRest) {

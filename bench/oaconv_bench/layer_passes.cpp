@@ -90,7 +90,10 @@ LayerPasses LayerPasses::with_algorithm(Algorithm algorithm) const {
 
 std::string LayerPasses::auto_choice() const {
   const PassAlgorithms a = shape_.with_options(Algorithm::kAuto, [&](const auto& options) {
-    return auto_pass_algorithms(x_.sizes(), w_.sizes(), options, x_.scalar_type()).algorithms;
+    // auto remembers calls with a channels-last input or weight apart.
+    const bool channels_last = x_.suggest_memory_format() != at::MemoryFormat::Contiguous ||
+                               w_.suggest_memory_format() != at::MemoryFormat::Contiguous;
+    return auto_pass_algorithms(x_.sizes(), w_.sizes(), options, x_.scalar_type(), channels_last).algorithms;
   });
   return to_string(a.forward) + "/" + to_string(a.grad_input) + "/" + to_string(a.grad_weight);
 }

@@ -19,7 +19,7 @@ namespace oaconv {
 namespace {
 
 // The explanation of one geometry (any rank, transposed or not).
-std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::ScalarType dtype) {
+std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::ScalarType dtype, bool channels_last) {
   const int threads = at::get_num_threads();
   const Algorithm resolved = resolve_algorithm(requested, g, dtype, at::kCPU);
   std::ostringstream s;
@@ -33,6 +33,7 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
       << "-D), re-assigned: forward = the adjoint's grad_input, grad_input = its forward, grad_weight = its "
          "grad_weight\n";
   }
+  s << "layout: " << (channels_last ? "channels-last (input or weight)" : "contiguous") << "\n";
   s << "requested " << to_string(requested);
   if (requested == Algorithm::kAuto) {
     s << ": one algorithm per pass, below (" << threads << " threads)\n";
@@ -50,7 +51,7 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
       << fft::modelled_step_seconds(g, t, threads) * 1e3 << " ms\n";
   }
   if (requested == Algorithm::kAuto) {
-    const AutotuneRecord r = autotune::lookup_or_model(g, dtype, threads);
+    const AutotuneRecord r = autotune::lookup_or_model(g, dtype, threads, channels_last);
     // The record is of the adjoint's passes; a transposed call runs them re-assigned.
     const PassAlgorithms& a = r.algorithms;
     const PassAlgorithms runs = g.transposed ? PassAlgorithms{a.grad_input, a.forward, a.grad_weight} : a;
@@ -98,9 +99,11 @@ std::string explain_geometry(const ConvGeometry& g, Algorithm requested, c10::Sc
 
 template <typename Options>
 std::string explain_request(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
-                            c10::ScalarType dtype, const char* op) {
-  return explain_geometry(geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), op, dtype),
-                          options.algorithm(), dtype);
+                            c10::ScalarType dtype, bool channels_last, const char* op) {
+  const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), op, dtype);
+  TORCH_CHECK(!channels_last || g.rank >= 2, op, ": channels_last is for 2-D (NHWC) and 3-D (NDHWC) convolutions; a ",
+              g.rank, "-D one's tensors have no channels-last layout");
+  return explain_geometry(g, options.algorithm(), dtype, channels_last);
 }
 
 template <typename Options>
@@ -140,31 +143,34 @@ OACONV_DECLINED_REASON(ConvTransposeFuncOptions<3>)
 #undef OACONV_DECLINED_REASON
 
 std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                           const Conv2dFuncOptions& options, c10::ScalarType dtype) {
-  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv2d");
+                           const Conv2dFuncOptions& options, c10::ScalarType dtype, bool channels_last) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, channels_last, "oaconv::explain_conv2d");
 }
 
 template <size_t D>
 std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvFuncOptions<D>& options,
-                         c10::ScalarType dtype) {
-  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv");
+                         c10::ScalarType dtype, bool channels_last) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, channels_last, "oaconv::explain_conv");
 }
 
 template <size_t D>
 std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype) {
-  return explain_request(input_sizes, weight_sizes, options, dtype, "oaconv::explain_conv");
+                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype, bool channels_last) {
+  return explain_request(input_sizes, weight_sizes, options, dtype, channels_last, "oaconv::explain_conv");
 }
 
-template std::string explain_conv<1>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<1>&, c10::ScalarType);
-template std::string explain_conv<2>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<2>&, c10::ScalarType);
-template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<3>&, c10::ScalarType);
+template std::string explain_conv<1>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<1>&, c10::ScalarType,
+                                     bool);
+template std::string explain_conv<2>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<2>&, c10::ScalarType,
+                                     bool);
+template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const ConvFuncOptions<3>&, c10::ScalarType,
+                                     bool);
 template std::string explain_conv<1>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<1>&,
-                                     c10::ScalarType);
+                                     c10::ScalarType, bool);
 template std::string explain_conv<2>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<2>&,
-                                     c10::ScalarType);
+                                     c10::ScalarType, bool);
 template std::string explain_conv<3>(c10::IntArrayRef, c10::IntArrayRef, const ConvTransposeFuncOptions<3>&,
-                                     c10::ScalarType);
+                                     c10::ScalarType, bool);
 
 std::string spectral_tiling(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                             const Conv2dFuncOptions& options, Algorithm algorithm) {

@@ -46,9 +46,11 @@ def autotune_enabled():
 
 
 def explain(input_size, weight_size, stride=1, padding=0, dilation=1, groups=1, transposed=False,
-            output_padding=0, algorithm="auto"):
+            output_padding=0, algorithm="auto", channels_last=False):
     """What `algorithm` runs for a convolution of these sizes (batched input sizes, weight sizes),
-    and why: the tilings, the cost model, auto's measured or modelled choice per pass."""
+    and why: the tilings, the cost model, auto's measured or modelled choice per pass.
+    channels_last=True: of calls whose input or weight is channels-last (a model moved with
+    .to(memory_format=torch.channels_last)), which auto measures apart from contiguous ones."""
     from ._algorithms import check_algorithm
     from .functional import _padding_arguments, _per_axis
 
@@ -56,4 +58,5 @@ def explain(input_size, weight_size, stride=1, padding=0, dilation=1, groups=1, 
     kind, pad = _padding_arguments(padding, rank, "oaconv.explain")
     return _torch.ops.oaconv.explain(list(input_size), list(weight_size), _per_axis(stride, rank), kind, pad,
                                      _per_axis(dilation, rank), int(groups), bool(transposed),
-                                     _per_axis(output_padding, rank), check_algorithm(algorithm))
+                                     _per_axis(output_padding, rank), check_algorithm(algorithm),
+                                     bool(channels_last))

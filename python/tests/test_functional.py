@@ -114,6 +114,20 @@ def test_the_package_reports_its_algorithms_caches_and_explanations():
     oaconv.set_autotune(was)
 
 
+def test_explain_reports_channels_last_calls_from_their_own_record():
+    # A channels-last call of a shape auto has not seen: measured under its layout's record,
+    # which explain(channels_last=True) reports; the contiguous record stays unmeasured.
+    x = torch.randn(2, 5, 13, 11).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    w = torch.randn(7, 5, 3, 3, requires_grad=True)
+    OF.conv2d(x, w, padding=1).sum().backward()
+    measured = oaconv.explain((2, 5, 13, 11), (7, 5, 3, 3), padding=1, channels_last=True)
+    assert "layout: channels-last" in measured and "measured on this machine" in measured
+    unmeasured = oaconv.explain((2, 5, 13, 11), (7, 5, 3, 3), padding=1)
+    assert "layout: contiguous" in unmeasured and "not measured yet" in unmeasured
+    with pytest.raises(RuntimeError, match="no channels-last layout"):
+        oaconv.explain((2, 3, 50), (4, 3, 5), channels_last=True)
+
+
 def test_torch_set_num_threads_is_the_thread_count_oaconv_runs_with():
     before = torch.get_num_threads()
     try:

@@ -75,14 +75,17 @@ struct AutotuneRecord {
   bool measured = false;
 };
 
-// What kAuto runs for this case (contiguous tensors) in this process: the remembered record, or
-// the cost model's if there is none yet (this function never measures).
+// What kAuto runs for this case in this process: the remembered record, or the cost model's if
+// there is none yet (this function never measures). auto remembers calls whose input or weight
+// is channels-last apart from contiguous ones (channels_last: the record of those; 2-D and 3-D).
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                                    const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
+                                    const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat,
+                                    bool channels_last = false);
 // The same for the other kinds, per pass of the call (see modelled_pass_seconds).
 template <typename Options>
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                                    const Options& options, c10::ScalarType dtype = c10::kFloat);
+                                    const Options& options, c10::ScalarType dtype = c10::kFloat,
+                                    bool channels_last = false);
 
 void set_autotune(bool enabled);  // default: on, unless OACONV_AUTOTUNE=0
 bool autotune_enabled();

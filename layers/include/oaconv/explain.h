@@ -11,17 +11,22 @@
 
 namespace oaconv {
 
+// channels_last: of calls whose input or weight is channels-last (NHWC, NDHWC), which auto
+// measures and remembers apart from contiguous ones.
 std::string explain_conv2d(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                           const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat);
+                           const Conv2dFuncOptions& options = {}, c10::ScalarType dtype = c10::kFloat,
+                           bool channels_last = false);
 
 // The same for any kind: a convolution of rank D (ConvFuncOptions<D>: Conv1dFuncOptions, ...)
 // or a transposed one (ConvTransposeFuncOptions<D>), sizes as the call would get them (batched).
+// channels_last for D = 2 and 3 only.
 template <size_t D>
 std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const ConvFuncOptions<D>& options,
-                         c10::ScalarType dtype = c10::kFloat);
+                         c10::ScalarType dtype = c10::kFloat, bool channels_last = false);
 template <size_t D>
 std::string explain_conv(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype = c10::kFloat);
+                         const ConvTransposeFuncOptions<D>& options, c10::ScalarType dtype = c10::kFloat,
+                         bool channels_last = false);
 
 // Why `algorithm` does not run this convolution, or an empty string when it does. A call with a
 // declined algorithm runs aten (always correct), and auto never picks a declined candidate; aten

@@ -15,10 +15,10 @@
 namespace oaconv {
 namespace autotune {
 
-AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads) {
+AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads, bool channels_last) {
   Entry e;
   AutotuneRecord r;
-  if (RecordStore::instance().find(cache_key(g, dtype, threads), e)) {
+  if (RecordStore::instance().find(cache_key(g, dtype, threads, channels_last), e)) {
     r.algorithms = e.algorithms;
     r.seconds = e.seconds;
     r.step_seconds = e.step_seconds;
@@ -36,7 +36,8 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
                                bool all_passes) {
   RecordStore& store = RecordStore::instance();
   const int threads = at::get_num_threads();
-  const std::string key = cache_key(g, x.scalar_type(), threads, channels_last_layout(x, w));
+  const bool channels_last = channels_last_layout(x, w);
+  const std::string key = cache_key(g, x.scalar_type(), threads, channels_last);
   const bool backward = all_passes || (at::GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() ||
                                                                       (bias.defined() && bias.requires_grad())));
   Entry e;
@@ -44,7 +45,7 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
     return entry.measured[0] && (!backward || (entry.measured[1] && entry.measured[2]));
   };
   if (store.find(key, e) && complete(e)) return e.algorithms;
-  if (!store.enabled() || g.batch == 0) return lookup_or_model(g, x.scalar_type(), threads).algorithms;
+  if (!store.enabled() || g.batch == 0) return lookup_or_model(g, x.scalar_type(), threads, channels_last).algorithms;
   // One configuration measured at a time (each measurement uses every thread).
   std::lock_guard<std::mutex> tuning(store.tuning_mutex());
   if (store.find(key, e) && complete(e)) return e.algorithms;
@@ -56,19 +57,30 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
 
 }  // namespace autotune
 
+namespace {
+
+// channels_last only where the convolution has a channels-last layout (2-D and 3-D).
+void check_layout_rank(const ConvGeometry& g, bool channels_last, const char* op) {
+  TORCH_CHECK(!channels_last || g.rank >= 2, op, ": channels_last is for 2-D (NHWC) and 3-D (NDHWC) convolutions; a ",
+              g.rank, "-D one's tensors have no channels-last layout");
+}
+
+}  // namespace
+
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                                    const Conv2dFuncOptions& options, c10::ScalarType dtype) {
+                                    const Conv2dFuncOptions& options, c10::ScalarType dtype, bool channels_last) {
   const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options),
                                            "oaconv::auto_pass_algorithms", dtype);
-  return autotune::lookup_or_model(g, dtype, at::get_num_threads());
+  return autotune::lookup_or_model(g, dtype, at::get_num_threads(), channels_last);
 }
 
 template <typename Options>
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
-                                    const Options& options, c10::ScalarType dtype) {
+                                    const Options& options, c10::ScalarType dtype, bool channels_last) {
   const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options),
                                            "oaconv::auto_pass_algorithms", dtype);
-  AutotuneRecord r = autotune::lookup_or_model(g, dtype, at::get_num_threads());
+  check_layout_rank(g, channels_last, "oaconv::auto_pass_algorithms");
+  AutotuneRecord r = autotune::lookup_or_model(g, dtype, at::get_num_threads(), channels_last);
   if (g.transposed) {  // the record is of the adjoint's passes; a transposed call runs them re-assigned
     const PassAlgorithms a = r.algorithms;
     r.algorithms = PassAlgorithms{a.grad_input, a.forward, a.grad_weight};
@@ -79,7 +91,7 @@ AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayR
 
 #define OACONV_AUTO_PASS_ALGORITHMS(Options)                                                          \
   template AutotuneRecord auto_pass_algorithms<Options>(c10::IntArrayRef, c10::IntArrayRef, const Options&, \
-                                                        c10::ScalarType);
+                                                        c10::ScalarType, bool);
 OACONV_AUTO_PASS_ALGORITHMS(ConvFuncOptions<1>)
 OACONV_AUTO_PASS_ALGORITHMS(ConvFuncOptions<3>)
 OACONV_AUTO_PASS_ALGORITHMS(ConvTransposeFuncOptions<1>)

@@ -17,7 +17,8 @@ namespace oaconv::autotune {
 PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias,
                                bool all_passes = false);
 
-// The remembered record, or the model's (never measures).
-AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads);
+// The remembered record of calls in this layout (channels_last: the input or the weight
+// channels-last, channels_last_layout), or the model's (never measures).
+AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads, bool channels_last = false);
 
 }  // namespace oaconv::autotune
