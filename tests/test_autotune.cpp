@@ -173,6 +173,22 @@ class Autotune : public testing::SeededTest {
     EXPECT_LE(relative_error(y, at::conv2d(x, w, {}, 1, 2)), 5e-5);
     return y;
   }
+  // A cache file line for g: `key_prefix` ("float32", "float32/channels_last"), the three
+  // algorithms and measured flags as written ("direct fft oaa", "1 1 1"), every candidate's
+  // pass time 1 to kCandidates seconds, no whole-step times.
+  static std::string record_line(const std::string& key_prefix, const ConvGeometry& g, const std::string& algorithms,
+                                 const std::string& measured) {
+    std::ostringstream line;
+    line << key_prefix << " " << at::get_num_threads();
+    for (int64_t v : g.to_vector()) line << " " << v;
+    line << " : " << algorithms << " | " << measured << " |";
+    for (int pass = 0; pass < autotune::kPasses; ++pass)
+      for (int c = 0; c < autotune::kCandidates; ++c) line << " " << c + 1;
+    line << " |";
+    for (int c = 0; c <= autotune::kCandidates; ++c) line << " -1";
+    line << "\n";
+    return line.str();
+  }
   std::string read_file() const {
     std::ifstream in(file_);
     std::stringstream s;
@@ -244,16 +260,7 @@ TEST_F(Autotune, ChannelsLastRecordsAreReportedAndUsedApart) {
   const Conv2dFuncOptions options = Conv2dFuncOptions().padding(2).algorithm(Algorithm::kAuto);
   const ConvGeometry g = make_conv_geometry(x, w, {}, options);
   // A hand-written channels-last record whose forward alone was measured: fft in every pass.
-  std::ostringstream line;
-  line << "float32/channels_last " << at::get_num_threads();
-  for (int64_t v : g.to_vector()) line << " " << v;
-  line << " : fft fft fft | 1 0 0 |";
-  for (int pass = 0; pass < autotune::kPasses; ++pass)
-    for (int c = 0; c < autotune::kCandidates; ++c) line << " " << c + 1;
-  line << " |";
-  for (int c = 0; c <= autotune::kCandidates; ++c) line << " -1";
-  line << "\n";
-  std::ofstream(file_) << line.str();
+  std::ofstream(file_) << record_line("float32/channels_last", g, "fft fft fft", "1 0 0");
   load_autotune_cache(file_);
 
   const PassAlgorithms all_fft{Algorithm::kFft, Algorithm::kFft, Algorithm::kFft};
@@ -336,16 +343,7 @@ TEST_F(Autotune, LoadedChoicesAreUsedAsIs) {
   const at::Tensor x = at::randn({4, 6, 20, 18});
   const at::Tensor w = at::randn({8, 6, 5, 5});
   const ConvGeometry g = make_conv_geometry(x, w, {}, Conv2dFuncOptions().padding(2));
-  std::ostringstream line;
-  line << "float32 " << at::get_num_threads();
-  for (int64_t v : g.to_vector()) line << " " << v;
-  line << " : direct fft oaa | 1 1 1 |";
-  for (int pass = 0; pass < autotune::kPasses; ++pass)
-    for (int c = 0; c < autotune::kCandidates; ++c) line << " " << c + 1;
-  line << " |";
-  for (int c = 0; c <= autotune::kCandidates; ++c) line << " -1";
-  line << "\n";
-  std::ofstream(file_) << "# comment\n" << line.str();
+  std::ofstream(file_) << "# comment\n" << record_line("float32", g, "direct fft oaa", "1 1 1");
   load_autotune_cache(file_);
   const AutotuneRecord r = auto_pass_algorithms({4, 6, 20, 18}, {8, 6, 5, 5}, Conv2dFuncOptions().padding(2));
   EXPECT_EQ(r.algorithms, (PassAlgorithms{Algorithm::kDirect, Algorithm::kFft, Algorithm::kOverlapAdd}));
