@@ -251,6 +251,21 @@ TEST_F(Autotune, ChannelsLastCallsAreMeasuredApart) {
   EXPECT_EQ(autotune_cache_size(), 2);
 }
 
+// A transposed call is measured on its adjoint, whose input (the call's output) takes the call
+// input's layout: a call whose input alone is channels-last is recorded, and reported, as one.
+TEST_F(Autotune, TransposedCallsAreRecordedInTheirInputsLayout) {
+  const at::Tensor x = at::randn({2, 8, 12, 10}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor w = at::randn({8, 6, 3, 3}) * 0.1;
+  const ConvTranspose2dFuncOptions options = ConvTranspose2dFuncOptions().padding(1).algorithm(Algorithm::kAuto);
+  const at::Tensor y = oaconv::conv_transpose2d(x, w, {}, options);
+  EXPECT_LE(relative_error(y, at::conv_transpose2d(x, w, {}, 1, 1)), 5e-5);
+  EXPECT_EQ(autotune_cache_size(), 1);
+  EXPECT_TRUE(auto_pass_algorithms(x.sizes(), w.sizes(), options, c10::kFloat, true).measured);
+  EXPECT_FALSE(auto_pass_algorithms(x.sizes(), w.sizes(), options, c10::kFloat, false).measured);
+  EXPECT_NE(explain_conv(x.sizes(), w.sizes(), options, c10::kFloat, true).find("measured on this machine"),
+            std::string::npos);
+}
+
 // What auto runs for channels-last calls is reported from their own record (explain,
 // auto_pass_algorithms with channels_last), and a channels-last call with measuring off runs
 // that record's choice, not the contiguous shape's model.

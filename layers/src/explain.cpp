@@ -101,8 +101,7 @@ template <typename Options>
 std::string explain_request(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes, const Options& options,
                             c10::ScalarType dtype, bool channels_last, const char* op) {
   const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options), op, dtype);
-  TORCH_CHECK(!channels_last || g.rank >= 2, op, ": channels_last is for 2-D (NHWC) and 3-D (NDHWC) convolutions; a ",
-              g.rank, "-D one's tensors have no channels-last layout");
+  autotune::check_channels_last_rank(g, channels_last, op);
   return explain_geometry(g, options.algorithm(), dtype, channels_last);
 }
 

@@ -25,8 +25,11 @@ PassAlgorithms choose_passes(const ConvGeometry& g, Algorithm requested, const a
       chosen = autotune::choose_for_call(g, input, weight, bias);
     } else {
       // Measured on the adjoint convolution (every pass: the call's forward is its grad-input),
-      // then re-assigned to the transposed convolution's passes.
-      const at::Tensor adjoint_input = at::empty(g.input_sizes(), input.options()).requires_grad_(true);
+      // then re-assigned to the transposed convolution's passes. The adjoint's input (the call's
+      // output) takes the call input's layout, so the record is keyed by the call's layout.
+      const at::Tensor adjoint_input =
+          at::empty(g.input_sizes(), input.options().memory_format(input.suggest_memory_format()))
+              .requires_grad_(true);
       // (The call's bias belongs to the adjoint's input side: it is not part of the adjoint's passes.)
       const PassAlgorithms adjoint =
           autotune::choose_for_call(g, adjoint_input, weight, at::Tensor(), /*all_passes=*/true);

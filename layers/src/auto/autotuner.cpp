@@ -55,17 +55,12 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
   return e.algorithms;
 }
 
-}  // namespace autotune
-
-namespace {
-
-// channels_last only where the convolution has a channels-last layout (2-D and 3-D).
-void check_layout_rank(const ConvGeometry& g, bool channels_last, const char* op) {
+void check_channels_last_rank(const ConvGeometry& g, bool channels_last, const char* op) {
   TORCH_CHECK(!channels_last || g.rank >= 2, op, ": channels_last is for 2-D (NHWC) and 3-D (NDHWC) convolutions; a ",
               g.rank, "-D one's tensors have no channels-last layout");
 }
 
-}  // namespace
+}  // namespace autotune
 
 AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayRef weight_sizes,
                                     const Conv2dFuncOptions& options, c10::ScalarType dtype, bool channels_last) {
@@ -79,7 +74,7 @@ AutotuneRecord auto_pass_algorithms(c10::IntArrayRef input_sizes, c10::IntArrayR
                                     const Options& options, c10::ScalarType dtype, bool channels_last) {
   const ConvGeometry g = geometry_of_sizes(input_sizes, weight_sizes, conv_request(options),
                                            "oaconv::auto_pass_algorithms", dtype);
-  check_layout_rank(g, channels_last, "oaconv::auto_pass_algorithms");
+  autotune::check_channels_last_rank(g, channels_last, "oaconv::auto_pass_algorithms");
   AutotuneRecord r = autotune::lookup_or_model(g, dtype, at::get_num_threads(), channels_last);
   if (g.transposed) {  // the record is of the adjoint's passes; a transposed call runs them re-assigned
     const PassAlgorithms a = r.algorithms;

@@ -21,4 +21,7 @@ PassAlgorithms choose_for_call(const ConvGeometry& g, const at::Tensor& x, const
 // channels-last, channels_last_layout), or the model's (never measures).
 AutotuneRecord lookup_or_model(const ConvGeometry& g, c10::ScalarType dtype, int threads, bool channels_last = false);
 
+// channels_last names a layout only 2-D (NHWC) and 3-D (NDHWC) convolutions have: op's error otherwise.
+void check_channels_last_rank(const ConvGeometry& g, bool channels_last, const char* op);
+
 }  // namespace oaconv::autotune
