@@ -210,6 +210,24 @@ inline typename Simd<T>::Vec every_fourth(const T* p) {
   return shuffle2(low, high, join);
 }
 
+// Tiles of a row whose window columns two vectors of its values hold: n tiles of `window`
+// columns at a stride of 4 span 4 (n - 1) + window values.
+template <typename T>
+constexpr int64_t tiles_in_two_vectors(int64_t window) {
+  return 2 * Simd<T>::kLanes >= window ? (2 * Simd<T>::kLanes - window) / 4 + 1 : 0;
+}
+
+// {lo_hi[4 i + J] : i < L} of the 2 L values (lo, hi), lanes past the pair's end arbitrary: the
+// gather of column J of a row's windows when its tiles fit two vectors (one shuffle, the loads
+// shared by all columns, against every_fourth's four loads and three shuffles a column).
+template <typename T, int J>
+inline typename Simd<T>::Vec column_of_pair(const typename Simd<T>::Vec& lo, const typename Simd<T>::Vec& hi) {
+  using S = Simd<T>;
+  constexpr typename S::Mask pick =
+      S::lanes([](int i) { return 4 * i + J < 2 * Simd<T>::kLanes ? 4 * i + J : 0; });
+  return shuffle2(lo, hi, pick);
+}
+
 // The inverse for four phases: out[4 i + s] = z_s[i] for i < L, the 4 L values to out.
 template <typename T>
 inline void interleave_four(const typename Simd<T>::Vec& z0, const typename Simd<T>::Vec& z1,
@@ -254,11 +272,28 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
   }
 }
 
+// input_tiles' first pass where a vector's tiles fit two vectors of each window row (lo, hi):
+// B^T down each column J of the windows, e[(k * 6 + J) * es] = (B^T d)[k][J].
+template <typename T, int J = 0>
+inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[6], const typename Simd<T>::Vec (&hi)[6], T* e,
+                                int64_t es) {
+  if constexpr (J < 6) {
+    using Vec = typename Simd<T>::Vec;
+    Vec o[6];
+    bt<T, Vec>(column_of_pair<T, J>(lo[0], hi[0]), column_of_pair<T, J>(lo[1], hi[1]),
+               column_of_pair<T, J>(lo[2], hi[2]), column_of_pair<T, J>(lo[3], hi[3]),
+               column_of_pair<T, J>(lo[4], hi[4]), column_of_pair<T, J>(lo[5], hi[5]), o);
+    for (int k = 0; k < 6; ++k) Simd<T>::store(e + (k * 6 + J) * es, o[k]);
+    first_pass_of_pairs<T, J + 1>(lo, hi, e, es);
+  }
+}
+
 // The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
 // (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
 // `padded` (tiles past the block's are zero). For each column j of the 6x6 windows, a vector of
 // tiles' six values down it is gathered (the only strided access: every fourth value of a placed
-// row, three shuffles a vector) and B^T applied to them in registers, e[k][j][t]; the second
+// row, three shuffles a vector; one where the vector's tiles fit two vectors of the row, as the
+// last of each row of a small image does) and B^T applied to them in registers, e[k][j][t]; the second
 // pass of B^T then runs along the whole block's tiles: contiguous, in full vectors. (Gathering
 // all 36 values to memory first and applying both passes from there wrote and read the block's
 // windows once more.)
@@ -278,15 +313,24 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(src + (img * channels + ch) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
-    for (int j = 0; j < 6; ++j) {
-      const T* from = pad + j;
-      T* to = e + j * es + r * tw;
-      for (int64_t q = 0; q < tw; q += L) {
-        const T* f = from + kTile * q;
+    for (int64_t q = 0; q < tw; q += L) {
+      const T* f = pad + kTile * q;
+      T* to = e + r * tw + q;
+      if (tw - q <= tiles_in_two_vectors<T>(kWindow)) {  // the short last vector of a row (small images)
+        Vec lo[6], hi[6];
+        for (int y = 0; y < 6; ++y) {
+          lo[y] = S::load(f + y * wp);
+          hi[y] = S::load(f + y * wp + L);
+        }
+        first_pass_of_pairs<T>(lo, hi, to, es);
+        continue;
+      }
+      for (int j = 0; j < 6; ++j) {
+        const T* fj = f + j;
         Vec o[6];
-        bt<T, Vec>(every_fourth(f), every_fourth(f + wp), every_fourth(f + 2 * wp), every_fourth(f + 3 * wp),
-                   every_fourth(f + 4 * wp), every_fourth(f + 5 * wp), o);
-        for (int k = 0; k < 6; ++k) S::store(to + k * 6 * es + q, o[k]);
+        bt<T, Vec>(every_fourth(fj), every_fourth(fj + wp), every_fourth(fj + 2 * wp), every_fourth(fj + 3 * wp),
+                   every_fourth(fj + 4 * wp), every_fourth(fj + 5 * wp), o);
+        for (int k = 0; k < 6; ++k) S::store(to + (k * 6 + j) * es, o[k]);
       }
     }
   }
@@ -300,6 +344,21 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
                  S::load(ek + 4 * es + t), S::load(ek + 5 * es + t), o);
       for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
     }
+  }
+}
+
+// grad_output_tiles' first pass where a vector's tiles fit two vectors of each tile row (lo, hi):
+// A down each column J of the 4x4 tiles, e[(k * 4 + J) * es] = (A q)[k][J].
+template <typename T, int J = 0>
+inline void grad_output_first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[4],
+                                            const typename Simd<T>::Vec (&hi)[4], T* e, int64_t es) {
+  if constexpr (J < 4) {
+    using Vec = typename Simd<T>::Vec;
+    Vec o[6];
+    a_<T, Vec>(column_of_pair<T, J>(lo[0], hi[0]), column_of_pair<T, J>(lo[1], hi[1]),
+               column_of_pair<T, J>(lo[2], hi[2]), column_of_pair<T, J>(lo[3], hi[3]), o);
+    for (int k = 0; k < 6; ++k) Simd<T>::store(e + (k * 4 + J) * es, o[k]);
+    grad_output_first_pass_of_pairs<T, J + 1>(lo, hi, e, es);
   }
 }
 
@@ -318,14 +377,23 @@ void grad_output_tiles(const T* gy, int64_t out_channels, int64_t oc, int64_t ou
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(gy + (img * out_channels + oc) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
-    for (int j = 0; j < 4; ++j) {
-      const T* from = pad + j;
-      T* to = e + j * es + r * tw;
-      for (int64_t q = 0; q < tw; q += L) {
-        const T* f = from + kTile * q;
+    for (int64_t q = 0; q < tw; q += L) {
+      const T* f = pad + kTile * q;
+      T* to = e + r * tw + q;
+      if (tw - q <= tiles_in_two_vectors<T>(kTile)) {  // the short last vector of a row (small images)
+        Vec lo[4], hi[4];
+        for (int y = 0; y < 4; ++y) {
+          lo[y] = S::load(f + y * w4);
+          hi[y] = S::load(f + y * w4 + L);
+        }
+        grad_output_first_pass_of_pairs<T>(lo, hi, to, es);
+        continue;
+      }
+      for (int j = 0; j < 4; ++j) {
+        const T* fj = f + j;
         Vec o[6];
-        a_<T, Vec>(every_fourth(f), every_fourth(f + w4), every_fourth(f + 2 * w4), every_fourth(f + 3 * w4), o);
-        for (int k = 0; k < 6; ++k) S::store(to + k * 4 * es + q, o[k]);
+        a_<T, Vec>(every_fourth(fj), every_fourth(fj + w4), every_fourth(fj + 2 * w4), every_fourth(fj + 3 * w4), o);
+        for (int k = 0; k < 6; ++k) S::store(to + (k * 4 + j) * es, o[k]);
       }
     }
   }
@@ -417,11 +485,18 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
           interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q),
                              yrow + kTile * q);
         }
+        // The row's last columns (fewer than a vector of tiles: all of a small image's row, 28
+        // of them at 28 wide) interleaved whole into `last` (z's slack covers the loads), then
+        // copied: element by element they took about half of this function on such layers.
+        if (q < tw) {
+          alignas(64) T last[kTile * S::kLanes];
+          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q),
+                             last);
+          std::memcpy(yrow + kTile * q, last, static_cast<size_t>(out_w - kTile * q) * sizeof(T));
+        }
+      } else {
+        for (int64_t col = 0; col < out_w; ++col) yrow[col] = z0[(col % 4) * zs + col / 4];
       }
-      for (; q < whole; ++q) {
-        for (int mc = 0; mc < 4; ++mc) yrow[kTile * q + mc] = z0[mc * zs + q];
-      }
-      for (int64_t col = kTile * whole; col < out_w; ++col) yrow[col] = z0[(col % 4) * zs + col / 4];
     }
   }
 }
