@@ -11,6 +11,10 @@
 #include <cstring>
 #include <utility>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace oaconv {
 
 #if defined(__AVX512F__)
@@ -84,6 +88,45 @@ struct Simd {
   typedef T Unaligned __attribute__((vector_size(kSimdBytes), aligned(sizeof(T)), may_alias));
   static Vec load(const T* p) { return *reinterpret_cast<const Unaligned*>(p); }
   static void store(T* p, const Vec& v) { *reinterpret_cast<Unaligned*>(p) = v; }
+  // The first n (0 <= n <= kLanes) lanes from or to p, nothing past them touched (the load's
+  // other lanes zero): a row's last values where a whole vector would read past the tensor's end
+  // or write over another thread's values. One masked instruction with AVX-512; elsewhere lane
+  // by lane (AVX2's masked stores are slow on the AMD cores of this project's machines).
+  static Vec load_first(const T* p, int64_t n) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4) {
+      return reinterpret_cast<Vec>(_mm512_maskz_loadu_ps(first_lanes(n), p));
+    } else {
+      return reinterpret_cast<Vec>(_mm512_maskz_loadu_pd(first_lanes(n), p));
+    }
+#else
+    Vec v{};
+    for (int64_t i = 0; i < n; ++i) v[i] = p[i];
+    return v;
+#endif
+  }
+  static void store_first(T* p, const Vec& v, int64_t n) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4) {
+      _mm512_mask_storeu_ps(p, first_lanes(n), reinterpret_cast<__m512>(v));
+    } else {
+      _mm512_mask_storeu_pd(p, first_lanes(n), reinterpret_cast<__m512d>(v));
+    }
+#else
+    for (int64_t i = 0; i < n; ++i) p[i] = v[i];
+#endif
+  }
+  // The first n values of the K vectors v, to p.
+  template <int K>
+  static void store_values(T* p, const Vec (&v)[K], int64_t n) {
+    for (int k = 0; k < K && n > 0; ++k, p += kLanes, n -= kLanes) {
+      if (n >= kLanes) {
+        store(p, v[k]);
+      } else {
+        store_first(p, v[k], n);
+      }
+    }
+  }
   static Vec load_strided(const T* p, int64_t stride) {
     Vec v;
     for (int i = 0; i < kLanes; ++i) v[i] = p[i * stride];
@@ -116,6 +159,17 @@ struct Simd {
     for (int i = 0; i < kLanes; ++i) v[i] = (i % 2 == 0) ? even : odd;
     return v;
   }
+
+#if defined(__AVX512F__)
+  // The mask of lanes [0, n).
+  static auto first_lanes(int64_t n) {
+    if constexpr (sizeof(T) == 4) {
+      return static_cast<__mmask16>((uint32_t{1} << n) - 1);
+    } else {
+      return static_cast<__mmask8>((uint32_t{1} << n) - 1);
+    }
+  }
+#endif
 
   static T sum(const Vec& v) {
     T s = 0;

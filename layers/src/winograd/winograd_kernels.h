@@ -228,10 +228,11 @@ inline typename Simd<T>::Vec column_of_pair(const typename Simd<T>::Vec& lo, con
   return shuffle2(lo, hi, pick);
 }
 
-// The inverse for four phases: out[4 i + s] = z_s[i] for i < L, the 4 L values to out.
+// The inverse for four phases: the 4 L values out[4 i + s] = z_s[i] for i < L, as 4 vectors.
 template <typename T>
 inline void interleave_four(const typename Simd<T>::Vec& z0, const typename Simd<T>::Vec& z1,
-                            const typename Simd<T>::Vec& z2, const typename Simd<T>::Vec& z3, T* out) {
+                            const typename Simd<T>::Vec& z2, const typename Simd<T>::Vec& z3,
+                            typename Simd<T>::Vec (&out)[4]) {
   using S = Simd<T>;
   constexpr int L = S::kLanes;
   static_assert(L >= 4, "four phases interleave whole quarters of a vector");
@@ -247,14 +248,15 @@ inline void interleave_four(const typename Simd<T>::Vec& z0, const typename Simd
       [](int i) { return (i % 4 < 2 ? 0 : Simd<T>::kLanes) + 2 * (i / 4 + Simd<T>::kLanes / 4) + i % 2; });
   const typename S::Vec p_low = shuffle2(z0, z1, pairs_low), p_high = shuffle2(z0, z1, pairs_high);
   const typename S::Vec q_low = shuffle2(z2, z3, pairs_low), q_high = shuffle2(z2, z3, pairs_high);
-  S::store(out, shuffle2(p_low, q_low, quads_low));
-  S::store(out + L, shuffle2(p_low, q_low, quads_high));
-  S::store(out + 2 * L, shuffle2(p_high, q_high, quads_low));
-  S::store(out + 3 * L, shuffle2(p_high, q_high, quads_high));
+  out[0] = shuffle2(p_low, q_low, quads_low);
+  out[1] = shuffle2(p_low, q_low, quads_high);
+  out[2] = shuffle2(p_high, q_high, quads_low);
+  out[3] = shuffle2(p_high, q_high, quads_high);
 }
 
 // Rows [row, row + count) of the plane src (h x w) placed with row 0 at padded row `top` and
-// column 0 at `left`, into dst (count x padded_w): zeros wherever the plane is not.
+// column 0 at `left`, into dst (count x padded_w): zeros wherever the plane is not. dst has a
+// vector of slack past its last row.
 template <typename T>
 void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, int64_t row, int64_t count,
                 int64_t padded_w, T* dst) {
@@ -267,7 +269,15 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
       continue;
     }
     std::fill(r, r + c0 + left, T(0));
-    std::memcpy(r + c0 + left, src + sr * w + c0, static_cast<size_t>(c1 - c0) * sizeof(T));
+    // Whole vectors (a call of memcpy cost more on the short rows of small images); the last
+    // reads only the row's values, and its store runs past them into this row's right padding
+    // (zeroed next), the next row (placed after) or the slack.
+    using S = Simd<T>;
+    const T* from = src + sr * w + c0;
+    T* to = r + c0 + left;
+    int64_t j = 0;
+    for (; j + S::kLanes <= c1 - c0; j += S::kLanes) S::store(to + j, S::load(from + j));
+    if (j < c1 - c0) S::store(to + j, S::load_first(from + j, c1 - c0 - j));
     std::fill(r + c1 + left, r + padded_w, T(0));
   }
 }
@@ -481,18 +491,17 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
       const T* z0 = z + mr * 4 * zs + r * tw;
       int64_t q = 0;
       if constexpr (S::kLanes >= 4) {
+        Vec v[4];
         for (; q + S::kLanes <= whole; q += S::kLanes) {
-          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q),
-                             yrow + kTile * q);
+          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q), v);
+          for (int i = 0; i < 4; ++i) S::store(yrow + kTile * q + i * S::kLanes, v[i]);
         }
         // The row's last columns (fewer than a vector of tiles: all of a small image's row, 28
-        // of them at 28 wide) interleaved whole into `last` (z's slack covers the loads), then
-        // copied: element by element they took about half of this function on such layers.
+        // of them at 28 wide) interleaved whole (z's slack covers the loads) and stored up to the
+        // row's end: value by value they took about half of this function on such layers.
         if (q < tw) {
-          alignas(64) T last[kTile * S::kLanes];
-          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q),
-                             last);
-          std::memcpy(yrow + kTile * q, last, static_cast<size_t>(out_w - kTile * q) * sizeof(T));
+          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q), v);
+          S::store_values(yrow + kTile * q, v, out_w - kTile * q);
         }
       } else {
         for (int64_t col = 0; col < out_w; ++col) yrow[col] = z0[(col % 4) * zs + col / 4];
