@@ -282,19 +282,46 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
   }
 }
 
-// input_tiles' first pass where a vector's tiles fit two vectors of each window row (lo, hi):
-// B^T down each column J of the windows, e[(k * 6 + J) * es] = (B^T d)[k][J].
-template <typename T, int J = 0>
-inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[6], const typename Simd<T>::Vec (&hi)[6], T* e,
-                                int64_t es) {
-  if constexpr (J < 6) {
+// The first pass of the transforms on gathered columns: pass(column, o) maps the W values down
+// one column of a vector of tiles' windows (W x W: 6 for the input, 4 for the grad-output) to
+// its 6 results.
+// Columns J.. of the windows whose rows start at lo[y] (tiles_in_two_vectors: the row's values
+// for all the vector's tiles are in lo[y], hi[y]): result k of column J to e[(k * W + J) * es].
+template <typename T, int W, int J = 0, typename Pass>
+inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[W], const typename Simd<T>::Vec (&hi)[W], T* e,
+                                int64_t es, Pass pass) {
+  if constexpr (J < W) {
     using Vec = typename Simd<T>::Vec;
-    Vec o[6];
-    bt<T, Vec>(column_of_pair<T, J>(lo[0], hi[0]), column_of_pair<T, J>(lo[1], hi[1]),
-               column_of_pair<T, J>(lo[2], hi[2]), column_of_pair<T, J>(lo[3], hi[3]),
-               column_of_pair<T, J>(lo[4], hi[4]), column_of_pair<T, J>(lo[5], hi[5]), o);
-    for (int k = 0; k < 6; ++k) Simd<T>::store(e + (k * 6 + J) * es, o[k]);
-    first_pass_of_pairs<T, J + 1>(lo, hi, e, es);
+    Vec column[W], o[6];
+    for (int y = 0; y < W; ++y) column[y] = column_of_pair<T, J>(lo[y], hi[y]);
+    pass(column, o);
+    for (int k = 0; k < 6; ++k) Simd<T>::store(e + (k * W + J) * es, o[k]);
+    first_pass_of_pairs<T, W, J + 1>(lo, hi, e, es, pass);
+  }
+}
+
+// The first pass for the vector of tiles whose windows start at f (window rows `stride` apart,
+// `left` tiles of the row from here), e as above: two shared loads a window row and one shuffle a
+// column where the tiles fit two vectors of the row (the last vector of a small image's row),
+// else every_fourth a column.
+template <typename T, int W, typename Pass>
+inline void first_pass(const T* f, int64_t stride, int64_t left, T* e, int64_t es, Pass pass) {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  if (left <= tiles_in_two_vectors<T>(W)) {
+    Vec lo[W], hi[W];
+    for (int y = 0; y < W; ++y) {
+      lo[y] = S::load(f + y * stride);
+      hi[y] = S::load(f + y * stride + S::kLanes);
+    }
+    first_pass_of_pairs<T, W>(lo, hi, e, es, pass);
+    return;
+  }
+  for (int j = 0; j < W; ++j) {
+    Vec column[W], o[6];
+    for (int y = 0; y < W; ++y) column[y] = every_fourth(f + j + y * stride);
+    pass(column, o);
+    for (int k = 0; k < 6; ++k) S::store(e + (k * W + j) * es, o[k]);
   }
 }
 
@@ -324,24 +351,9 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(src + (img * channels + ch) * h * w, h, w, top, left, kTile * th, kWindow, wp, pad);
     for (int64_t q = 0; q < tw; q += L) {
-      const T* f = pad + kTile * q;
-      T* to = e + r * tw + q;
-      if (tw - q <= tiles_in_two_vectors<T>(kWindow)) {  // the short last vector of a row (small images)
-        Vec lo[6], hi[6];
-        for (int y = 0; y < 6; ++y) {
-          lo[y] = S::load(f + y * wp);
-          hi[y] = S::load(f + y * wp + L);
-        }
-        first_pass_of_pairs<T>(lo, hi, to, es);
-        continue;
-      }
-      for (int j = 0; j < 6; ++j) {
-        const T* fj = f + j;
-        Vec o[6];
-        bt<T, Vec>(every_fourth(fj), every_fourth(fj + wp), every_fourth(fj + 2 * wp), every_fourth(fj + 3 * wp),
-                   every_fourth(fj + 4 * wp), every_fourth(fj + 5 * wp), o);
-        for (int k = 0; k < 6; ++k) S::store(to + (k * 6 + j) * es, o[k]);
-      }
+      first_pass<T, kWindow>(pad + kTile * q, wp, tw - q, e + r * tw + q, es, [](const Vec(&d)[6], Vec(&o)[6]) {
+        bt<T, Vec>(d[0], d[1], d[2], d[3], d[4], d[5], o);
+      });
     }
   }
   for (int64_t kj = 0; kj < kPoints; ++kj) std::fill(e + kj * es + tiles, e + kj * es + padded, T(0));
@@ -354,21 +366,6 @@ void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t 
                  S::load(ek + 4 * es + t), S::load(ek + 5 * es + t), o);
       for (int l = 0; l < 6; ++l) S::store(ok + l * point_stride + t, o[l]);
     }
-  }
-}
-
-// grad_output_tiles' first pass where a vector's tiles fit two vectors of each tile row (lo, hi):
-// A down each column J of the 4x4 tiles, e[(k * 4 + J) * es] = (A q)[k][J].
-template <typename T, int J = 0>
-inline void grad_output_first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[4],
-                                            const typename Simd<T>::Vec (&hi)[4], T* e, int64_t es) {
-  if constexpr (J < 4) {
-    using Vec = typename Simd<T>::Vec;
-    Vec o[6];
-    a_<T, Vec>(column_of_pair<T, J>(lo[0], hi[0]), column_of_pair<T, J>(lo[1], hi[1]),
-               column_of_pair<T, J>(lo[2], hi[2]), column_of_pair<T, J>(lo[3], hi[3]), o);
-    for (int k = 0; k < 6; ++k) Simd<T>::store(e + (k * 4 + J) * es, o[k]);
-    grad_output_first_pass_of_pairs<T, J + 1>(lo, hi, e, es);
   }
 }
 
@@ -388,23 +385,8 @@ void grad_output_tiles(const T* gy, int64_t out_channels, int64_t oc, int64_t ou
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     place_rows(gy + (img * out_channels + oc) * out_h * out_w, out_h, out_w, 0, 0, kTile * th, kTile, w4, pad);
     for (int64_t q = 0; q < tw; q += L) {
-      const T* f = pad + kTile * q;
-      T* to = e + r * tw + q;
-      if (tw - q <= tiles_in_two_vectors<T>(kTile)) {  // the short last vector of a row (small images)
-        Vec lo[4], hi[4];
-        for (int y = 0; y < 4; ++y) {
-          lo[y] = S::load(f + y * w4);
-          hi[y] = S::load(f + y * w4 + L);
-        }
-        grad_output_first_pass_of_pairs<T>(lo, hi, to, es);
-        continue;
-      }
-      for (int j = 0; j < 4; ++j) {
-        const T* fj = f + j;
-        Vec o[6];
-        a_<T, Vec>(every_fourth(fj), every_fourth(fj + w4), every_fourth(fj + 2 * w4), every_fourth(fj + 3 * w4), o);
-        for (int k = 0; k < 6; ++k) S::store(to + (k * 4 + j) * es, o[k]);
-      }
+      first_pass<T, kTile>(pad + kTile * q, w4, tw - q, e + r * tw + q, es,
+                           [](const Vec(&d)[4], Vec(&o)[6]) { a_<T, Vec>(d[0], d[1], d[2], d[3], o); });
     }
   }
   for (int64_t kj = 0; kj < 24; ++kj) std::fill(e + kj * es + tiles, e + kj * es + padded, T(0));
