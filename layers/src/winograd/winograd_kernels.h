@@ -196,18 +196,36 @@ inline void kernels_from_points(const T* q, int64_t plane, int64_t count, T* out
   }
 }
 
-// {p[4 i] : i < L}, from the 4 L values at p: two shuffles pick each half's every fourth value,
-// a third joins the halves (three permutes for L values, against L scalar loads and stores).
-template <typename T>
-inline typename Simd<T>::Vec every_fourth(const T* p) {
+// Columns j < W (W = 4 or 6) of a vector of windows at f: lane i of column[j] = f[4 i + j].
+// The 4 L values from f are split into their four phases once (two rounds of four shuffles);
+// columns 4 and 5 are phases 0 and 1 moved down a lane, the next window's value in the last.
+// (Gathering each column on its own, four loads and three shuffles a column, took 18 shuffles
+// for 6 columns and ran the input transform 7-17 % slower.)
+template <typename T, int W>
+inline void columns_of_windows(const T* f, typename Simd<T>::Vec (&column)[W]) {
   using S = Simd<T>;
+  using Vec = typename S::Vec;
   constexpr int L = S::kLanes;
-  constexpr typename S::Mask pick = S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? 4 * i : 0; });
-  constexpr typename S::Mask join =
-      S::lanes([](int i) { return i < Simd<T>::kLanes / 2 ? i : i + Simd<T>::kLanes / 2; });
-  const typename S::Vec low = shuffle2(S::load(p), S::load(p + L), pick);
-  const typename S::Vec high = shuffle2(S::load(p + 2 * L), S::load(p + 3 * L), pick);
-  return shuffle2(low, high, join);
+  static_assert(W == 4 || W == 6, "windows of 4 or 6 columns at a stride of 4");
+  constexpr typename S::Mask even = S::lanes([](int i) { return 2 * i; });
+  constexpr typename S::Mask odd = S::lanes([](int i) { return 2 * i + 1; });
+  // Phase-sorted halves: (a's even lanes of the lower half, b's of the upper), and the odd ones.
+  constexpr typename S::Mask evens_of_halves = S::lanes(
+      [](int i) { return i < Simd<T>::kLanes / 2 ? 2 * i : Simd<T>::kLanes + 2 * (i - Simd<T>::kLanes / 2); });
+  constexpr typename S::Mask odds_of_halves = S::lanes(
+      [](int i) { return i < Simd<T>::kLanes / 2 ? 2 * i + 1 : Simd<T>::kLanes + 2 * (i - Simd<T>::kLanes / 2) + 1; });
+  const Vec p0 = S::load(f), p1 = S::load(f + L), p2 = S::load(f + 2 * L), p3 = S::load(f + 3 * L);
+  const Vec even_low = shuffle2(p0, p1, even), odd_low = shuffle2(p0, p1, odd);     // f[2 i], f[2 i + 1]
+  const Vec even_high = shuffle2(p2, p3, even), odd_high = shuffle2(p2, p3, odd);  // from f + 2 L
+  column[0] = shuffle2(even_low, even_high, evens_of_halves);
+  column[2] = shuffle2(even_low, even_high, odds_of_halves);
+  column[1] = shuffle2(odd_low, odd_high, evens_of_halves);
+  column[3] = shuffle2(odd_low, odd_high, odds_of_halves);
+  if constexpr (W == 6) {
+    constexpr typename S::Mask next = S::lanes([](int i) { return i + 1; });  // lane L: the broadcast's
+    column[4] = shuffle2(column[0], S::broadcast(f[4 * L]), next);
+    column[5] = shuffle2(column[1], S::broadcast(f[4 * L + 1]), next);
+  }
 }
 
 // Tiles of a row whose window columns two vectors of its values hold: n tiles of `window`
@@ -218,8 +236,8 @@ constexpr int64_t tiles_in_two_vectors(int64_t window) {
 }
 
 // {lo_hi[4 i + J] : i < L} of the 2 L values (lo, hi), lanes past the pair's end arbitrary: the
-// gather of column J of a row's windows when its tiles fit two vectors (one shuffle, the loads
-// shared by all columns, against every_fourth's four loads and three shuffles a column).
+// gather of column J of a row's windows when its tiles fit two vectors (one shuffle a column,
+// the two loads shared by all columns).
 template <typename T, int J>
 inline typename Simd<T>::Vec column_of_pair(const typename Simd<T>::Vec& lo, const typename Simd<T>::Vec& hi) {
   using S = Simd<T>;
@@ -303,7 +321,7 @@ inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[W], const type
 // The first pass for the vector of tiles whose windows start at f (window rows `stride` apart,
 // `left` tiles of the row from here), e as above: two shared loads a window row and one shuffle a
 // column where the tiles fit two vectors of the row (the last vector of a small image's row),
-// else every_fourth a column.
+// else columns_of_windows a window row.
 template <typename T, int W, typename Pass>
 inline void first_pass(const T* f, int64_t stride, int64_t left, T* e, int64_t es, Pass pass) {
   using S = Simd<T>;
@@ -317,9 +335,11 @@ inline void first_pass(const T* f, int64_t stride, int64_t left, T* e, int64_t e
     first_pass_of_pairs<T, W>(lo, hi, e, es, pass);
     return;
   }
+  Vec rows[W][W];  // rows[y][j]: column j's value in window row y
+  for (int y = 0; y < W; ++y) columns_of_windows<T, W>(f + y * stride, rows[y]);
   for (int j = 0; j < W; ++j) {
     Vec column[W], o[6];
-    for (int y = 0; y < W; ++y) column[y] = every_fourth(f + j + y * stride);
+    for (int y = 0; y < W; ++y) column[y] = rows[y][j];
     pass(column, o);
     for (int k = 0; k < 6; ++k) S::store(e + (k * W + j) * es, o[k]);
   }
@@ -328,10 +348,10 @@ inline void first_pass(const T* f, int64_t stride, int64_t left, T* e, int64_t e
 // The 36 points B^T d B of one channel's tiles in tile rows [row0, row0 + rows) of the flattened
 // (image, tile row) list: point p of the block's tile t to out[p * point_stride + t], for t <
 // `padded` (tiles past the block's are zero). For each column j of the 6x6 windows, a vector of
-// tiles' six values down it is gathered (the only strided access: every fourth value of a placed
-// row, three shuffles a vector; one where the vector's tiles fit two vectors of the row, as the
-// last of each row of a small image does) and B^T applied to them in registers, e[k][j][t]; the second
-// pass of B^T then runs along the whole block's tiles: contiguous, in full vectors. (Gathering
+// tiles' six values down it is gathered (the only strided access, first_pass: a placed row's
+// values split into their four phases with shuffles) and B^T applied to them in registers,
+// e[k][j][t]; the second pass of B^T then runs along the whole block's tiles: contiguous, in full
+// vectors. (Gathering
 // all 36 values to memory first and applying both passes from there wrote and read the block's
 // windows once more.)
 template <typename T>
