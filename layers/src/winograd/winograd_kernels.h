@@ -300,11 +300,11 @@ void place_rows(const T* src, int64_t h, int64_t w, int64_t top, int64_t left, i
   }
 }
 
-// The first pass of the transforms on gathered columns: pass(column, o) maps the W values down
-// one column of a vector of tiles' windows (W x W: 6 for the input, 4 for the grad-output) to
-// its 6 results.
-// Columns J.. of the windows whose rows start at lo[y] (tiles_in_two_vectors: the row's values
-// for all the vector's tiles are in lo[y], hi[y]): result k of column J to e[(k * W + J) * es].
+// The transforms' first pass runs on gathered columns: pass(column, o) maps the W values down
+// one column of a vector of tiles' W x W windows (6 for the input, 4 for the grad-output) to its
+// 6 results, and result k of column j goes to e[(k * W + j) * es].
+// first_pass_of_pairs: columns J.. where each window row's values for all the vector's tiles are
+// in two vectors, lo[y] and hi[y] (tiles_in_two_vectors).
 template <typename T, int W, int J = 0, typename Pass>
 inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[W], const typename Simd<T>::Vec (&hi)[W], T* e,
                                 int64_t es, Pass pass) {
@@ -318,8 +318,8 @@ inline void first_pass_of_pairs(const typename Simd<T>::Vec (&lo)[W], const type
   }
 }
 
-// The first pass for the vector of tiles whose windows start at f (window rows `stride` apart,
-// `left` tiles of the row from here), e as above: two shared loads a window row and one shuffle a
+// The first pass of the vector of tiles whose windows start at f (window rows `stride` apart,
+// `left` of the row's tiles from here on): two shared loads a window row and one shuffle a
 // column where the tiles fit two vectors of the row (the last vector of a small image's row),
 // else columns_of_windows a window row.
 template <typename T, int W, typename Pass>
@@ -351,9 +351,8 @@ inline void first_pass(const T* f, int64_t stride, int64_t left, T* e, int64_t e
 // tiles' six values down it is gathered (the only strided access, first_pass: a placed row's
 // values split into their four phases with shuffles) and B^T applied to them in registers,
 // e[k][j][t]; the second pass of B^T then runs along the whole block's tiles: contiguous, in full
-// vectors. (Gathering
-// all 36 values to memory first and applying both passes from there wrote and read the block's
-// windows once more.)
+// vectors. (Gathering all 36 values to memory first and applying both passes from there wrote
+// and read the block's windows once more.)
 template <typename T>
 void input_tiles(const T* src, int64_t channels, int64_t ch, int64_t h, int64_t w, int64_t top, int64_t left,
                  int64_t row0, int64_t rows, int64_t th_count, int64_t tw, int64_t padded, T* out,
