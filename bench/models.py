@@ -194,6 +194,7 @@ def main():
     ax.set_title("oaconv.convert(model, 'auto') vs torch, %d threads, OpenMP %s%s (median of %d interleaved rounds)" % (
         args.threads, args.omp_wait_policy, ", channels-last" if args.channels_last else "", args.rounds), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
+    plt.setp(ax.get_xticklabels(), rotation=25, ha="right")  # nine names do not fit side by side
     fig.tight_layout()
     fig.savefig(args.out + ".png.tmp.png", dpi=110)
     os.replace(args.out + ".png.tmp.png", args.out + ".png")
