@@ -483,24 +483,18 @@ void output_tiles(const T* m, int64_t point_stride, int64_t row0, int64_t rows, 
       for (int mr = 0; mr < 4; ++mr) S::store(z + (mr * 4 + mc) * zs + t, o[mr] + bv);
     }
   }
-  const int64_t whole = out_w / kTile;  // tiles whose 4 columns are all inside the output
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t img = (row0 + r) / th_count, th = (row0 + r) % th_count;
     T* plane = y + (img * out_channels + oc) * out_h * out_w;
     for (int64_t mr = 0; mr < 4 && kTile * th + mr < out_h; ++mr) {
       T* yrow = plane + (kTile * th + mr) * out_w;
       const T* z0 = z + mr * 4 * zs + r * tw;
-      int64_t q = 0;
       if constexpr (S::kLanes >= 4) {
-        Vec v[4];
-        for (; q + S::kLanes <= whole; q += S::kLanes) {
-          interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q), v);
-          for (int i = 0; i < 4; ++i) S::store(yrow + kTile * q + i * S::kLanes, v[i]);
-        }
-        // The row's last columns (fewer than a vector of tiles: all of a small image's row, 28
-        // of them at 28 wide) interleaved whole (z's slack covers the loads) and stored up to the
-        // row's end: value by value they took about half of this function on such layers.
-        if (q < tw) {
+        // A vector of tiles at a time, interleaved whole (z's slack covers the last loads) and
+        // stored up to the row's end: storing a row's last part value by value (all 28 values
+        // of a 28-wide image's row) took about half of this function on small images.
+        for (int64_t q = 0; q < tw; q += S::kLanes) {
+          Vec v[4];
           interleave_four<T>(S::load(z0 + q), S::load(z0 + zs + q), S::load(z0 + 2 * zs + q), S::load(z0 + 3 * zs + q), v);
           S::store_values(yrow + kTile * q, v, out_w - kTile * q);
         }
